@@ -1,0 +1,554 @@
+//! OpenAPI 3.1 → 3.0, in memory, for progenitor 0.15 (which reads 3.0.x only).
+//!
+//! Not just the version string: every 3.1 construct a provider page may
+//! bring is rewritten to its 3.0 equivalent, and anything without one is an
+//! error naming its JSON pointer, so progenitor never sees (or panics on) a
+//! document it does not understand.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::spec::{METHODS, escape_pointer};
+
+/// The version progenitor is given.
+pub const OPENAPI_30: &str = "3.0.3";
+
+/// JSON Schema 2020-12 keywords with no OpenAPI 3.0 counterpart. Dropping
+/// them would silently change what the generated types accept.
+const UNSUPPORTED: [&str; 14] = [
+    "prefixItems",
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "dependentRequired",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$recursiveRef",
+];
+
+/// Annotations 3.0 does not know and code generation does not need.
+const DROPPED: [&str; 6] = [
+    "$schema",
+    "$id",
+    "$anchor",
+    "$comment",
+    "contentMediaType",
+    "contentEncoding",
+];
+
+/// Keywords that may sit beside a `$ref` and be dropped (3.0 ignores
+/// siblings of `$ref`; these do not change what is valid).
+const REF_ANNOTATIONS: [&str; 7] = [
+    "description",
+    "summary",
+    "title",
+    "example",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+/// Converts a 3.1 document to 3.0.
+pub fn to_openapi_30(doc: &Value) -> Result<Value, String> {
+    let mut doc = doc.clone();
+    let obj = doc
+        .as_object_mut()
+        .ok_or("not an OpenAPI document: expected a JSON object")?;
+    obj.insert("openapi".into(), OPENAPI_30.into());
+    // Neither affects a client: webhooks are requests the API makes, and the
+    // dialect is the 3.1 default (anything else is refused by a schema check).
+    obj.remove("webhooks");
+    obj.remove("jsonSchemaDialect");
+    if let Some(info) = obj.get_mut("info").and_then(Value::as_object_mut) {
+        info.remove("summary");
+        if let Some(license) = info.get_mut("license").and_then(Value::as_object_mut) {
+            license.remove("identifier");
+        }
+    }
+
+    let defs = hoist_defs(&mut doc)?;
+    let ctx = Ctx { defs };
+    for_each_schema(&mut doc, &mut |schema, site| {
+        convert_schema(schema, &site.pointer, &ctx)
+    })?;
+    Ok(doc)
+}
+
+/// Where a schema sits in a document, for messages and for naming.
+pub struct Site {
+    pub pointer: String,
+    /// A PascalCase-able name for a type made from this schema:
+    /// the component name, or operationId plus parameter name.
+    pub name_hint: String,
+}
+
+/// Calls `f` on every schema a document holds at its top level: component
+/// schemas, and the schemas of parameters, headers, request and response
+/// bodies (in components and in operations). `f` handles nesting.
+pub fn for_each_schema(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut Value, Site) -> Result<(), String>,
+) -> Result<(), String> {
+    if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        for (kind, entries) in components.iter_mut() {
+            let Some(entries) = entries.as_object_mut() else {
+                continue;
+            };
+            for (name, entry) in entries.iter_mut() {
+                let pointer = format!("/components/{kind}/{}", escape_pointer(name));
+                match kind.as_str() {
+                    "schemas" => f(
+                        entry,
+                        Site {
+                            pointer,
+                            name_hint: name.clone(),
+                        },
+                    )?,
+                    "parameters" | "headers" => holder_schemas(entry, &pointer, name, f)?,
+                    "requestBodies" | "responses" => body_schemas(entry, &pointer, name, f)?,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let item_pointer = format!("/paths/{}", escape_pointer(path));
+        parameter_schemas(item.get_mut("parameters"), &item_pointer, "", f)?;
+        for (method, op) in item.iter_mut() {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let pointer = format!("{item_pointer}/{method}");
+            let op_id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            parameter_schemas(op.get_mut("parameters"), &pointer, &op_id, f)?;
+            if let Some(body) = op.get_mut("requestBody") {
+                body_schemas(
+                    body,
+                    &format!("{pointer}/requestBody"),
+                    &format!("{op_id}Body"),
+                    f,
+                )?;
+            }
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                for (status, response) in responses.iter_mut() {
+                    let pointer = format!("{pointer}/responses/{status}");
+                    body_schemas(response, &pointer, &format!("{op_id}Response{status}"), f)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parameter_schemas(
+    params: Option<&mut Value>,
+    pointer: &str,
+    op_id: &str,
+    f: &mut dyn FnMut(&mut Value, Site) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some(params) = params.and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    for (index, param) in params.iter_mut().enumerate() {
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let hint = format!("{op_id}_{name}");
+        holder_schemas(param, &format!("{pointer}/parameters/{index}"), &hint, f)?;
+    }
+    Ok(())
+}
+
+/// A parameter or header: a `schema`, or `content` with schemas.
+fn holder_schemas(
+    holder: &mut Value,
+    pointer: &str,
+    hint: &str,
+    f: &mut dyn FnMut(&mut Value, Site) -> Result<(), String>,
+) -> Result<(), String> {
+    if let Some(schema) = holder.get_mut("schema") {
+        let site = Site {
+            pointer: format!("{pointer}/schema"),
+            name_hint: hint.to_string(),
+        };
+        f(schema, site)?;
+    }
+    content_schemas(holder, pointer, hint, f)
+}
+
+/// A request body or response: `content` and, for responses, `headers`.
+fn body_schemas(
+    body: &mut Value,
+    pointer: &str,
+    hint: &str,
+    f: &mut dyn FnMut(&mut Value, Site) -> Result<(), String>,
+) -> Result<(), String> {
+    content_schemas(body, pointer, hint, f)?;
+    if let Some(headers) = body.get_mut("headers").and_then(Value::as_object_mut) {
+        for (name, header) in headers.iter_mut() {
+            let pointer = format!("{pointer}/headers/{}", escape_pointer(name));
+            holder_schemas(header, &pointer, &format!("{hint}_{name}"), f)?;
+        }
+    }
+    Ok(())
+}
+
+fn content_schemas(
+    holder: &mut Value,
+    pointer: &str,
+    hint: &str,
+    f: &mut dyn FnMut(&mut Value, Site) -> Result<(), String>,
+) -> Result<(), String> {
+    if let Some(content) = holder.get_mut("content").and_then(Value::as_object_mut) {
+        for (media, entry) in content.iter_mut() {
+            if let Some(schema) = entry.get_mut("schema") {
+                let pointer = format!("{pointer}/content/{}/schema", escape_pointer(media));
+                f(
+                    schema,
+                    Site {
+                        pointer,
+                        name_hint: hint.to_string(),
+                    },
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Ctx {
+    /// `$ref` targets inside `$defs` → the component they were moved to.
+    defs: BTreeMap<String, String>,
+}
+
+/// Moves every `$defs` entry (3.1) into `components/schemas` (3.0 has no
+/// `$defs`) and returns how references to them must be rewritten.
+fn hoist_defs(doc: &mut Value) -> Result<BTreeMap<String, String>, String> {
+    let mut found: Vec<(String, String, Value)> = Vec::new();
+    for_each_schema(doc, &mut |schema, site| {
+        collect_defs(schema, &site.pointer, &mut found);
+        Ok(())
+    })?;
+    let mut renames = BTreeMap::new();
+    if found.is_empty() {
+        return Ok(renames);
+    }
+    let schemas = doc
+        .as_object_mut()
+        .expect("checked by to_openapi_30")
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("/components is not an object")?
+        .entry("schemas")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("/components/schemas is not an object")?;
+    for (pointer, name, def) in found {
+        match schemas.get(&name) {
+            Some(existing) if *existing != def => {
+                return Err(format!(
+                    "{pointer}: cannot move $defs/{name} to /components/schemas/{name}: a different schema has that name"
+                ));
+            }
+            _ => {
+                schemas.insert(name.clone(), def);
+            }
+        }
+        let target = format!("#/components/schemas/{}", escape_pointer(&name));
+        renames.insert(format!("#{pointer}"), target.clone());
+        renames.insert(format!("#/$defs/{}", escape_pointer(&name)), target);
+    }
+    Ok(renames)
+}
+
+fn collect_defs(schema: &mut Value, pointer: &str, found: &mut Vec<(String, String, Value)>) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Object(defs)) = obj.remove("$defs") {
+        for (name, mut def) in defs {
+            let def_pointer = format!("{pointer}/$defs/{}", escape_pointer(&name));
+            collect_defs(&mut def, &def_pointer, found);
+            found.push((def_pointer, name, def));
+        }
+    }
+    for (key, child) in obj.iter_mut() {
+        let child_pointer = format!("{pointer}/{}", escape_pointer(key));
+        match key.as_str() {
+            "properties" => {
+                for (name, prop) in child.as_object_mut().into_iter().flatten() {
+                    collect_defs(
+                        prop,
+                        &format!("{child_pointer}/{}", escape_pointer(name)),
+                        found,
+                    );
+                }
+            }
+            "allOf" | "anyOf" | "oneOf" => {
+                for (i, branch) in child.as_array_mut().into_iter().flatten().enumerate() {
+                    collect_defs(branch, &format!("{child_pointer}/{i}"), found);
+                }
+            }
+            "items" | "additionalProperties" | "not" => collect_defs(child, &child_pointer, found),
+            _ => {}
+        }
+    }
+}
+
+/// Whether a (3.1) schema accepts only `null`.
+fn is_null_schema(schema: &Value) -> bool {
+    let Some(obj) = schema.as_object() else {
+        return false;
+    };
+    let only_null_type = match obj.get("type") {
+        Some(Value::String(t)) => t == "null",
+        Some(Value::Array(ts)) => !ts.is_empty() && ts.iter().all(|t| t == "null"),
+        _ => false,
+    };
+    only_null_type
+        || obj.get("const") == Some(&Value::Null)
+        || obj.get("enum") == Some(&json!([null]))
+}
+
+fn convert_schema(schema: &mut Value, pointer: &str, ctx: &Ctx) -> Result<(), String> {
+    match schema {
+        Value::Bool(true) => {
+            *schema = json!({});
+            return Ok(());
+        }
+        Value::Bool(false) => {
+            *schema = json!({ "not": {} });
+            return Ok(());
+        }
+        Value::Object(_) => {}
+        _ => {
+            return Err(format!(
+                "{pointer}: a schema must be an object or a boolean"
+            ));
+        }
+    }
+    let obj = schema.as_object_mut().expect("matched above");
+
+    if let Some(keyword) = UNSUPPORTED.iter().find(|k| obj.contains_key(**k)) {
+        return Err(format!(
+            "{pointer}/{keyword}: JSON Schema keyword `{keyword}` has no OpenAPI 3.0 equivalent; cannot generate a client for it"
+        ));
+    }
+    for keyword in DROPPED {
+        obj.remove(keyword);
+    }
+    if let Some(examples) = obj.remove("examples")
+        && let Some(first) = examples.as_array().and_then(|e| e.first())
+    {
+        obj.entry("example").or_insert_with(|| first.clone());
+    }
+    if let Some(Value::String(reference)) = obj.get_mut("$ref")
+        && let Some(target) = ctx.defs.get(reference.as_str())
+    {
+        *reference = target.clone();
+    }
+
+    let mut nullable = false;
+
+    // `type: ["string", "null"]` → `type: string, nullable: true`.
+    if let Some(Value::Array(types)) = obj.get("type") {
+        let mut others: Vec<Value> = Vec::new();
+        for t in types {
+            match t.as_str() {
+                Some("null") => nullable = true,
+                Some(_) => others.push(t.clone()),
+                None => return Err(format!("{pointer}/type: type names must be strings")),
+            }
+        }
+        match others.len() {
+            0 => return Err(only_null(pointer)),
+            1 => {
+                obj.insert("type".into(), others.remove(0));
+            }
+            _ => {
+                if obj.contains_key("anyOf") {
+                    return Err(format!(
+                        "{pointer}/type: several types beside anyOf cannot be expressed in OpenAPI 3.0"
+                    ));
+                }
+                obj.remove("type");
+                let branches = others.into_iter().map(|t| json!({ "type": t })).collect();
+                obj.insert("anyOf".into(), Value::Array(branches));
+            }
+        }
+    } else if obj.get("type").is_some_and(|t| t == "null") {
+        return Err(only_null(pointer));
+    }
+
+    // `const: x` → `enum: [x]`.
+    if let Some(value) = obj.remove("const") {
+        if obj.contains_key("enum") {
+            return Err(format!("{pointer}: both const and enum; use one"));
+        }
+        obj.insert("enum".into(), json!([value]));
+    }
+    // A null among enum values is 3.0's `nullable`.
+    if let Some(Value::Array(values)) = obj.get_mut("enum")
+        && values.contains(&Value::Null)
+    {
+        values.retain(|v| !v.is_null());
+        nullable = true;
+        if values.is_empty() {
+            return Err(only_null(pointer));
+        }
+    }
+
+    // Numeric `exclusiveMinimum: 5` → `minimum: 5, exclusiveMinimum: true`.
+    for (exclusive, inclusive, stricter) in [
+        ("exclusiveMinimum", "minimum", std::cmp::Ordering::Greater),
+        ("exclusiveMaximum", "maximum", std::cmp::Ordering::Less),
+    ] {
+        match obj.remove(exclusive) {
+            None => {}
+            Some(Value::Number(bound)) => {
+                // With both bounds, 3.1 applies both: keep the stricter.
+                let inclusive_wins = obj.get(inclusive).and_then(Value::as_f64).is_some_and(|i| {
+                    i.partial_cmp(&bound.as_f64().unwrap_or(f64::NAN)) == Some(stricter)
+                });
+                if !inclusive_wins {
+                    obj.insert(inclusive.into(), Value::Number(bound));
+                    obj.insert(exclusive.into(), Value::Bool(true));
+                }
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{pointer}/{exclusive}: must be a number in OpenAPI 3.1"
+                ));
+            }
+        }
+    }
+
+    // Forward compatibility: an object the provider closes today may gain
+    // fields tomorrow, and old clients must still decode it.
+    if obj.get("additionalProperties") == Some(&Value::Bool(false)) {
+        obj.remove("additionalProperties");
+    }
+
+    // `anyOf: [X, {type: null}]` → X made nullable.
+    for keyword in ["anyOf", "oneOf"] {
+        let Some(Value::Array(branches)) = obj.get_mut(keyword) else {
+            continue;
+        };
+        let before = branches.len();
+        branches.retain(|b| !is_null_schema(b));
+        if branches.len() == before {
+            continue;
+        }
+        nullable = true;
+        match branches.len() {
+            0 => return Err(only_null(pointer)),
+            1 => {
+                let only = branches.remove(0);
+                obj.remove(keyword);
+                match only {
+                    // 3.0 ignores keywords beside `$ref`; allOf carries them.
+                    Value::Object(o) if o.contains_key("$ref") => {
+                        obj.insert("allOf".into(), json!([o]));
+                    }
+                    Value::Object(o) => {
+                        for (k, v) in o {
+                            if obj.contains_key(&k) {
+                                return Err(format!(
+                                    "{pointer}/{keyword}: `{k}` both in the schema and in its only non-null branch"
+                                ));
+                            }
+                            obj.insert(k, v);
+                        }
+                    }
+                    other => {
+                        obj.insert("allOf".into(), json!([other]));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    for (key, child) in obj.iter_mut() {
+        let child_pointer = format!("{pointer}/{}", escape_pointer(key));
+        match key.as_str() {
+            "properties" => {
+                let props = child
+                    .as_object_mut()
+                    .ok_or_else(|| format!("{child_pointer}: must be an object"))?;
+                for (name, prop) in props.iter_mut() {
+                    convert_schema(
+                        prop,
+                        &format!("{child_pointer}/{}", escape_pointer(name)),
+                        ctx,
+                    )?;
+                }
+            }
+            "allOf" | "anyOf" | "oneOf" => {
+                let branches = child
+                    .as_array_mut()
+                    .ok_or_else(|| format!("{child_pointer}: must be an array"))?;
+                for (i, branch) in branches.iter_mut().enumerate() {
+                    convert_schema(branch, &format!("{child_pointer}/{i}"), ctx)?;
+                }
+            }
+            "items" if child.is_array() => {
+                return Err(format!(
+                    "{child_pointer}: tuple-style items have no OpenAPI 3.0 equivalent"
+                ));
+            }
+            "items" | "additionalProperties" | "not" => {
+                convert_schema(child, &child_pointer, ctx)?;
+            }
+            _ => {}
+        }
+    }
+
+    if nullable {
+        obj.insert("nullable".into(), Value::Bool(true));
+    }
+
+    // 3.1 allows keywords beside `$ref`; 3.0 ignores them. Annotations can
+    // go; anything that constrains or marks nullability moves the reference
+    // into an allOf so it still applies.
+    if obj.contains_key("$ref") && obj.len() > 1 {
+        for keyword in REF_ANNOTATIONS {
+            obj.remove(keyword);
+        }
+        if obj.len() > 1 {
+            let reference = obj.remove("$ref").expect("checked above");
+            obj.insert("allOf".into(), json!([{ "$ref": reference }]));
+        }
+    }
+    Ok(())
+}
+
+fn only_null(pointer: &str) -> String {
+    format!("{pointer}: a schema that only allows null cannot be expressed in OpenAPI 3.0")
+}
+
+/// Sanity check used before generation: the converted document must parse
+/// as a 3.0 document.
+pub fn parse_30(doc: &Value) -> Result<openapiv3::OpenAPI, String> {
+    serde_json::from_value(doc.clone())
+        .map_err(|e| format!("the converted document is not valid OpenAPI 3.0: {e}"))
+}

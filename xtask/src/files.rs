@@ -1,0 +1,172 @@
+//! Reading inputs with precise error locations, and writing outputs so that
+//! a failure never leaves a half-written file behind.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Where the xtask reads and writes, relative to a workspace root (the real
+/// one, or a temporary copy in tests).
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn workspace() -> Self {
+        let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Self {
+            root: xtask_dir.parent().unwrap_or(xtask_dir).to_path_buf(),
+        }
+    }
+
+    pub fn fragments_dir(&self) -> PathBuf {
+        self.root.join("openapi/fragments")
+    }
+
+    pub fn pages_dir(&self) -> PathBuf {
+        self.root.join("openapi/pages")
+    }
+
+    pub fn merged_spec(&self) -> PathBuf {
+        self.root.join("openapi/openapi.json")
+    }
+
+    pub fn generated_rs(&self) -> PathBuf {
+        self.root
+            .join("crates/alternative-payments-raw/src/generated.rs")
+    }
+
+    /// `path` as shown in messages: relative to the root when it is inside.
+    pub fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+pub fn read_to_string(path: &Path, shown: &str) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))
+}
+
+/// Parses JSON text; a syntax error names `shown` with the line and column,
+/// shifted by `line_offset` when the text starts further down a larger file.
+pub fn parse_json(text: &str, shown: &str, line_offset: usize) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| {
+        let line = e.line() + line_offset;
+        // serde_json reports its own position inside its message; keep only
+        // the cause so the location is said once, in file:line:column form.
+        let cause = e.to_string();
+        let cause = cause.split(" at line ").next().unwrap_or(&cause);
+        format!("{shown}:{line}:{}: invalid JSON: {cause}", e.column())
+    })
+}
+
+/// `value` with every object's keys in sorted order, however serde_json's
+/// map happens to be configured (its `preserve_order` feature is unified
+/// across the build, so the default ordering cannot be relied on).
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Deterministic text for a JSON output: sorted keys, two-space indent,
+/// trailing newline.
+pub fn canonical_json(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(&sorted(value))
+        .expect("a serde_json::Value always serialises");
+    text.push('\n');
+    text
+}
+
+/// An output the xtask produces: where it goes and what it should contain.
+pub struct Output {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+impl Output {
+    /// Whether the file on disk already has these contents (ignoring CRLF
+    /// line endings a checkout may have introduced).
+    pub fn is_current(&self) -> bool {
+        fs::read_to_string(&self.path)
+            .map(|on_disk| on_disk.replace("\r\n", "\n") == self.contents)
+            .unwrap_or(false)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Check,
+}
+
+/// The one place that decides "write or check". Every output is compared
+/// first; in `Check` mode stale ones are an error naming each file and the
+/// command that refreshes them, in `Write` mode only the stale ones are
+/// (atomically) rewritten. Returns the stale outputs' displayed paths.
+pub fn write_or_check(
+    layout: &Layout,
+    outputs: &[Output],
+    mode: Mode,
+    fix_command: &str,
+) -> Result<Vec<String>, String> {
+    let stale: Vec<&Output> = outputs.iter().filter(|o| !o.is_current()).collect();
+    let names: Vec<String> = stale.iter().map(|o| layout.display(&o.path)).collect();
+    match mode {
+        Mode::Check if !stale.is_empty() => Err(format!(
+            "{} out of date: {}\n  run `{fix_command}` and commit the result",
+            if names.len() == 1 {
+                "file is"
+            } else {
+                "files are"
+            },
+            names.join(", ")
+        )),
+        Mode::Check => Ok(names),
+        Mode::Write => {
+            for output in stale {
+                write_atomic(&output.path, &output.contents)
+                    .map_err(|e| format!("cannot write {}: {e}", layout.display(&output.path)))?;
+            }
+            Ok(names)
+        }
+    }
+}
+
+/// Writes through a temporary file in the same directory and renames it over
+/// the target, so readers see the old contents or the new, never a mix.
+pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
