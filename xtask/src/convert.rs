@@ -552,3 +552,272 @@ pub fn parse_30(doc: &Value) -> Result<openapiv3::OpenAPI, String> {
     serde_json::from_value(doc.clone())
         .map_err(|e| format!("the converted document is not valid OpenAPI 3.0: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::to_openapi_30;
+
+    fn doc_with(schemas: Value) -> Value {
+        json!({
+            "openapi": "3.1.1",
+            "info": { "title": "t", "version": "1", "summary": "3.1 only" },
+            "paths": {},
+            "components": { "schemas": schemas }
+        })
+    }
+
+    /// Converts a document whose only component schema is `X`; returns it.
+    fn convert(schema: Value) -> Value {
+        let out = to_openapi_30(&doc_with(json!({ "X": schema }))).expect("converts");
+        out["components"]["schemas"]["X"].clone()
+    }
+
+    fn convert_err(schema: Value) -> String {
+        to_openapi_30(&doc_with(json!({ "X": schema }))).expect_err("must be refused")
+    }
+
+    #[test]
+    fn version_and_document_level_31_fields() {
+        let mut doc = doc_with(json!({}));
+        doc["webhooks"] = json!({ "ping": {} });
+        doc["jsonSchemaDialect"] = json!("https://spec.openapis.org/oas/3.1/dialect/base");
+        let out = to_openapi_30(&doc).expect("converts");
+        assert_eq!(out["openapi"], "3.0.3");
+        assert!(out.get("webhooks").is_none());
+        assert!(out.get("jsonSchemaDialect").is_none());
+        assert!(out["info"].get("summary").is_none());
+        super::parse_30(&out).expect("progenitor's parser accepts it");
+    }
+
+    #[test]
+    fn type_array_with_null_becomes_nullable() {
+        assert_eq!(
+            convert(json!({ "type": ["string", "null"], "format": "date-time" })),
+            json!({ "type": "string", "format": "date-time", "nullable": true })
+        );
+    }
+
+    #[test]
+    fn type_array_with_several_types_becomes_any_of() {
+        assert_eq!(
+            convert(json!({ "type": ["string", "integer", "null"] })),
+            json!({ "anyOf": [{ "type": "string" }, { "type": "integer" }], "nullable": true })
+        );
+    }
+
+    #[test]
+    fn numeric_exclusive_bounds_become_boolean_flags() {
+        assert_eq!(
+            convert(json!({ "type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10 })),
+            json!({
+                "type": "integer",
+                "minimum": 0, "exclusiveMinimum": true,
+                "maximum": 10, "exclusiveMaximum": true
+            })
+        );
+    }
+
+    #[test]
+    fn exclusive_bound_beside_a_stricter_inclusive_one_is_dropped() {
+        assert_eq!(
+            convert(json!({ "type": "number", "minimum": 5, "exclusiveMinimum": 1 })),
+            json!({ "type": "number", "minimum": 5 })
+        );
+        assert_eq!(
+            convert(json!({ "type": "number", "minimum": 1, "exclusiveMinimum": 5 })),
+            json!({ "type": "number", "minimum": 5, "exclusiveMinimum": true })
+        );
+    }
+
+    #[test]
+    fn const_becomes_single_value_enum() {
+        assert_eq!(
+            convert(json!({ "type": "string", "const": "customer" })),
+            json!({ "type": "string", "enum": ["customer"] })
+        );
+    }
+
+    #[test]
+    fn null_in_enum_becomes_nullable() {
+        assert_eq!(
+            convert(json!({ "type": ["string", "null"], "enum": ["a", "b", null] })),
+            json!({ "type": "string", "enum": ["a", "b"], "nullable": true })
+        );
+    }
+
+    #[test]
+    fn boolean_schemas_become_objects() {
+        let out = convert(json!({
+            "type": "object",
+            "properties": { "anything": true, "nothing": false }
+        }));
+        assert_eq!(out["properties"]["anything"], json!({}));
+        assert_eq!(out["properties"]["nothing"], json!({ "not": {} }));
+    }
+
+    #[test]
+    fn defs_move_to_components_and_references_follow() {
+        let out = to_openapi_30(&doc_with(json!({
+            "Customer": {
+                "type": "object",
+                "properties": {
+                    "address": { "$ref": "#/components/schemas/Customer/$defs/Address" },
+                    "billing": { "$ref": "#/$defs/Address" }
+                },
+                "$defs": { "Address": { "type": "object", "properties": { "city": { "type": "string" } } } }
+            }
+        })))
+        .expect("converts");
+        let schemas = &out["components"]["schemas"];
+        assert!(schemas["Customer"].get("$defs").is_none());
+        assert_eq!(schemas["Address"]["properties"]["city"]["type"], "string");
+        for prop in ["address", "billing"] {
+            assert_eq!(
+                schemas["Customer"]["properties"][prop],
+                json!({ "$ref": "#/components/schemas/Address" })
+            );
+        }
+    }
+
+    #[test]
+    fn defs_that_clash_with_a_component_are_refused() {
+        let err = to_openapi_30(&doc_with(json!({
+            "Address": { "type": "string" },
+            "Customer": { "$defs": { "Address": { "type": "integer" } } }
+        })))
+        .expect_err("clash");
+        assert!(
+            err.contains("/components/schemas/Customer/$defs/Address"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn any_of_reference_or_null_becomes_nullable_all_of() {
+        assert_eq!(
+            convert(json!({ "anyOf": [{ "$ref": "#/components/schemas/Y" }, { "type": "null" }] })),
+            json!({ "allOf": [{ "$ref": "#/components/schemas/Y" }], "nullable": true })
+        );
+    }
+
+    #[test]
+    fn one_of_inline_or_null_becomes_the_inline_schema_nullable() {
+        assert_eq!(
+            convert(
+                json!({ "description": "d", "oneOf": [{ "type": "string" }, { "const": null }] })
+            ),
+            json!({ "description": "d", "type": "string", "nullable": true })
+        );
+    }
+
+    #[test]
+    fn any_of_several_branches_and_null_keeps_the_branches() {
+        assert_eq!(
+            convert(
+                json!({ "anyOf": [{ "type": "string" }, { "type": "integer" }, { "type": "null" }] })
+            ),
+            json!({ "anyOf": [{ "type": "string" }, { "type": "integer" }], "nullable": true })
+        );
+    }
+
+    #[test]
+    fn closed_objects_are_opened_for_forward_compatibility() {
+        let out = convert(json!({ "type": "object", "additionalProperties": false }));
+        assert_eq!(out, json!({ "type": "object" }));
+    }
+
+    #[test]
+    fn reference_siblings() {
+        // Annotations go; constraints keep applying through allOf.
+        assert_eq!(
+            convert(json!({ "$ref": "#/components/schemas/Y", "description": "why" })),
+            json!({ "$ref": "#/components/schemas/Y" })
+        );
+        assert_eq!(
+            convert(json!({ "$ref": "#/components/schemas/Y", "type": ["object", "null"] })),
+            json!({ "allOf": [{ "$ref": "#/components/schemas/Y" }], "type": "object", "nullable": true })
+        );
+    }
+
+    #[test]
+    fn examples_become_example() {
+        assert_eq!(
+            convert(json!({ "type": "string", "examples": ["a", "b"], "$comment": "x" })),
+            json!({ "type": "string", "example": "a" })
+        );
+    }
+
+    #[test]
+    fn nested_schemas_are_converted() {
+        let out = convert(json!({
+            "type": "object",
+            "properties": {
+                "tags": { "type": "array", "items": { "type": ["string", "null"] } },
+                "extra": { "type": "object", "additionalProperties": { "const": 1 } }
+            }
+        }));
+        assert_eq!(
+            out["properties"]["tags"]["items"],
+            json!({ "type": "string", "nullable": true })
+        );
+        assert_eq!(
+            out["properties"]["extra"]["additionalProperties"],
+            json!({ "enum": [1] })
+        );
+    }
+
+    #[test]
+    fn schemas_outside_components_are_converted() {
+        let doc = json!({
+            "openapi": "3.1.1",
+            "info": { "title": "t", "version": "1" },
+            "paths": { "/x": { "get": {
+                "operationId": "getX",
+                "parameters": [{ "in": "query", "name": "n", "schema": { "type": ["integer", "null"] } }],
+                "responses": { "200": { "description": "ok", "content": { "application/json": {
+                    "schema": { "type": "object", "properties": { "v": { "exclusiveMaximum": 3 } } }
+                } } } }
+            } } }
+        });
+        let out = to_openapi_30(&doc).expect("converts");
+        let op = &out["paths"]["/x"]["get"];
+        assert_eq!(
+            op["parameters"][0]["schema"],
+            json!({ "type": "integer", "nullable": true })
+        );
+        assert_eq!(
+            op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["v"],
+            json!({ "maximum": 3, "exclusiveMaximum": true })
+        );
+    }
+
+    #[test]
+    fn inexpressible_constructs_are_errors_naming_the_pointer() {
+        assert_eq!(
+            convert_err(json!({ "type": "object", "properties": { "p": { "prefixItems": [] } } })),
+            "/components/schemas/X/properties/p/prefixItems: JSON Schema keyword `prefixItems` has no OpenAPI 3.0 equivalent; cannot generate a client for it"
+        );
+        assert_eq!(
+            convert_err(json!({ "type": "null" })),
+            "/components/schemas/X: a schema that only allows null cannot be expressed in OpenAPI 3.0"
+        );
+        assert_eq!(
+            convert_err(json!({ "anyOf": [{ "type": "null" }] })),
+            "/components/schemas/X: a schema that only allows null cannot be expressed in OpenAPI 3.0"
+        );
+        assert_eq!(
+            convert_err(json!({ "type": "array", "items": [{ "type": "string" }] })),
+            "/components/schemas/X/items: tuple-style items have no OpenAPI 3.0 equivalent"
+        );
+        assert_eq!(
+            convert_err(json!({ "exclusiveMinimum": true })),
+            "/components/schemas/X/exclusiveMinimum: must be a number in OpenAPI 3.1"
+        );
+        assert_eq!(
+            convert_err(json!(42)),
+            "/components/schemas/X: a schema must be an object or a boolean"
+        );
+    }
+}

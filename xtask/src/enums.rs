@@ -315,3 +315,126 @@ pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::{OpenEnum, hoist_and_collect, tokens};
+
+    fn doc() -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": { "title": "t", "version": "1" },
+            "paths": { "/methods": { "get": {
+                "operationId": "listMethods",
+                "parameters": [{ "in": "query", "name": "sort_order", "schema": { "type": "string", "enum": ["asc", "desc"] } }],
+                "responses": { "200": { "description": "ok" } }
+            } } },
+            "components": { "schemas": {
+                "MethodType": { "type": "string", "enum": ["card", "ach"], "description": "How a customer pays" },
+                "PaymentMethod": { "type": "object", "properties": {
+                    "type": { "$ref": "#/components/schemas/MethodType" },
+                    "status": { "type": "string", "enum": ["active", "expired"], "nullable": true },
+                    "tags": { "type": "array", "items": { "type": "string", "enum": ["new"] } }
+                } }
+            } }
+        })
+    }
+
+    #[test]
+    fn every_string_enum_is_collected_and_inline_ones_are_named() {
+        let mut doc = doc();
+        let enums = hoist_and_collect(&mut doc).expect("hoists");
+        let names: Vec<_> = enums.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ListMethodsSortOrder",
+                "MethodType",
+                "PaymentMethodStatus",
+                "PaymentMethodTagsItem"
+            ]
+        );
+        let schemas = &doc["components"]["schemas"];
+        let props = &schemas["PaymentMethod"]["properties"];
+        assert_eq!(
+            props["status"],
+            json!({ "allOf": [{ "$ref": "#/components/schemas/PaymentMethodStatus" }], "nullable": true })
+        );
+        assert_eq!(
+            props["tags"]["items"],
+            json!({ "$ref": "#/components/schemas/PaymentMethodTagsItem" })
+        );
+        assert_eq!(
+            doc["paths"]["/methods"]["get"]["parameters"][0]["schema"],
+            json!({ "$ref": "#/components/schemas/ListMethodsSortOrder" })
+        );
+        assert_eq!(
+            schemas["PaymentMethodStatus"],
+            json!({ "type": "string", "enum": ["active", "expired"] })
+        );
+        assert_eq!(enums[1].description.as_deref(), Some("How a customer pays"));
+    }
+
+    #[test]
+    fn a_hoisted_name_taken_by_another_schema_is_an_error() {
+        let mut doc = doc();
+        doc["components"]["schemas"]["PaymentMethodStatus"] = json!({ "type": "integer" });
+        let err = hoist_and_collect(&mut doc).expect_err("clash");
+        assert!(
+            err.starts_with("/components/schemas/PaymentMethod/properties/status: the inline enum would be named PaymentMethodStatus"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_nullable_enum_component_is_an_error() {
+        let mut doc = doc();
+        doc["components"]["schemas"]["MethodType"]["nullable"] = json!(true);
+        let err = hoist_and_collect(&mut doc).expect_err("refused");
+        assert!(
+            err.starts_with("/components/schemas/MethodType: a nullable enum component"),
+            "{err}"
+        );
+    }
+
+    fn code(values: &[&str]) -> Result<String, String> {
+        let open = OpenEnum {
+            name: "E".into(),
+            description: None,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        tokens(&open).map(|t| t.to_string())
+    }
+
+    #[test]
+    fn catch_all_variant_avoids_names_the_values_use() {
+        assert!(
+            code(&["card"])
+                .expect("ok")
+                .contains("Unknown (:: std :: string :: String)")
+        );
+        let with_unknown = code(&["unknown", "card"]).expect("ok");
+        assert!(
+            with_unknown.contains("Other (:: std :: string :: String)"),
+            "{with_unknown}"
+        );
+    }
+
+    #[test]
+    fn values_that_are_not_identifiers_get_usable_variant_names() {
+        let code = code(&["3ds", "sepa-debit", ""]).expect("ok");
+        for variant in ["V3ds ,", "SepaDebit ,", "Empty ,"] {
+            assert!(code.contains(variant), "{variant} missing in {code}");
+        }
+    }
+
+    #[test]
+    fn values_that_collide_as_variants_are_an_error() {
+        assert_eq!(
+            code(&["sepa_debit", "sepa-debit"]).expect_err("collide"),
+            "/components/schemas/E: enum values \"sepa_debit\" and \"sepa-debit\" both map to the Rust variant SepaDebit"
+        );
+    }
+}

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
+pub(crate) fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
     let report = import::import(layout, page).map_err(|e| format!("{e}\n  nothing was written"))?;
     println!(
         "imported {} operations from {}: {} file(s) written, {} unchanged",
@@ -73,7 +73,7 @@ fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
+pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     let outputs = codegen::outputs(layout).map_err(|e| format!("{e}\n  nothing was written"))?;
     let changed = files::write_or_check(layout, &outputs, mode, "cargo xtask generate")?;
     match (mode, changed.is_empty()) {

@@ -1,1 +1,506 @@
+//! Pipeline tests: what `cargo xtask import` and `generate` do to a
+//! workspace tree, run on temporary copies of this one.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::files::{self, Layout, Mode};
+use crate::{codegen, import, merge, run_generate, run_import};
+
+const OPERATIONS: [&str; 10] = [
+    "archiveCustomer",
+    "createCustomer",
+    "createCustomerUser",
+    "getCustomer",
+    "getPaymentMethod",
+    "listCustomerUsers",
+    "listCustomers",
+    "listPaymentMethods",
+    "restoreCustomer",
+    "updateCustomer",
+];
+
+fn real() -> Layout {
+    Layout::workspace()
+}
+
+fn committed_page() -> PathBuf {
+    real().pages_dir().join("customers-openapi.md")
+}
+
+/// A temporary workspace holding a copy of this one's openapi/ folder and
+/// generated client.
+fn temp_workspace() -> (tempfile::TempDir, Layout) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layout = Layout {
+        root: dir.path().to_path_buf(),
+    };
+    let real = real();
+    for (from, to) in [
+        (real.fragments_dir(), layout.fragments_dir()),
+        (real.pages_dir(), layout.pages_dir()),
+    ] {
+        fs::create_dir_all(&to).expect("mkdir");
+        for entry in fs::read_dir(from).expect("read dir") {
+            let path = entry.expect("entry").path();
+            fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    for path in [real.merged_spec(), real.generated_rs()] {
+        let to = layout
+            .root
+            .join(path.strip_prefix(&real.root).expect("inside"));
+        fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        fs::copy(&path, to).expect("copy");
+    }
+    (dir, layout)
+}
+
+/// Every file under `root` with its bytes.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.insert(path.clone(), fs::read(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, &mut out);
+    out
+}
+
+fn read_fragment(layout: &Layout, operation_id: &str) -> Value {
+    let path = layout.fragments_dir().join(format!("{operation_id}.json"));
+    serde_json::from_str(&fs::read_to_string(path).expect("read")).expect("json")
+}
+
+fn write_fragment(layout: &Layout, file: &str, value: &Value) {
+    let path = layout.fragments_dir().join(file);
+    fs::write(path, files::canonical_json(value)).expect("write");
+}
+
+#[test]
+fn committed_generated_files_are_fresh() {
+    // The check CI runs as `cargo xtask generate --check`, as a plain test so
+    // `cargo test` catches a forgotten regeneration too.
+    if let Err(e) = run_generate(&real(), Mode::Check) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn importing_the_committed_page_reproduces_the_committed_fragments_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layout = Layout {
+        root: dir.path().to_path_buf(),
+    };
+    let report = import::import(&layout, &committed_page()).expect("imports");
+    assert_eq!(report.operations, 10);
+    let produced = tree(&layout.fragments_dir());
+    let names: Vec<String> = produced
+        .keys()
+        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, OPERATIONS);
+    for (path, bytes) in produced {
+        let committed = real().fragments_dir().join(path.file_name().expect("name"));
+        assert!(
+            fs::read(&committed).expect("committed fragment") == bytes,
+            "{} differs from a fresh import",
+            committed.display()
+        );
+    }
+}
+
+#[test]
+fn reimporting_the_same_page_writes_nothing() {
+    let (_dir, layout) = temp_workspace();
+    let before = tree(&layout.root);
+    let report = import::import(&layout, &committed_page()).expect("imports");
+    assert!(report.written.is_empty(), "{:?}", report.written);
+    assert_eq!(report.unchanged, 11, "10 fragments and the page copy");
+    assert!(report.no_longer_on_page.is_empty());
+    assert_eq!(tree(&layout.root), before);
+}
+
+#[test]
+fn import_updates_changed_operations_and_reports_removed_ones_without_deleting() {
+    let (dir, layout) = temp_workspace();
+    let page = fs::read_to_string(committed_page()).expect("page");
+    let changed = page.replace("Get customer details by ID", "Get one customer by its ID");
+    // Drop the restore section: its heading, quote and json block.
+    let start = changed.find("## Restore a customer").expect("section");
+    let end = start
+        + changed[start..]
+            .find("## List customer users")
+            .expect("next");
+    let changed = format!("{}{}", &changed[..start], &changed[end..]);
+    let page_path = dir.path().join("customers-openapi.md");
+    fs::write(&page_path, changed).expect("write page");
+
+    let report = import::import(&layout, &page_path).expect("imports");
+    assert_eq!(report.operations, 9);
+    assert_eq!(
+        report.written,
+        [
+            "openapi/fragments/getCustomer.json",
+            "openapi/pages/customers-openapi.md"
+        ]
+    );
+    assert_eq!(
+        report.no_longer_on_page,
+        ["openapi/fragments/restoreCustomer.json"]
+    );
+    assert!(layout.fragments_dir().join("restoreCustomer.json").exists());
+    let get = read_fragment(&layout, "getCustomer");
+    assert_eq!(
+        get["paths"]["/customers/{id}"]["get"]["description"],
+        "Get one customer by its ID"
+    );
+}
+
+#[test]
+fn check_fails_after_a_hand_edit_of_either_output_and_generate_repairs_it() {
+    let (_dir, layout) = temp_workspace();
+    run_generate(&layout, Mode::Check).expect("fresh copy");
+    for (path, shown) in [
+        (
+            layout.generated_rs(),
+            "crates/alternative-payments-raw/src/generated.rs",
+        ),
+        (layout.merged_spec(), "openapi/openapi.json"),
+    ] {
+        let original = fs::read_to_string(&path).expect("read");
+        // A checkout with CRLF line endings is not stale.
+        fs::write(&path, original.replace('\n', "\r\n")).expect("write");
+        run_generate(&layout, Mode::Check).expect("CRLF is not a change");
+
+        fs::write(&path, original.replacen("Customer", "Client", 1)).expect("edit");
+        let err = run_generate(&layout, Mode::Check).expect_err("stale");
+        assert_eq!(
+            err,
+            format!(
+                "file is out of date: {shown}\n  run `cargo xtask generate` and commit the result"
+            )
+        );
+        run_generate(&layout, Mode::Write).expect("regenerates");
+        assert_eq!(fs::read_to_string(&path).expect("read"), original);
+    }
+}
+
+#[test]
+fn check_names_every_stale_file() {
+    let (_dir, layout) = temp_workspace();
+    fs::remove_file(layout.merged_spec()).expect("rm");
+    fs::write(layout.generated_rs(), "").expect("truncate");
+    let err = run_generate(&layout, Mode::Check).expect_err("stale");
+    assert!(
+        err.starts_with("files are out of date: openapi/openapi.json, crates/alternative-payments-raw/src/generated.rs\n"),
+        "{err}"
+    );
+    assert!(!layout.merged_spec().exists(), "--check writes nothing");
+}
+
+#[test]
+fn generated_client_has_every_operation_as_a_builder_method() {
+    let code = fs::read_to_string(real().generated_rs()).expect("read");
+    assert!(code.starts_with(codegen::HEADER));
+    for op in OPERATIONS {
+        let method = heck::ToSnakeCase::to_snake_case(op);
+        assert!(
+            code.contains(&format!("pub fn {method}(&self) -> builder::")),
+            "no builder method for {op}"
+        );
+    }
+}
+
+/// Everything a reviewer wants to see of the merged spec, one line a fact.
+fn summary(spec: &Value) -> String {
+    let mut out = String::new();
+    let info = &spec["info"];
+    let _ = writeln!(
+        out,
+        "openapi {} | {} {}",
+        spec["openapi"], info["title"], info["version"]
+    );
+    let _ = writeln!(out, "servers: {}", spec["servers"]);
+    let _ = writeln!(out, "security: {}", spec["security"]);
+    for (name, scheme) in spec["components"]["securitySchemes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "security scheme {name}: {scheme}");
+    }
+    let _ = writeln!(out, "\noperations:");
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {} {path}  {}",
+                method.to_uppercase(),
+                op["operationId"].as_str().unwrap_or("?")
+            );
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let required = if p["required"] == true {
+                    ", required"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "    param {} ({}{required}): {}",
+                    p["name"], p["in"], p["schema"]
+                );
+            }
+            if let Some(body) = op.get("requestBody") {
+                let _ = writeln!(
+                    out,
+                    "    body: {}",
+                    body["content"]["application/json"]["schema"]["$ref"]
+                );
+            }
+            for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                let _ = writeln!(out, "    {status}: {schema}");
+            }
+        }
+    }
+    let _ = writeln!(out, "\nschemas:");
+    for (name, schema) in spec["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        let mut line = format!("  {name}: {}", schema["type"]);
+        if let Some(values) = schema.get("enum") {
+            let _ = write!(line, " enum {values}");
+        }
+        for (prop, s) in schema["properties"].as_object().into_iter().flatten() {
+            let ty = s.get("$ref").or(s.get("type")).unwrap_or(&Value::Null);
+            let _ = write!(line, "\n    {prop}: {ty}");
+            if let Some(items) = s.get("items") {
+                let _ = write!(line, " of {}", items["$ref"]);
+            }
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+#[test]
+fn merged_spec_summary() {
+    let merged = merge::merge(&merge::load_fragments(&real()).expect("loads")).expect("merges");
+    insta::assert_snapshot!(summary(&merged));
+}
+
+/// Runs `f` on a temporary workspace prepared by `setup`; it must fail and
+/// leave every file as it was. Returns the error.
+fn failure(setup: impl FnOnce(&Layout), f: impl FnOnce(&Layout) -> Result<(), String>) -> String {
+    let (_dir, layout) = temp_workspace();
+    setup(&layout);
+    let before = tree(&layout.root);
+    let err = f(&layout).expect_err("must fail");
+    assert_eq!(
+        tree(&layout.root),
+        before,
+        "a failed run changed files:\n{err}"
+    );
+    err
+}
+
+fn generate_failure(setup: impl FnOnce(&Layout)) -> String {
+    failure(setup, |layout| run_generate(layout, Mode::Write))
+}
+
+fn import_failure(page: &str) -> String {
+    failure(
+        |_| {},
+        |layout| {
+            let path = layout.root.join("page.md");
+            fs::write(&path, page).expect("write page");
+            let result = run_import(layout, &path);
+            fs::remove_file(path).expect("rm page");
+            result
+        },
+    )
+}
+
+fn with_fragment(operation_id: &str, edit: impl FnOnce(&mut Value)) -> impl FnOnce(&Layout) {
+    let operation_id = operation_id.to_string();
+    move |layout: &Layout| {
+        let mut fragment = read_fragment(layout, &operation_id);
+        edit(&mut fragment);
+        write_fragment(layout, &format!("{operation_id}.json"), &fragment);
+    }
+}
+
+fn with_extra_fragment(
+    file: &str,
+    from: &str,
+    edit: impl FnOnce(&mut Value),
+) -> impl FnOnce(&Layout) {
+    let (file, from) = (file.to_string(), from.to_string());
+    move |layout: &Layout| {
+        let mut fragment = read_fragment(layout, &from);
+        edit(&mut fragment);
+        write_fragment(layout, &file, &fragment);
+    }
+}
+
+fn rename_path(fragment: &mut Value, from: &str, to: &str) {
+    let paths = fragment["paths"].as_object_mut().expect("paths");
+    let item = paths.remove(from).expect("path");
+    paths.insert(to.to_string(), item);
+}
+
+#[test]
+fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
+    let page = fs::read_to_string(committed_page()).expect("page");
+    let get = "/customers/{id}";
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "fragment with invalid JSON",
+            generate_failure(|layout| {
+                let path = layout.fragments_dir().join("getCustomer.json");
+                let text = fs::read_to_string(&path).expect("read");
+                fs::write(&path, text.replacen("\"schemas\": {", "\"schemas\" {", 1))
+                    .expect("write");
+            }),
+        ),
+        (
+            "fragment that is not OpenAPI",
+            generate_failure(|layout| {
+                write_fragment(layout, "notes.json", &json!({ "hello": "world" }));
+            }),
+        ),
+        (
+            "fragment with an unknown openapi version",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["openapi"] = json!("2.0");
+            })),
+        ),
+        (
+            "no fragments",
+            generate_failure(|layout| {
+                for entry in fs::read_dir(layout.fragments_dir()).expect("dir") {
+                    fs::remove_file(entry.expect("entry").path()).expect("rm");
+                }
+            }),
+        ),
+        (
+            "same component name, different content",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["components"]["schemas"]["CustomerReply"]["properties"]["nickname"] =
+                    json!({ "type": "string" });
+            })),
+        ),
+        (
+            "same path and method twice",
+            generate_failure(with_extra_fragment(
+                "getCustomerAgain.json",
+                "getCustomer",
+                |f| {
+                    f["paths"][get]["get"]["operationId"] = json!("getCustomerAgain");
+                },
+            )),
+        ),
+        (
+            "duplicate operationId",
+            generate_failure(with_extra_fragment(
+                "getCustomerCopy.json",
+                "getCustomer",
+                |f| {
+                    rename_path(f, get, "/customers/{id}/copy");
+                },
+            )),
+        ),
+        (
+            "missing operationId",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["paths"][get]["get"]
+                    .as_object_mut()
+                    .expect("op")
+                    .remove("operationId");
+            })),
+        ),
+        (
+            "differing info",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["info"]["version"] = json!("1.2.0");
+            })),
+        ),
+        (
+            "differing servers",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["servers"][0]["url"] = json!("https://public-api.alternativepayments.io");
+            })),
+        ),
+        (
+            "differing security",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["security"] = json!([]);
+            })),
+        ),
+        (
+            "differing securitySchemes",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["components"]["securitySchemes"]["OAuth2ClientCredentials"]["flows"]["clientCredentials"]
+                    ["tokenUrl"] = json!("/token");
+            })),
+        ),
+        (
+            "a 3.1 construct with no 3.0 equivalent",
+            generate_failure(with_fragment("getCustomer", |f| {
+                f["components"]["schemas"]["Extra"] =
+                    json!({ "type": "array", "prefixItems": [{ "type": "string" }] });
+            })),
+        ),
+        (
+            "docs page with no json blocks",
+            import_failure("# Customers\n\nNothing here yet.\n```bash\ncurl ...\n```\n"),
+        ),
+        (
+            "docs page with invalid JSON",
+            import_failure(&page.replacen(
+                "\"operationId\":\"getCustomer\",",
+                "\"operationId\":\"getCustomer\" ",
+                1,
+            )),
+        ),
+        (
+            "docs page with an unclosed block",
+            import_failure("## List\n\n```json\n{\"openapi\": \"3.1.1\"}\n"),
+        ),
+        (
+            "docs page block that is not OpenAPI",
+            import_failure("## List\n\n```json\n{\"swagger\": \"2.0\", \"paths\": {}}\n```\n"),
+        ),
+        (
+            "docs page with an unknown openapi version",
+            import_failure(&page.replacen("\"openapi\":\"3.1.1\"", "\"openapi\":\"3.2\"", 1)),
+        ),
+        (
+            "docs page with the same operation twice",
+            import_failure(&format!(
+                "{page}\n## Again\n\n```json\n{}\n```\n",
+                page.lines()
+                    .find(|l| l.contains("\"operationId\":\"getCustomer\""))
+                    .expect("block")
+            )),
+        ),
+    ];
+    let mut report = String::new();
+    for (name, err) in cases {
+        let _ = writeln!(report, "## {name}\n{err}\n");
+    }
+    insta::assert_snapshot!(report);
+}
