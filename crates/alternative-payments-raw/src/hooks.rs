@@ -20,6 +20,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Takes part in every request the generated client makes.
 ///
+/// `operation` names the operation as the generated method does: the spec's
+/// operationId in snake_case (`get_customer` for `getCustomer`).
+///
 /// Both methods have defaults that leave the request alone and send it once,
 /// so an implementation overrides only what it needs.
 pub trait RequestHooks: Send + Sync + 'static {
@@ -29,9 +32,9 @@ pub trait RequestHooks: Send + Sync + 'static {
     fn prepare<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
-        operation_id: &'static str,
+        operation: &'static str,
     ) -> BoxFuture<'a, Result<(), String>> {
-        let _ = (request, operation_id);
+        let _ = (request, operation);
         Box::pin(async { Ok(()) })
     }
 
@@ -42,9 +45,9 @@ pub trait RequestHooks: Send + Sync + 'static {
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
-        operation_id: &'static str,
+        operation: &'static str,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let _ = operation_id;
+        let _ = operation;
         Box::pin(client.execute(request))
     }
 }
