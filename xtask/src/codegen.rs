@@ -116,3 +116,18 @@ fn without_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         format!("progenitor cannot generate a client for this document: it panicked: {message}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::without_panics;
+
+    #[test]
+    fn a_panic_inside_the_generator_becomes_an_error() {
+        let result: Result<(), String> = without_panics(|| panic!("unsupported thing at {}", 3));
+        assert_eq!(
+            result.expect_err("contained"),
+            "progenitor cannot generate a client for this document: it panicked: unsupported thing at 3"
+        );
+        assert_eq!(without_panics(|| 7), Ok(7));
+    }
+}

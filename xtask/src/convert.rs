@@ -5,7 +5,7 @@
 //! error naming its JSON pointer, so progenitor never sees (or panics on) a
 //! document it does not understand.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -74,7 +74,12 @@ pub fn to_openapi_30(doc: &Value) -> Result<Value, String> {
     }
 
     let defs = hoist_defs(&mut doc)?;
-    let ctx = Ctx { defs };
+    let schema_names = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default();
+    let ctx = Ctx { defs, schema_names };
     for_each_schema(&mut doc, &mut |schema, site| {
         convert_schema(schema, &site.pointer, &ctx)
     })?;
@@ -237,6 +242,9 @@ fn content_schemas(
 struct Ctx {
     /// `$ref` targets inside `$defs` → the component they were moved to.
     defs: BTreeMap<String, String>,
+    /// Names in `components/schemas`, for checking references (progenitor
+    /// panics on a dangling one).
+    schema_names: BTreeSet<String>,
 }
 
 /// Moves every `$defs` entry (3.1) into `components/schemas` (3.0 has no
@@ -361,10 +369,21 @@ fn convert_schema(schema: &mut Value, pointer: &str, ctx: &Ctx) -> Result<(), St
     {
         obj.entry("example").or_insert_with(|| first.clone());
     }
-    if let Some(Value::String(reference)) = obj.get_mut("$ref")
-        && let Some(target) = ctx.defs.get(reference.as_str())
-    {
-        *reference = target.clone();
+    if let Some(reference) = obj.get_mut("$ref") {
+        let Value::String(reference) = reference else {
+            return Err(format!("{pointer}/$ref: must be a string"));
+        };
+        if let Some(target) = ctx.defs.get(reference.as_str()) {
+            *reference = target.clone();
+        }
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .map(|n| n.replace("~1", "/").replace("~0", "~"));
+        if !name.is_some_and(|n| ctx.schema_names.contains(&n)) {
+            return Err(format!(
+                "{pointer}/$ref: {reference:?} does not name a schema in /components/schemas of the merged document"
+            ));
+        }
     }
 
     let mut nullable = false;
@@ -570,7 +589,8 @@ mod tests {
 
     /// Converts a document whose only component schema is `X`; returns it.
     fn convert(schema: Value) -> Value {
-        let out = to_openapi_30(&doc_with(json!({ "X": schema }))).expect("converts");
+        let schemas = json!({ "X": schema, "Y": { "type": "object" } });
+        let out = to_openapi_30(&doc_with(schemas)).expect("converts");
         out["components"]["schemas"]["X"].clone()
     }
 
@@ -739,6 +759,20 @@ mod tests {
             convert(json!({ "$ref": "#/components/schemas/Y", "type": ["object", "null"] })),
             json!({ "allOf": [{ "$ref": "#/components/schemas/Y" }], "type": "object", "nullable": true })
         );
+    }
+
+    #[test]
+    fn references_must_name_an_existing_component_schema() {
+        for reference in ["#/components/schemas/Missing", "other.json#/X", "#/paths"] {
+            assert_eq!(
+                convert_err(
+                    json!({ "type": "object", "properties": { "a": { "$ref": reference } } })
+                ),
+                format!(
+                    "/components/schemas/X/properties/a/$ref: {reference:?} does not name a schema in /components/schemas of the merged document"
+                )
+            );
+        }
     }
 
     #[test]
