@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::spec::{METHODS, escape_pointer};
+use crate::spec::{METHODS, MovedSchema, add_component_schemas, escape_pointer};
 
 /// The version progenitor is given.
 pub const OPENAPI_30: &str = "3.0.3";
@@ -250,45 +250,28 @@ struct Ctx {
 /// Moves every `$defs` entry (3.1) into `components/schemas` (3.0 has no
 /// `$defs`) and returns how references to them must be rewritten.
 fn hoist_defs(doc: &mut Value) -> Result<BTreeMap<String, String>, String> {
-    let mut found: Vec<(String, String, Value)> = Vec::new();
+    let mut found: Vec<MovedSchema> = Vec::new();
     for_each_schema(doc, &mut |schema, site| {
         collect_defs(schema, &site.pointer, &mut found);
         Ok(())
     })?;
     let mut renames = BTreeMap::new();
-    if found.is_empty() {
-        return Ok(renames);
+    for entry in &found {
+        let target = format!("#/components/schemas/{}", escape_pointer(&entry.name));
+        renames.insert(format!("#{}", entry.from), target.clone());
+        renames.insert(format!("#/$defs/{}", escape_pointer(&entry.name)), target);
     }
-    let schemas = doc
-        .as_object_mut()
-        .expect("checked by to_openapi_30")
-        .entry("components")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .ok_or("/components is not an object")?
-        .entry("schemas")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .ok_or("/components/schemas is not an object")?;
-    for (pointer, name, def) in found {
-        match schemas.get(&name) {
-            Some(existing) if *existing != def => {
-                return Err(format!(
-                    "{pointer}: cannot move $defs/{name} to /components/schemas/{name}: a different schema has that name"
-                ));
-            }
-            _ => {
-                schemas.insert(name.clone(), def);
-            }
-        }
-        let target = format!("#/components/schemas/{}", escape_pointer(&name));
-        renames.insert(format!("#{pointer}"), target.clone());
-        renames.insert(format!("#/$defs/{}", escape_pointer(&name)), target);
-    }
+    add_component_schemas(doc, found, |clash| {
+        format!(
+            "{}: cannot move $defs/{name} to /components/schemas/{name}: a different schema has that name",
+            clash.from,
+            name = clash.name
+        )
+    })?;
     Ok(renames)
 }
 
-fn collect_defs(schema: &mut Value, pointer: &str, found: &mut Vec<(String, String, Value)>) {
+fn collect_defs(schema: &mut Value, pointer: &str, found: &mut Vec<MovedSchema>) {
     let Some(obj) = schema.as_object_mut() else {
         return;
     };
@@ -296,7 +279,11 @@ fn collect_defs(schema: &mut Value, pointer: &str, found: &mut Vec<(String, Stri
         for (name, mut def) in defs {
             let def_pointer = format!("{pointer}/$defs/{}", escape_pointer(&name));
             collect_defs(&mut def, &def_pointer, found);
-            found.push((def_pointer, name, def));
+            found.push(MovedSchema {
+                from: def_pointer,
+                name,
+                schema: def,
+            });
         }
     }
     for (key, child) in obj.iter_mut() {

@@ -18,7 +18,7 @@ use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
 use crate::convert::for_each_schema;
-use crate::spec::escape_pointer;
+use crate::spec::{MovedSchema, add_component_schemas, escape_pointer};
 
 /// A string enum of the spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +44,7 @@ fn string_enum_values(schema: &Value) -> Option<Vec<String>> {
 /// Moves inline string enums of a 3.0 document into named component schemas
 /// and returns every string enum component, sorted by name.
 pub fn hoist_and_collect(doc: &mut Value) -> Result<Vec<OpenEnum>, String> {
-    let mut hoisted: Vec<(String, String, Value)> = Vec::new();
+    let mut hoisted: Vec<MovedSchema> = Vec::new();
     for_each_schema(doc, &mut |schema, site| {
         let is_component = site.pointer.starts_with("/components/schemas/");
         if is_component && string_enum_values(schema).is_some() {
@@ -65,30 +65,20 @@ pub fn hoist_and_collect(doc: &mut Value) -> Result<Vec<OpenEnum>, String> {
         )
     })?;
 
-    let schemas = doc
-        .as_object_mut()
-        .ok_or("not an OpenAPI document")?
-        .entry("components")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .ok_or("/components is not an object")?
-        .entry("schemas")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .ok_or("/components/schemas is not an object")?;
-    for (pointer, name, schema) in hoisted {
-        match schemas.get(&name) {
-            Some(existing) if *existing != schema => {
-                return Err(format!(
-                    "{pointer}: the inline enum would be named {name}, but /components/schemas/{name} is a different schema; name the enum in components"
-                ));
-            }
-            _ => {
-                schemas.insert(name, schema);
-            }
-        }
-    }
+    add_component_schemas(doc, hoisted, |clash| {
+        format!(
+            "{}: the inline enum would be named {name}, but /components/schemas/{name} is a different schema; name the enum in components",
+            clash.from,
+            name = clash.name
+        )
+    })?;
 
+    let Some(schemas) = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return Ok(Vec::new());
+    };
     let mut enums: Vec<OpenEnum> = schemas
         .iter()
         .filter_map(|(name, schema)| {
@@ -113,7 +103,7 @@ fn hoist_in(
     pointer: &str,
     hint: &str,
     hoist_self: bool,
-    hoisted: &mut Vec<(String, String, Value)>,
+    hoisted: &mut Vec<MovedSchema>,
 ) -> Result<(), String> {
     if hoist_self && string_enum_values(schema).is_some() {
         let mut component = schema.as_object().cloned().unwrap_or_default();
@@ -127,7 +117,11 @@ fn hoist_in(
         } else {
             reference
         };
-        hoisted.push((pointer.to_string(), name, Value::Object(component)));
+        hoisted.push(MovedSchema {
+            from: pointer.to_string(),
+            name,
+            schema: Value::Object(component),
+        });
         return Ok(());
     }
     let Some(obj) = schema.as_object_mut() else {

@@ -1,6 +1,6 @@
 //! Facts about OpenAPI documents that import and merge both need.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The HTTP methods an OpenAPI path item can hold operations for.
 pub const METHODS: [&str; 8] = [
@@ -108,4 +108,45 @@ pub fn single_operation(doc: &Value, op: &OperationRef) -> Value {
     paths.insert(op.path.clone(), Value::Object(only));
     fragment["paths"] = Value::Object(paths);
     fragment
+}
+
+/// A schema moved out of where it was written, into `components/schemas`.
+pub struct MovedSchema {
+    /// Where it was written (JSON pointer).
+    pub from: String,
+    pub name: String,
+    pub schema: Value,
+}
+
+/// Adds moved schemas to `components/schemas`. A name that already holds
+/// the same schema is reused; one holding a different schema is an error,
+/// worded by `clash(moved)`.
+pub fn add_component_schemas(
+    doc: &mut Value,
+    moved: Vec<MovedSchema>,
+    clash: impl Fn(&MovedSchema) -> String,
+) -> Result<(), String> {
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let schemas = doc
+        .as_object_mut()
+        .ok_or("not an OpenAPI document: expected a JSON object")?
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("/components is not an object")?
+        .entry("schemas")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("/components/schemas is not an object")?;
+    for entry in moved {
+        match schemas.get(&entry.name) {
+            Some(existing) if *existing != entry.schema => return Err(clash(&entry)),
+            _ => {
+                schemas.insert(entry.name, entry.schema);
+            }
+        }
+    }
+    Ok(())
 }
