@@ -1,19 +1,91 @@
-//! Rust SDK for the Alternative Payments API.
+//! Rust SDK for the [Alternative Payments](https://alternativepayments.io) API.
 //!
-//! The ergonomic client (OAuth2, pagination, retries, typed errors) is being
-//! built; until it lands, the generated low-level client is re-exported as
-//! [`raw`]:
+//! One [`Client`], configured once, handles OAuth2 client credentials (tokens
+//! are fetched, cached, refreshed ahead of expiry and replaced on a 401),
+//! retries with backoff, timeouts, cursor pagination as streams, and turns
+//! every failure into one [`Error`] type.
+//!
+//! # Authenticate
 //!
 //! ```no_run
-//! use alternative_payments::raw::{Client, Hooks};
+//! use alternative_payments::{Client, Credentials};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = Client::new("https://public-api.alternativepayments.io", Hooks::default());
-//! let customer = client.get_customer().id("cus_123").send().await?;
-//! println!("{:?}", customer.name);
-//! # Ok(())
+//! # fn main() -> alternative_payments::Result<()> {
+//! // From ALTERNATIVE_PAYMENTS_CLIENT_ID / _CLIENT_SECRET (and optionally
+//! // _BASE_URL, _SCOPES):
+//! let client = Client::from_env()?;
+//!
+//! // Or explicitly:
+//! let client = Client::builder()
+//!     .credentials(Credentials::client_credentials("client-id", "client-secret"))
+//!     .scopes(["read", "write"])
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Page through customers
+//!
+//! ```no_run
+//! use alternative_payments::types::CreatedAt;
+//! use futures::TryStreamExt;
+//! use time::macros::datetime;
+//!
+//! # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+//! let mut customers = client
+//!     .customers()
+//!     .list()
+//!     .created_after(datetime!(2026-01-01 0:00 UTC))
+//!     .limit(50)
+//!     .stream();
+//! while let Some(customer) = customers.try_next().await? {
+//!     println!("{:?} created {:?}", customer.name, customer.created_at_time());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Handle errors
+//!
+//! ```no_run
+//! use alternative_payments::types::NewCustomer;
+//! use alternative_payments::Error;
+//!
+//! # async fn run(client: alternative_payments::Client) {
+//! let new = NewCustomer { name: Some("Acme".into()), email: Some("not-an-email".into()), ..Default::default() };
+//! match client.customers().create(new).send().await {
+//!     Ok(customer) => println!("created {:?}", customer.id),
+//!     Err(Error::Api(api)) if !api.validation_errors.is_empty() => {
+//!         for (field, problem) in &api.validation_errors {
+//!             eprintln!("{field}: {problem}");
+//!         }
+//!     }
+//!     Err(e) if e.is_not_found() => eprintln!("no such customer"),
+//!     Err(e) => eprintln!("failed: {e} (retryable: {})", e.is_retryable()),
+//! }
 //! # }
 //! ```
+//!
+//! # Security
+//!
+//! Secrets are held in `secrecy` types and never appear in `Debug` output,
+//! error messages or logs. Credentials are never sent over plain `http://`
+//! except to loopback, unless [`ClientBuilder::allow_insecure_http`] says so.
 #![warn(missing_docs, unreachable_pub)]
 
-pub use alternative_payments_raw as raw;
+mod auth;
+mod client;
+mod error;
+mod pagination;
+mod resources;
+mod retry;
+mod transport;
+pub mod types;
+
+pub use auth::{ClientAuthMethod, Credentials};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, env,
+};
+pub use error::{ApiError, AuthError, Error, Result};
+pub use pagination::Page;
+pub use resources::{Customers, ListCustomers, ListUsers, PaymentMethods, Request, Users};
+pub use retry::RetryPolicy;
+pub use time::OffsetDateTime;

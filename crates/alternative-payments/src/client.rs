@@ -1,0 +1,364 @@
+//! The client, its builder, and configuration from the environment.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alternative_payments_raw as raw;
+use raw::types::HttpError;
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+
+use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
+use crate::error::{Error, Result};
+use crate::resources::Customers;
+use crate::retry::RetryPolicy;
+use crate::transport::{Auth, Call, RequestOptions, Shared, static_header};
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://public-api.alternativepayments.io";
+/// Connect timeout of the built-in HTTP client.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for each attempt of a request, response body included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variables read by [`Client::from_env`].
+pub mod env {
+    /// OAuth2 client id (required).
+    pub const CLIENT_ID: &str = "ALTERNATIVE_PAYMENTS_CLIENT_ID";
+    /// OAuth2 client secret (required).
+    pub const CLIENT_SECRET: &str = "ALTERNATIVE_PAYMENTS_CLIENT_SECRET";
+    /// Base URL (optional; defaults to the production API).
+    pub const BASE_URL: &str = "ALTERNATIVE_PAYMENTS_BASE_URL";
+    /// Space- or comma-separated scopes to request (optional), e.g. `read write`.
+    pub const SCOPES: &str = "ALTERNATIVE_PAYMENTS_SCOPES";
+}
+
+/// A client for the Alternative Payments API.
+///
+/// Cheap to clone: clones share the connection pool and the token cache.
+///
+/// ```no_run
+/// # async fn run() -> alternative_payments::Result<()> {
+/// use alternative_payments::{Client, Credentials};
+///
+/// let client = Client::builder()
+///     .credentials(Credentials::client_credentials("my-client-id", "my-client-secret"))
+///     .scopes(["read", "write"])
+///     .build()?;
+/// let customer = client.customers().get("cus_123").send().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match &self.shared.auth {
+            Auth::OAuth(_) => "oauth2 client credentials",
+            Auth::Static(_) => "static authorization",
+        };
+        f.debug_struct("Client")
+            .field("base_url", &self.shared.base_url)
+            .field("auth", &auth)
+            .field("retry", &self.shared.retry)
+            .field("timeout", &self.shared.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment (see [`env`]): client
+    /// credentials from `ALTERNATIVE_PAYMENTS_CLIENT_ID` and
+    /// `ALTERNATIVE_PAYMENTS_CLIENT_SECRET`, and optionally
+    /// `ALTERNATIVE_PAYMENTS_BASE_URL` and `ALTERNATIVE_PAYMENTS_SCOPES`.
+    /// A missing or malformed variable is an error naming it.
+    pub fn from_env() -> Result<Self> {
+        Self::builder_from(|name| std::env::var(name))?.build()
+    }
+
+    /// [`Client::from_env`] with the variables looked up by `lookup`.
+    pub(crate) fn builder_from(
+        lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<ClientBuilder> {
+        let read = |name: &str, required: bool| -> Result<Option<String>> {
+            match lookup(name) {
+                Ok(value) if value.trim().is_empty() && required => Err(Error::Config(format!(
+                    "environment variable {name} is empty"
+                ))),
+                Ok(value) if value.trim().is_empty() => Ok(None),
+                Ok(value) => Ok(Some(value)),
+                Err(std::env::VarError::NotPresent) if required => Err(Error::Config(format!(
+                    "environment variable {name} is not set"
+                ))),
+                Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => Err(Error::Config(format!(
+                    "environment variable {name} is not valid UTF-8"
+                ))),
+            }
+        };
+        let id = read(env::CLIENT_ID, true)?.unwrap_or_default();
+        let secret = read(env::CLIENT_SECRET, true)?.unwrap_or_default();
+        let mut builder =
+            Client::builder().credentials(Credentials::client_credentials(id.trim(), secret));
+        if let Some(url) = read(env::BASE_URL, false)? {
+            parse_base_url(url.trim()).map_err(|e| {
+                Error::Config(format!("environment variable {}: {e}", env::BASE_URL))
+            })?;
+            builder = builder.base_url(url.trim());
+        }
+        if let Some(scopes) = read(env::SCOPES, false)? {
+            let scopes: Vec<&str> = scopes.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+            validate_scopes(&scopes)
+                .map_err(|e| Error::Config(format!("environment variable {}: {e}", env::SCOPES)))?;
+            builder = builder.scopes(scopes);
+        }
+        Ok(builder)
+    }
+
+    /// Customers, their payment methods and users.
+    pub fn customers(&self) -> Customers<'_> {
+        Customers::new(self)
+    }
+
+    /// Runs one operation of the generated client with this client's auth,
+    /// retries and timeouts, and converts its error.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        options: &RequestOptions,
+        f: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(raw::Client) -> Fut,
+        Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<HttpError>>>,
+    {
+        let call = Call::new(self.shared.clone(), options);
+        match f(call.raw_client()).await {
+            Ok(response) => Ok(response.into_inner()),
+            Err(e) => Err(call.error(operation, e)),
+        }
+    }
+}
+
+/// Configures a [`Client`]. Every setting has a default except the
+/// credentials.
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    base_url: Option<String>,
+    scopes: Vec<String>,
+    client_auth: ClientAuthMethod,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Option<Duration>>,
+    retry: RetryPolicy,
+    user_agent_suffix: Option<String>,
+    http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("base_url", &self.base_url)
+            .field("scopes", &self.scopes)
+            .field("client_auth", &self.client_auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// How to authenticate (required).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The API's base URL; defaults to [`DEFAULT_BASE_URL`]. The token
+    /// endpoint is `{base_url}/oauth/token`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// OAuth2 scopes to request (`read`, `write`). None by default: the
+    /// server then grants the client's default scopes.
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where the client id and secret go in token requests (default:
+    /// HTTP Basic).
+    pub fn client_auth(mut self, method: ClientAuthMethod) -> Self {
+        self.client_auth = method;
+        self
+    }
+
+    /// Connect timeout of the built-in HTTP client (default 10 s). Has no
+    /// effect with [`http_client`](Self::http_client): that client's own
+    /// setting applies.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed for each attempt of a request, body included
+    /// (default 60 s); `None` for no limit. Token requests get it too.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for every request (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Text appended to the `User-Agent` header, e.g. `my-app/1.2`.
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Use this HTTP client (proxies, TLS roots, pool settings are then its
+    /// own).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Allow sending credentials over plain `http://` to a host other than
+    /// loopback. Off by default: only for test set-ups you control.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::Config(
+                "no credentials: call .credentials(..) on the builder, or use Client::from_env()"
+                    .into(),
+            )
+        })?;
+        let url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))
+            .map_err(|e| Error::Config(format!("base URL: {e}")))?;
+        if url.scheme() == "http" && !is_loopback(&url) && !self.allow_insecure_http {
+            return Err(Error::Config(format!(
+                "base URL {url} uses plain http: credentials would travel unencrypted; use https, or allow_insecure_http(true) for a test server you control"
+            )));
+        }
+        let base_url = url.as_str().trim_end_matches('/').to_string();
+        validate_scopes(&self.scopes).map_err(|e| Error::Config(format!("scopes: {e}")))?;
+
+        let mut user_agent = format!("alternative-payments-rust/{}", env!("CARGO_PKG_VERSION"));
+        if let Some(suffix) = &self.user_agent_suffix {
+            user_agent = format!("{user_agent} {suffix}");
+        }
+        let user_agent = HeaderValue::from_str(&user_agent).map_err(|_| {
+            Error::Config(format!(
+                "user agent suffix {:?} is not a valid header value",
+                self.user_agent_suffix
+            ))
+        })?;
+
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
+        let auth = match credentials.0 {
+            Kind::Static(value) => Auth::Static(static_header(&value)?),
+            Kind::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                if client_id.is_empty() {
+                    return Err(Error::Config("client id is empty".into()));
+                }
+                Auth::OAuth(TokenCache::new(TokenSource {
+                    http: http.clone(),
+                    token_url: format!("{base_url}/oauth/token"),
+                    client_id,
+                    client_secret,
+                    scopes: (!self.scopes.is_empty()).then(|| self.scopes.join(" ")),
+                    method: self.client_auth,
+                    timeout,
+                    user_agent: user_agent.clone(),
+                }))
+            }
+        };
+        Ok(Client {
+            shared: Arc::new(Shared {
+                base_url,
+                http,
+                auth,
+                retry: self.retry,
+                timeout,
+                user_agent,
+            }),
+        })
+    }
+}
+
+fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?} must start with https://"));
+    }
+    if url.host().is_none() {
+        return Err(format!("{text:?} has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{text:?} must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// RFC 6749 §3.3 scope tokens: printable ASCII except space, `"` and `\`.
+fn validate_scopes<S: AsRef<str>>(scopes: &[S]) -> std::result::Result<(), String> {
+    for scope in scopes {
+        let scope = scope.as_ref();
+        let valid = !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+        if !valid {
+            return Err(format!("{scope:?} is not a valid OAuth2 scope"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Cursor pagination: pages, and streams of items or pages across all of
+//! them with one page of prefetch.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+
+/// Which page to fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Cursor {
+    First,
+    After(String),
+    Before(String),
+}
+
+/// Fetches pages of one list, with its filters and page size.
+pub(crate) trait PageSource<T>: Send + Sync + 'static {
+    fn operation(&self) -> &'static str;
+    fn fetch(self: Arc<Self>, cursor: Cursor) -> BoxFuture<'static, Result<Page<T>>>;
+}
+
+/// One page of a list, and the way to the pages around it.
+///
+/// Filters and page size of the list that produced it carry over to
+/// [`next_page`](Page::next_page) and [`previous_page`](Page::previous_page).
+pub struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) has_next_page: bool,
+    pub(crate) has_previous_page: bool,
+    pub(crate) start_cursor: Option<String>,
+    pub(crate) end_cursor: Option<String>,
+    pub(crate) source: Arc<dyn PageSource<T>>,
+}
+
+impl<T: fmt::Debug> fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Page")
+            .field("items", &self.items)
+            .field("has_next_page", &self.has_next_page)
+            .field("has_previous_page", &self.has_previous_page)
+            .field("start_cursor", &self.start_cursor)
+            .field("end_cursor", &self.end_cursor)
+            .finish()
+    }
+}
+
+impl<T: Send + 'static> Page<T> {
+    /// The items of this page.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The items of this page, owned.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
+
+    /// Whether the server says a page follows.
+    pub fn has_next_page(&self) -> bool {
+        self.has_next_page
+    }
+
+    /// Whether the server says a page precedes.
+    pub fn has_previous_page(&self) -> bool {
+        self.has_previous_page
+    }
+
+    /// Cursor of the first item (opaque).
+    pub fn start_cursor(&self) -> Option<&str> {
+        self.start_cursor.as_deref()
+    }
+
+    /// Cursor of the last item (opaque).
+    pub fn end_cursor(&self) -> Option<&str> {
+        self.end_cursor.as_deref()
+    }
+
+    /// The following page, or `None` on the last one.
+    pub async fn next_page(&self) -> Result<Option<Page<T>>> {
+        if !self.has_next_page {
+            return Ok(None);
+        }
+        let cursor = self.cursor(&self.end_cursor, "has_next_page", "end_cursor")?;
+        self.source
+            .clone()
+            .fetch(Cursor::After(cursor))
+            .await
+            .map(Some)
+    }
+
+    /// The preceding page, or `None` on the first one.
+    pub async fn previous_page(&self) -> Result<Option<Page<T>>> {
+        if !self.has_previous_page {
+            return Ok(None);
+        }
+        let cursor = self.cursor(&self.start_cursor, "has_previous_page", "start_cursor")?;
+        self.source
+            .clone()
+            .fetch(Cursor::Before(cursor))
+            .await
+            .map(Some)
+    }
+
+    fn cursor(&self, cursor: &Option<String>, flag: &str, field: &str) -> Result<String> {
+        match cursor {
+            Some(c) if !c.is_empty() => Ok(c.clone()),
+            _ => Err(Error::Pagination {
+                operation: self.source.operation(),
+                message: format!("the server set {flag} but sent no {field}"),
+            }),
+        }
+    }
+}
+
+/// What the stream fetches next.
+enum Next<T> {
+    Fetch(Cursor),
+    Prefetched(Prefetch<T>),
+    Fail(Error),
+    Done,
+}
+
+/// A page being fetched on its own task while the caller works through the
+/// current one. Dropping it (the stream was dropped) cancels the fetch.
+struct Prefetch<T>(tokio::task::JoinHandle<Result<Page<T>>>);
+
+impl<T> Drop for Prefetch<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct PagesState<T> {
+    source: Arc<dyn PageSource<T>>,
+    next: Next<T>,
+    /// Hashes of every cursor followed, to stop on a repeat instead of
+    /// looping: 8 bytes a page, not the cursors themselves.
+    seen: HashSet<u64>,
+    hasher: RandomState,
+    /// Items still wanted (`max_items`), if limited.
+    wanted: Option<usize>,
+}
+
+/// All pages from `first` on, fetching the next page while the current one
+/// is being used (one page ahead at most). Stops after the first error.
+pub(crate) fn pages<T: Send + 'static>(
+    source: Arc<dyn PageSource<T>>,
+    max_items: Option<usize>,
+) -> BoxStream<'static, Result<Page<T>>> {
+    let state = PagesState {
+        source,
+        next: Next::Fetch(Cursor::First),
+        seen: HashSet::new(),
+        hasher: RandomState::new(),
+        wanted: max_items,
+    };
+    stream::unfold(state, |mut state| async move {
+        if state.wanted == Some(0) {
+            return None;
+        }
+        let page = match std::mem::replace(&mut state.next, Next::Done) {
+            Next::Done => return None,
+            Next::Fail(e) => return Some((Err(e), state)),
+            Next::Fetch(cursor) => state.source.clone().fetch(cursor).await,
+            Next::Prefetched(mut task) => match (&mut task.0).await {
+                Ok(result) => result,
+                Err(e) => Err(Error::Pagination {
+                    operation: state.source.operation(),
+                    message: format!("fetching the next page failed: {e}"),
+                }),
+            },
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return Some((Err(e), state)),
+        };
+        if let Some(wanted) = &mut state.wanted {
+            *wanted = wanted.saturating_sub(page.items.len());
+        }
+        state.next = state.after(&page);
+        Some((Ok(page), state))
+    })
+    .boxed()
+}
+
+impl<T: Send + 'static> PagesState<T> {
+    /// What follows `page`: nothing, a prefetch already under way, or the
+    /// error that stops a server's broken pagination.
+    fn after(&mut self, page: &Page<T>) -> Next<T> {
+        if !page.has_next_page || self.wanted == Some(0) {
+            return Next::Done;
+        }
+        let operation = self.source.operation();
+        let cursor = match &page.end_cursor {
+            Some(c) if !c.is_empty() => c.clone(),
+            _ => {
+                return Next::Fail(Error::Pagination {
+                    operation,
+                    message: "the server set has_next_page but sent no end_cursor".into(),
+                });
+            }
+        };
+        if !self.seen.insert(self.hasher.hash_one(&cursor)) {
+            return Next::Fail(Error::Pagination {
+                operation,
+                message: format!(
+                    "the server returned cursor {cursor:?} twice; stopping instead of looping"
+                ),
+            });
+        }
+        Next::Prefetched(Prefetch(tokio::spawn(
+            self.source.clone().fetch(Cursor::After(cursor)),
+        )))
+    }
+}
+
+/// Every item from the first page on, at most `max_items`.
+pub(crate) fn items<T: Send + 'static>(
+    source: Arc<dyn PageSource<T>>,
+    max_items: Option<usize>,
+) -> BoxStream<'static, Result<T>> {
+    let all = pages(source, max_items)
+        .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+        .try_flatten();
+    match max_items {
+        Some(n) => all.take(n).boxed(),
+        None => all.boxed(),
+    }
+}

@@ -1,0 +1,580 @@
+//! The API's resources as handles that borrow the client:
+//! `client.customers().get("cus_1").send().await?`.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alternative_payments_raw as raw;
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
+use raw::types::HttpError;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::pagination::{self, Cursor, Page, PageSource};
+use crate::retry::RetryPolicy;
+use crate::transport::RequestOptions;
+use crate::types::{
+    Customer, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser, PaymentMethod,
+};
+
+type RawResult<R> = std::result::Result<raw::ResponseValue<R>, raw::Error<HttpError>>;
+type RawCall<R> = Box<dyn FnOnce(raw::Client) -> BoxFuture<'static, RawResult<R>> + Send>;
+
+/// One API request, ready to send; per-request settings can be changed first.
+#[must_use = "nothing is sent until .send() is awaited"]
+pub struct Request<'a, T> {
+    client: &'a Client,
+    operation: &'static str,
+    options: RequestOptions,
+    call: std::result::Result<RawCall<T>, Error>,
+}
+
+impl<T> fmt::Debug for Request<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> Request<'a, T> {
+    fn new(
+        client: &'a Client,
+        operation: &'static str,
+        call: std::result::Result<RawCall<T>, Error>,
+    ) -> Self {
+        Self {
+            client,
+            operation,
+            options: RequestOptions::default(),
+            call,
+        }
+    }
+
+    /// Time allowed for each attempt of this request (`None`: no limit).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for this request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
+    /// Sends the request (retrying as the policy allows).
+    pub async fn send(self) -> Result<T> {
+        let call = self.call?;
+        self.client.call(self.operation, &self.options, call).await
+    }
+}
+
+// progenitor's error type is what it is; it never leaves this crate.
+#[allow(clippy::result_large_err)]
+/// The generated error of an operation that documents no error response
+/// (`Error<()>`), as the one type the rest of the crate handles.
+fn widen<T>(result: std::result::Result<raw::ResponseValue<T>, raw::Error<()>>) -> RawResult<T> {
+    result.map_err(|e| match e {
+        raw::Error::ErrorResponse(r) => raw::Error::ErrorResponse(raw::ResponseValue::new(
+            HttpError::default(),
+            r.status(),
+            r.headers().clone(),
+        )),
+        raw::Error::InvalidRequest(m) => raw::Error::InvalidRequest(m),
+        raw::Error::CommunicationError(e) => raw::Error::CommunicationError(e),
+        raw::Error::InvalidUpgrade(e) => raw::Error::InvalidUpgrade(e),
+        raw::Error::ResponseBodyError(e) => raw::Error::ResponseBodyError(e),
+        raw::Error::InvalidResponsePayload(b, e) => raw::Error::InvalidResponsePayload(b, e),
+        raw::Error::UnexpectedResponse(r) => raw::Error::UnexpectedResponse(r),
+        raw::Error::Custom(m) => raw::Error::Custom(m),
+    })
+}
+
+fn non_empty(what: &str, id: String) -> Result<String> {
+    if id.is_empty() {
+        Err(Error::InvalidArgument(format!("{what} is empty")))
+    } else {
+        Ok(id)
+    }
+}
+
+/// Customers: `client.customers()`.
+#[derive(Clone, Copy, Debug)]
+pub struct Customers<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Customers<'a> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        Self { client }
+    }
+
+    /// Lists customers, newest filters applied, page by page or as a stream.
+    pub fn list(&self) -> ListCustomers<'a> {
+        ListCustomers {
+            client: self.client,
+            filter: CustomerFilter::default(),
+            options: RequestOptions::default(),
+            max_items: None,
+        }
+    }
+
+    /// Creates a customer. Never retried unless the request provably did not
+    /// reach the server, so it cannot create two.
+    pub fn create(&self, customer: NewCustomer) -> Request<'a, Customer> {
+        let call: RawCall<Customer> = Box::new(move |raw| {
+            Box::pin(async move { raw.create_customer().body(customer).send().await })
+        });
+        Request::new(self.client, "create_customer", Ok(call))
+    }
+
+    /// Gets a customer by id (archived ones too).
+    pub fn get(&self, id: impl Into<String>) -> Request<'a, Customer> {
+        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
+            Box::new(move |raw| Box::pin(async move { raw.get_customer().id(id).send().await }))
+        });
+        Request::new(self.client, "get_customer", call)
+    }
+
+    /// Changes the fields set in `update` (PATCH); others are kept.
+    pub fn update(&self, id: impl Into<String>, update: CustomerUpdate) -> Request<'a, Customer> {
+        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
+            Box::new(move |raw| {
+                Box::pin(async move { raw.update_customer().id(id).body(update).send().await })
+            })
+        });
+        Request::new(self.client, "update_customer", call)
+    }
+
+    /// Archives a customer: it leaves the list, and can be restored.
+    pub fn archive(&self, id: impl Into<String>) -> Request<'a, Customer> {
+        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
+            Box::new(move |raw| Box::pin(async move { raw.archive_customer().id(id).send().await }))
+        });
+        Request::new(self.client, "archive_customer", call)
+    }
+
+    /// Restores an archived customer.
+    pub fn restore(&self, id: impl Into<String>) -> Request<'a, Customer> {
+        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
+            Box::new(move |raw| Box::pin(async move { raw.restore_customer().id(id).send().await }))
+        });
+        Request::new(self.client, "restore_customer", call)
+    }
+
+    /// A customer's payment methods.
+    pub fn payment_methods(&self, customer_id: impl Into<String>) -> PaymentMethods<'a> {
+        PaymentMethods {
+            client: self.client,
+            customer_id: customer_id.into(),
+        }
+    }
+
+    /// A customer's users.
+    pub fn users(&self, customer_id: impl Into<String>) -> Users<'a> {
+        Users {
+            client: self.client,
+            customer_id: customer_id.into(),
+        }
+    }
+}
+
+/// A customer's payment methods: `client.customers().payment_methods(id)`.
+#[derive(Clone, Debug)]
+pub struct PaymentMethods<'a> {
+    client: &'a Client,
+    customer_id: String,
+}
+
+impl<'a> PaymentMethods<'a> {
+    /// All payment methods of the customer (the API does not paginate them).
+    pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
+        let call = non_empty("customer id", self.customer_id.clone()).map(
+            |id| -> RawCall<Vec<PaymentMethod>> {
+                Box::new(move |raw| {
+                    Box::pin(async move {
+                        let response = widen(raw.list_payment_methods().id(id).send().await)?;
+                        response.map(|r| r.data)
+                    })
+                })
+            },
+        );
+        Request::new(self.client, "list_payment_methods", call)
+    }
+
+    /// One payment method of the customer.
+    pub fn get(&self, method_id: impl Into<String>) -> Request<'a, PaymentMethod> {
+        let ids = non_empty("customer id", self.customer_id.clone())
+            .and_then(|id| Ok((id, non_empty("payment method id", method_id.into())?)));
+        let call = ids.map(|(id, method_id)| -> RawCall<PaymentMethod> {
+            Box::new(move |raw| {
+                Box::pin(async move {
+                    raw.get_payment_method()
+                        .id(id)
+                        .method_id(method_id)
+                        .send()
+                        .await
+                })
+            })
+        });
+        Request::new(self.client, "get_payment_method", call)
+    }
+}
+
+/// A customer's users: `client.customers().users(id)`.
+#[derive(Clone, Debug)]
+pub struct Users<'a> {
+    client: &'a Client,
+    customer_id: String,
+}
+
+impl<'a> Users<'a> {
+    /// Lists the customer's users.
+    pub fn list(&self) -> ListUsers<'a> {
+        ListUsers {
+            client: self.client,
+            customer_id: self.customer_id.clone(),
+            limit: None,
+            options: RequestOptions::default(),
+            max_items: None,
+        }
+    }
+
+    /// Creates a user. Never retried unless the request provably did not
+    /// reach the server, so it cannot create two.
+    pub fn create(&self, user: NewCustomerUser) -> Request<'a, CustomerUser> {
+        let call =
+            non_empty("customer id", self.customer_id.clone()).map(|id| -> RawCall<CustomerUser> {
+                Box::new(move |raw| {
+                    Box::pin(
+                        async move { raw.create_customer_user().id(id).body(user).send().await },
+                    )
+                })
+            });
+        Request::new(self.client, "create_customer_user", call)
+    }
+}
+
+/// A page as the generated list types describe it.
+struct RawPage<T> {
+    items: Vec<T>,
+    has_next_page: Option<bool>,
+    has_previous_page: Option<bool>,
+    start_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+
+macro_rules! raw_page {
+    ($raw:ty => $item:ty) => {
+        impl From<$raw> for RawPage<$item> {
+            fn from(p: $raw) -> Self {
+                RawPage {
+                    items: p.data,
+                    has_next_page: p.has_next_page,
+                    has_previous_page: p.has_previous_page,
+                    start_cursor: p.start_cursor,
+                    end_cursor: p.end_cursor,
+                }
+            }
+        }
+    };
+}
+raw_page!(raw::types::PaginatedResponseCustomerReply => Customer);
+raw_page!(raw::types::PaginatedResponseCustomerUser => CustomerUser);
+
+type FetchPage<R> =
+    Box<dyn Fn(raw::Client, Cursor) -> BoxFuture<'static, RawResult<R>> + Send + Sync>;
+
+/// A list operation with its filters fixed: fetches any page of it.
+struct ListSource<T, R> {
+    client: Client,
+    operation: &'static str,
+    options: RequestOptions,
+    fetch: FetchPage<R>,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T, R> PageSource<T> for ListSource<T, R>
+where
+    T: Send + 'static,
+    R: Into<RawPage<T>> + Send + 'static,
+{
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn fetch(self: Arc<Self>, cursor: Cursor) -> BoxFuture<'static, Result<Page<T>>> {
+        Box::pin(async move {
+            let raw = self
+                .client
+                .call(self.operation, &self.options, |client| {
+                    (self.fetch)(client, cursor)
+                })
+                .await?;
+            let page: RawPage<T> = raw.into();
+            Ok(Page {
+                items: page.items,
+                has_next_page: page.has_next_page.unwrap_or(false),
+                has_previous_page: page.has_previous_page.unwrap_or(false),
+                start_cursor: page.start_cursor,
+                end_cursor: page.end_cursor,
+                source: self,
+            })
+        })
+    }
+}
+
+fn check_limit(limit: Option<u32>) -> Result<()> {
+    match limit {
+        Some(0) => Err(Error::InvalidArgument(
+            "limit (page size) must be at least 1".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// How a list is consumed, shared by the list builders.
+fn first_page<T: Send + 'static>(
+    source: Result<Arc<dyn PageSource<T>>>,
+) -> BoxFuture<'static, Result<Page<T>>> {
+    match source {
+        Ok(source) => source.fetch(Cursor::First),
+        Err(e) => Box::pin(async move { Err(e) }),
+    }
+}
+
+fn stream_or_error<S: Send + 'static>(
+    source: Result<Arc<dyn PageSource<S>>>,
+    f: impl FnOnce(Arc<dyn PageSource<S>>) -> BoxStream<'static, Result<S>>,
+) -> BoxStream<'static, Result<S>> {
+    match source {
+        Ok(source) => f(source),
+        Err(e) => stream::once(async move { Err(e) }).boxed(),
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct CustomerFilter {
+    company_name: Option<String>,
+    created_after: Option<OffsetDateTime>,
+    created_before: Option<OffsetDateTime>,
+    limit: Option<u32>,
+}
+
+/// `client.customers().list()`: filters, page size, then [`send`] for one
+/// page, [`stream`] for every customer or [`pages`] for every page.
+///
+/// [`send`]: ListCustomers::send
+/// [`stream`]: ListCustomers::stream
+/// [`pages`]: ListCustomers::pages
+#[derive(Clone, Debug)]
+#[must_use = "nothing is sent until .send(), .stream() or .pages() is used"]
+pub struct ListCustomers<'a> {
+    client: &'a Client,
+    filter: CustomerFilter,
+    options: RequestOptions,
+    max_items: Option<usize>,
+}
+
+impl ListCustomers<'_> {
+    /// Only customers with this name.
+    pub fn company_name(mut self, name: impl Into<String>) -> Self {
+        self.filter.company_name = Some(name.into());
+        self
+    }
+
+    /// Only customers created at or after this time (`created_at_start`).
+    pub fn created_after(mut self, time: OffsetDateTime) -> Self {
+        self.filter.created_after = Some(time);
+        self
+    }
+
+    /// Only customers created at or before this time (`created_at_end`).
+    pub fn created_before(mut self, time: OffsetDateTime) -> Self {
+        self.filter.created_before = Some(time);
+        self
+    }
+
+    /// Items per page (at least 1; the server's default is 100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.filter.limit = Some(limit);
+        self
+    }
+
+    /// Stop [`stream`](Self::stream) and [`pages`](Self::pages) after this
+    /// many items.
+    pub fn max_items(mut self, max: usize) -> Self {
+        self.max_items = Some(max);
+        self
+    }
+
+    /// Time allowed for each attempt of each page request.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for each page request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
+    fn source(&self) -> Result<Arc<dyn PageSource<Customer>>> {
+        check_limit(self.filter.limit)?;
+        let format = |name: &str, t: Option<OffsetDateTime>| {
+            t.map(|t| t.format(&Rfc3339)).transpose().map_err(|e| {
+                Error::InvalidArgument(format!("{name} cannot be written as RFC 3339: {e}"))
+            })
+        };
+        let start = format("created_after", self.filter.created_after)?;
+        let end = format("created_before", self.filter.created_before)?;
+        let company_name = self.filter.company_name.clone();
+        let limit = self.filter.limit;
+        let fetch: FetchPage<raw::types::PaginatedResponseCustomerReply> =
+            Box::new(move |raw, cursor| {
+                let (start, end, company_name) = (start.clone(), end.clone(), company_name.clone());
+                Box::pin(async move {
+                    let mut request = raw.list_customers();
+                    if let Some(limit) = limit {
+                        request = request.limit(i64::from(limit));
+                    }
+                    if let Some(start) = start {
+                        request = request.created_at_start(start);
+                    }
+                    if let Some(end) = end {
+                        request = request.created_at_end(end);
+                    }
+                    if let Some(name) = company_name {
+                        request = request.company_name(name);
+                    }
+                    match cursor {
+                        Cursor::First => {}
+                        Cursor::After(c) => request = request.after(c),
+                        Cursor::Before(c) => request = request.before(c),
+                    }
+                    widen(request.send().await)
+                })
+            });
+        Ok(Arc::new(ListSource {
+            client: self.client.clone(),
+            operation: "list_customers",
+            options: self.options.clone(),
+            fetch,
+            item: PhantomData,
+        }))
+    }
+
+    /// The first page.
+    pub async fn send(self) -> Result<Page<Customer>> {
+        first_page(self.source()).await
+    }
+
+    /// Every customer across all pages, fetching one page ahead while the
+    /// current one is consumed. Ends after the first error.
+    pub fn stream(self) -> BoxStream<'static, Result<Customer>> {
+        let max = self.max_items;
+        stream_or_error(self.source(), |s| pagination::items(s, max))
+    }
+
+    /// Every page, fetching one page ahead. Ends after the first error.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Customer>>> {
+        match self.source() {
+            Ok(source) => pagination::pages(source, self.max_items),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
+
+/// `client.customers().users(id).list()`.
+#[derive(Clone, Debug)]
+#[must_use = "nothing is sent until .send(), .stream() or .pages() is used"]
+pub struct ListUsers<'a> {
+    client: &'a Client,
+    customer_id: String,
+    limit: Option<u32>,
+    options: RequestOptions,
+    max_items: Option<usize>,
+}
+
+impl ListUsers<'_> {
+    /// Items per page (at least 1; the server's default is 100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Stop [`stream`](Self::stream) and [`pages`](Self::pages) after this
+    /// many items.
+    pub fn max_items(mut self, max: usize) -> Self {
+        self.max_items = Some(max);
+        self
+    }
+
+    /// Time allowed for each attempt of each page request.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for each page request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
+    fn source(&self) -> Result<Arc<dyn PageSource<CustomerUser>>> {
+        check_limit(self.limit)?;
+        let id = non_empty("customer id", self.customer_id.clone())?;
+        let limit = self.limit;
+        let fetch: FetchPage<raw::types::PaginatedResponseCustomerUser> =
+            Box::new(move |raw, cursor| {
+                let id = id.clone();
+                Box::pin(async move {
+                    let mut request = raw.list_customer_users().id(id);
+                    if let Some(limit) = limit {
+                        request = request.limit(i64::from(limit));
+                    }
+                    match cursor {
+                        Cursor::First => {}
+                        Cursor::After(c) => request = request.after(c),
+                        Cursor::Before(c) => request = request.before(c),
+                    }
+                    widen(request.send().await)
+                })
+            });
+        Ok(Arc::new(ListSource {
+            client: self.client.clone(),
+            operation: "list_customer_users",
+            options: self.options.clone(),
+            fetch,
+            item: PhantomData,
+        }))
+    }
+
+    /// The first page.
+    pub async fn send(self) -> Result<Page<CustomerUser>> {
+        first_page(self.source()).await
+    }
+
+    /// Every user across all pages, fetching one page ahead.
+    pub fn stream(self) -> BoxStream<'static, Result<CustomerUser>> {
+        let max = self.max_items;
+        stream_or_error(self.source(), |s| pagination::items(s, max))
+    }
+
+    /// Every page, fetching one page ahead.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<CustomerUser>>> {
+        match self.source() {
+            Ok(source) => pagination::pages(source, self.max_items),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Retry policy: which failures are retried, and how long to wait.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// How many times, and how patiently, a failed request is retried.
+///
+/// Retried: connection failures, timeouts, and statuses 408, 429, 500, 502,
+/// 503, 504. The create operations (`POST /customers`,
+/// `POST /customers/{id}/users`) are an exception: they are retried only when
+/// the request provably never reached the server (connection refused, DNS or
+/// TLS failure), so a customer or user is never created twice.
+///
+/// The wait before retry *n* (from 0) is `base_delay × 2ⁿ`, capped at
+/// `max_delay`, with jitter (a random 50–100 % of it); a `Retry-After`
+/// header (seconds or HTTP date) replaces it, capped at `max_retry_after`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub(crate) max_retries: u32,
+    pub(crate) base_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 2 retries, 0.5 s base delay, 8 s cap, `Retry-After` honoured up to 60 s.
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self::default().max_retries(0)
+    }
+
+    /// Retries after the first attempt (0 disables retries).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The wait before the first retry, doubled for each further one.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The longest computed wait between attempts.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The longest wait a server's `Retry-After` can ask for.
+    pub fn max_retry_after(mut self, delay: Duration) -> Self {
+        self.max_retry_after = delay;
+        self
+    }
+
+    /// The wait before retry number `retry` (0 for the first retry).
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+        let exponential = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_delay);
+        // "Equal jitter": spreads retries of many clients apart while
+        // keeping at least half the delay.
+        exponential.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+
+    /// The wait a `Retry-After` header asks for, capped.
+    pub(crate) fn retry_after(&self, headers: &HeaderMap) -> Option<Duration> {
+        parse_retry_after(headers, SystemTime::now()).map(|d| d.min(self.max_retry_after))
+    }
+}
+
+/// Statuses worth retrying.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`.
+fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    // A date in the past means "now".
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, value.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let policy = RetryPolicy::default();
+        for _ in 0..200 {
+            for (retry, full) in [
+                (0, 500),
+                (1, 1000),
+                (2, 2000),
+                (3, 4000),
+                (4, 8000),
+                (9, 8000),
+            ] {
+                let d = policy.backoff(retry).as_millis();
+                assert!((full / 2..=full).contains(&d), "retry {retry}: {d} ms");
+            }
+        }
+        assert_eq!(
+            RetryPolicy::default().max_delay(Duration::ZERO).backoff(3),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_retry_after(&headers("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        assert_eq!(
+            parse_retry_after(&headers(&later), now),
+            Some(Duration::from_secs(90))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(
+            parse_retry_after(&headers(&earlier), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after(&headers("soon"), now), None);
+        assert_eq!(parse_retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn retry_after_is_capped() {
+        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        assert_eq!(
+            policy.retry_after(&headers("3600")),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        let retryable: Vec<u16> = (100..600)
+            .filter(|s| StatusCode::from_u16(*s).is_ok_and(is_retryable_status))
+            .collect();
+        assert_eq!(retryable, [408, 429, 500, 502, 503, 504]);
+    }
+}

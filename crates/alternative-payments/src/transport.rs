@@ -1,0 +1,384 @@
+//! How every API request is sent: the `RequestHooks` the generated client
+//! calls, holding the policy the raw crate deliberately lacks: credentials,
+//! 401 replay, retries with backoff, timeouts, tracing. And the single
+//! conversion of the generated client's error into [`Error`].
+//!
+//! Each call gets its own [`Call`]: per-request options, and a record of
+//! what happened (auth failure, last status, a buffered error body) that the
+//! error conversion reads, since progenitor's error cannot carry it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use alternative_payments_raw as raw;
+use alternative_payments_raw::hooks::BoxFuture;
+use raw::types::HttpError;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use secrecy::ExposeSecret;
+use tracing::Instrument;
+
+use crate::auth::{Token, TokenCache};
+use crate::error::{ApiError, AuthError, Error, snippet};
+use crate::retry::{RetryPolicy, is_retryable_status};
+
+/// Error bodies are kept up to this size; beyond it they are cut (an error
+/// body that large is not an API error document anyway).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// How requests are authorised.
+pub(crate) enum Auth {
+    OAuth(Arc<TokenCache>),
+    Static(HeaderValue),
+}
+
+/// What every call of a client shares.
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) auth: Auth,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) user_agent: HeaderValue,
+}
+
+/// Options a single request may override.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RequestOptions {
+    pub(crate) timeout: Option<Option<Duration>>,
+    pub(crate) retry: Option<RetryPolicy>,
+}
+
+/// One call: its settings and what happened to it.
+pub(crate) struct Call {
+    shared: Arc<Shared>,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    record: Mutex<Record>,
+}
+
+#[derive(Default)]
+struct Record {
+    auth_error: Option<AuthError>,
+    token: Option<Arc<Token>>,
+    status: Option<StatusCode>,
+    request_id: Option<String>,
+    error_body: Option<Vec<u8>>,
+}
+
+/// Operations that create something: never sent twice unless the first
+/// attempt provably did not reach the server.
+fn creates(operation: &str) -> bool {
+    matches!(operation, "create_customer" | "create_customer_user")
+}
+
+impl Call {
+    pub(crate) fn new(shared: Arc<Shared>, options: &RequestOptions) -> Arc<Self> {
+        Arc::new(Self {
+            retry: options
+                .retry
+                .clone()
+                .unwrap_or_else(|| shared.retry.clone()),
+            timeout: options.timeout.unwrap_or(shared.timeout),
+            shared,
+            record: Mutex::new(Record::default()),
+        })
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, Record> {
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The generated client for this call.
+    pub(crate) fn raw_client(self: &Arc<Self>) -> raw::Client {
+        raw::Client::new_with_client(
+            &self.shared.base_url,
+            self.shared.http.clone(),
+            raw::Hooks::from_arc(self.clone()),
+        )
+    }
+
+    /// Puts credentials on `request`; remembers which token it used.
+    async fn authorise(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
+        let header = match &self.shared.auth {
+            Auth::Static(value) => value.clone(),
+            Auth::OAuth(cache) => {
+                let token = cache.token().await?;
+                let header = token.header.clone();
+                self.record().token = Some(token);
+                header
+            }
+        };
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Ok(())
+    }
+
+    /// After a 401: drop the refused token and put a fresh one on `request`.
+    /// Only OAuth tokens can be replaced.
+    async fn reauthorise(&self, request: &mut reqwest::Request) -> Option<Result<(), AuthError>> {
+        let Auth::OAuth(cache) = &self.shared.auth else {
+            return None;
+        };
+        if let Some(used) = self.record().token.take() {
+            cache.invalidate(&used);
+        }
+        Some(self.authorise(request).await)
+    }
+
+    /// Converts the generated client's error, using what this call saw.
+    pub(crate) fn error(&self, operation: &'static str, error: raw::Error<HttpError>) -> Error {
+        let mut record = self.record();
+        if let Some(auth) = record.auth_error.take() {
+            return Error::Auth(auth);
+        }
+        let api_error =
+            |status: StatusCode, body: Option<HttpError>, snippet: Option<String>, request_id| {
+                let body = body.unwrap_or_default();
+                Error::Api(Box::new(ApiError {
+                    operation,
+                    status,
+                    code: body.code,
+                    message: body.message,
+                    validation_errors: body.validation_errors,
+                    request_id,
+                    body_snippet: snippet,
+                }))
+            };
+        let last_status = record.status;
+        // An error status: what the body says, from progenitor's decoding or
+        // from the body this call buffered.
+        let mut from_body =
+            |status: StatusCode, parsed: Option<HttpError>, request_id: Option<String>| {
+                let body = record.error_body.take().unwrap_or_default();
+                let parsed = parsed
+                    .filter(|p| {
+                        p.code.is_some() || p.message.is_some() || !p.validation_errors.is_empty()
+                    })
+                    .or_else(|| serde_json::from_slice::<HttpError>(&body).ok())
+                    .filter(|p| p.code.is_some() || p.message.is_some());
+                let snippet = parsed.is_none().then(|| snippet(&body, 256));
+                api_error(
+                    status,
+                    parsed,
+                    snippet,
+                    request_id.or_else(|| record.request_id.take()),
+                )
+            };
+        match error {
+            raw::Error::ErrorResponse(response) => {
+                let status = response.status();
+                let request_id = request_id(response.headers());
+                from_body(status, Some(response.into_inner()), request_id)
+            }
+            raw::Error::UnexpectedResponse(response) if !response.status().is_success() => {
+                from_body(response.status(), None, None)
+            }
+            raw::Error::UnexpectedResponse(response) => Error::Decode {
+                operation,
+                status: response.status(),
+                snippet: String::new(),
+                source: serde::de::Error::custom(format!(
+                    "status {} is not a documented response of this operation",
+                    response.status()
+                )),
+            },
+            raw::Error::InvalidResponsePayload(body, source) => {
+                let status = last_status.unwrap_or(StatusCode::OK);
+                if status.is_success() {
+                    Error::Decode {
+                        operation,
+                        status,
+                        snippet: snippet(&body, 256),
+                        source,
+                    }
+                } else {
+                    // A documented error status whose body is not HttpError.
+                    from_body(status, None, None)
+                }
+            }
+            raw::Error::CommunicationError(e)
+            | raw::Error::ResponseBodyError(e)
+            | raw::Error::InvalidUpgrade(e) => transport_error(operation, e, self.timeout),
+            raw::Error::InvalidRequest(message) | raw::Error::Custom(message) => {
+                Error::InvalidArgument(message)
+            }
+        }
+    }
+
+    /// Sends `request` as the retry policy allows. Returns the final
+    /// response or transport error.
+    async fn send_with_retries(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut retries = 0;
+        let mut replayed_401 = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // A clone to send, so the original stays available for a retry.
+            // Requests here have in-memory bodies, so cloning succeeds; if a
+            // future one does not, it is simply sent once.
+            let (to_send, spare) = match request.try_clone() {
+                Some(copy) => (copy, Some(request)),
+                None => (request, None),
+            };
+            let span = tracing::debug_span!(
+                "alternative_payments.request",
+                operation,
+                method = %to_send.method(),
+                path = to_send.url().path(),
+                attempt,
+                status = tracing::field::Empty,
+                duration_ms = tracing::field::Empty,
+            );
+            let started = tokio::time::Instant::now();
+            let result = client.execute(to_send).instrument(span.clone()).await;
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            let Some(original) = spare else { return result };
+            request = original;
+
+            let delay = match &result {
+                Ok(response) => {
+                    let status = response.status();
+                    span.record("status", status.as_u16());
+                    if status == StatusCode::UNAUTHORIZED && !replayed_401 {
+                        // The token was refused before anything was done with
+                        // the request, so replaying is safe, creates included.
+                        replayed_401 = true;
+                        match self
+                            .reauthorise(&mut request)
+                            .instrument(span.clone())
+                            .await
+                        {
+                            Some(Ok(())) => {
+                                tracing::debug!(parent: &span, "401: replaying once with a new token");
+                                continue;
+                            }
+                            Some(Err(e)) => {
+                                self.record().auth_error = Some(e);
+                                return result;
+                            }
+                            None => None,
+                        }
+                    } else if is_retryable_status(status) && !creates(operation) {
+                        Some(
+                            self.retry
+                                .retry_after(response.headers())
+                                .unwrap_or_else(|| self.retry.backoff(retries)),
+                        )
+                    } else {
+                        None
+                    }
+                }
+                Err(e) => {
+                    let never_sent = e.is_connect();
+                    let retryable = never_sent || e.is_timeout() || e.is_request() || e.is_body();
+                    (retryable && (never_sent || !creates(operation)))
+                        .then(|| self.retry.backoff(retries))
+                }
+            };
+            match delay {
+                Some(delay) if retries < self.retry.max_retries => {
+                    retries += 1;
+                    tracing::debug!(parent: &span, ?delay, retry = retries, "retrying");
+                    drop(result);
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// Notes the final response; buffers (bounded) the body of an error so
+    /// the error conversion can read it, and hands back an equivalent
+    /// response for the generated code.
+    async fn keep(&self, response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+        let status = response.status();
+        {
+            let mut record = self.record();
+            record.status = Some(status);
+            record.request_id = request_id(response.headers());
+        }
+        if status.is_success() {
+            return Ok(response);
+        }
+        let headers = response.headers().clone();
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            let room = MAX_ERROR_BODY - body.len();
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() == MAX_ERROR_BODY {
+                break;
+            }
+        }
+        self.record().error_body = Some(body.clone());
+        let mut rebuilt = http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
+}
+
+fn transport_error(operation: &'static str, e: reqwest::Error, timeout: Option<Duration>) -> Error {
+    if e.is_timeout() {
+        Error::Timeout { operation, timeout }
+    } else {
+        Error::Transport {
+            operation,
+            message: crate::auth::error_chain(&e),
+            source: Box::new(e),
+        }
+    }
+}
+
+impl raw::RequestHooks for Call {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation: &'static str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            request
+                .headers_mut()
+                .insert(USER_AGENT, self.shared.user_agent.clone());
+            *request.timeout_mut() = self.timeout;
+            self.authorise(request).await.map_err(|e| {
+                let message = e.to_string();
+                self.record().auth_error = Some(e);
+                message
+            })
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            let response = self.send_with_retries(client, request, operation).await?;
+            self.keep(response).await
+        })
+    }
+}
+
+/// The static `Authorization` header for credentials that need no token
+/// endpoint.
+pub(crate) fn static_header(value: &secrecy::SecretString) -> Result<HeaderValue, Error> {
+    let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+        Error::Config("the API key or token contains characters not allowed in a header".into())
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
