@@ -2,3 +2,4 @@
 #![cfg(test)]
 
 mod raw_client;
+mod sdk;

@@ -362,3 +362,79 @@ fn validate_scopes<S: AsRef<str>>(scopes: &[S]) -> std::result::Result<(), Strin
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::env::VarError;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<ClientBuilder> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Client::builder_from(|name| vars.get(name).cloned().ok_or(VarError::NotPresent))
+    }
+
+    fn err(vars: &[(&str, &str)]) -> String {
+        from(vars).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn from_env_reads_credentials_url_and_scopes() {
+        let builder = from(&[
+            (env::CLIENT_ID, " id-1 "),
+            (env::CLIENT_SECRET, "secret-1"),
+            (env::BASE_URL, "http://127.0.0.1:4010"),
+            (env::SCOPES, "read, write"),
+        ])
+        .expect("builder");
+        let debug = format!("{builder:?}");
+        assert!(debug.contains("client_id: \"id-1\""), "{debug}");
+        assert!(
+            debug.contains("base_url: Some(\"http://127.0.0.1:4010\")"),
+            "{debug}"
+        );
+        assert!(debug.contains("scopes: [\"read\", \"write\"]"), "{debug}");
+        assert!(!debug.contains("secret-1"), "{debug}");
+        builder.build().expect("client");
+    }
+
+    #[test]
+    fn from_env_names_the_missing_or_malformed_variable() {
+        assert_eq!(
+            err(&[]),
+            "configuration error: environment variable ALTERNATIVE_PAYMENTS_CLIENT_ID is not set"
+        );
+        assert_eq!(
+            err(&[(env::CLIENT_ID, "id")]),
+            "configuration error: environment variable ALTERNATIVE_PAYMENTS_CLIENT_SECRET is not set"
+        );
+        assert_eq!(
+            err(&[(env::CLIENT_ID, "id"), (env::CLIENT_SECRET, "  ")]),
+            "configuration error: environment variable ALTERNATIVE_PAYMENTS_CLIENT_SECRET is empty"
+        );
+        assert!(
+            err(&[(env::CLIENT_ID, "id"), (env::CLIENT_SECRET, "s"), (env::BASE_URL, "public-api")])
+                .starts_with("configuration error: environment variable ALTERNATIVE_PAYMENTS_BASE_URL: \"public-api\" is not a URL")
+        );
+        assert_eq!(
+            err(&[
+                (env::CLIENT_ID, "id"),
+                (env::CLIENT_SECRET, "s"),
+                (env::SCOPES, "read \"all\"")
+            ]),
+            "configuration error: environment variable ALTERNATIVE_PAYMENTS_SCOPES: \"\\\"all\\\"\" is not a valid OAuth2 scope"
+        );
+        // Optional variables may be empty.
+        let builder = from(&[
+            (env::CLIENT_ID, "id"),
+            (env::CLIENT_SECRET, "s"),
+            (env::BASE_URL, ""),
+            (env::SCOPES, ""),
+        ]);
+        builder.expect("ok").build().expect("client");
+    }
+}

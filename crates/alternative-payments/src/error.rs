@@ -26,7 +26,7 @@ pub enum Error {
     Auth(#[from] AuthError),
 
     /// An attempt got no complete response in time (after any retries).
-    #[error("{operation}: no complete response within {timeout:?}")]
+    #[error("{operation}: timed out{}", timeout.map(|t| format!(" after {t:?}")).unwrap_or_default())]
     Timeout {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,

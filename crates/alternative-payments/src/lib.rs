@@ -28,13 +28,13 @@
 //! ```no_run
 //! use alternative_payments::types::CreatedAt;
 //! use futures::TryStreamExt;
-//! use time::macros::datetime;
+//! use alternative_payments::OffsetDateTime;
 //!
 //! # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
 //! let mut customers = client
 //!     .customers()
 //!     .list()
-//!     .created_after(datetime!(2026-01-01 0:00 UTC))
+//!     .created_after(OffsetDateTime::now_utc() - time::Duration::days(30))
 //!     .limit(50)
 //!     .stream();
 //! while let Some(customer) = customers.try_next().await? {

@@ -1,0 +1,210 @@
+//! Each resource method returns what the API sent, and errors carry what a
+//! person needs to act on them.
+
+use alternative_payments::Error;
+use alternative_payments::types::{CreatedAt, MethodType, NewCustomer};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use super::{client, customer, server};
+
+#[tokio::test]
+async fn payment_methods_decode_unknown_types_and_ignore_unknown_fields() {
+    let (server, _) = server().await;
+    Mock::given(path("/customers/cus_1/payment-methods"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": [
+            { "id": "pm_1", "type": "card", "brand": "visa", "last4": "4242", "default": true, "wallet": "apple_pay" },
+            { "id": "pm_2", "type": "sepa_debit", "iban_last4": "1234", "created_at": "2026-11-20T08:30:00+01:00" }
+        ], "total": 2 })))
+        .mount(&server)
+        .await;
+    let methods = client(&server)
+        .customers()
+        .payment_methods("cus_1")
+        .list()
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(methods.len(), 2);
+    assert_eq!(methods[0].type_, Some(MethodType::Card));
+    assert_eq!(
+        methods[1].type_,
+        Some(MethodType::Unknown("sepa_debit".into()))
+    );
+    let created = methods[1]
+        .created_at_time()
+        .expect("RFC 3339")
+        .expect("present");
+    assert_eq!(created, time::macros::datetime!(2026-11-20 08:30 +01:00));
+}
+
+#[tokio::test]
+async fn created_at_that_is_not_rfc3339_is_reported_and_kept() {
+    let (server, _) = server().await;
+    let mut body = customer("cus_1");
+    body["created_at"] = json!("yesterday");
+    Mock::given(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let c = client(&server)
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("get");
+    assert!(c.created_at_time().is_err());
+    assert_eq!(c.created_at_str(), Some("yesterday"));
+}
+
+#[tokio::test]
+async fn validation_errors_are_typed_with_their_fields() {
+    let (server, _) = server().await;
+    Mock::given(method("POST"))
+        .and(path("/customers"))
+        .respond_with(
+            ResponseTemplate::new(422)
+                .insert_header("x-request-id", "req_7f3")
+                .set_body_json(json!({ "code": "validation_failed", "message": "invalid input",
+                    "validation_errors": { "email": "must be a valid email address", "name": "is required" } })),
+        )
+        .mount(&server)
+        .await;
+    let input = NewCustomer {
+        email: Some("nope".into()),
+        ..Default::default()
+    };
+    let err = client(&server)
+        .customers()
+        .create(input)
+        .send()
+        .await
+        .expect_err("422");
+    assert!(err.is_invalid_request() && !err.is_retryable() && !err.is_not_found());
+    assert_eq!(err.request_id(), Some("req_7f3"));
+    let api = err.api().expect("api error");
+    assert_eq!(
+        api.validation_errors["email"],
+        "must be a valid email address"
+    );
+    assert_eq!(
+        err.to_string(),
+        "create_customer: API returned 422 Unprocessable Entity (validation_failed): invalid input \
+         [email: must be a valid email address; name: is required] (request id req_7f3)"
+    );
+}
+
+#[tokio::test]
+async fn not_found_on_nested_resources() {
+    let (server, _) = server().await;
+    Mock::given(path("/customers/cus_x/payment-methods/pm_1"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({ "code": "not_found", "message": "no such customer" })),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .customers()
+        .payment_methods("cus_x")
+        .get("pm_1")
+        .send()
+        .await
+        .expect_err("404");
+    assert!(err.is_not_found());
+}
+
+#[tokio::test]
+async fn undocumented_error_statuses_and_non_json_bodies_are_api_errors_with_a_snippet() {
+    let (server, _) = server().await;
+    // listPaymentMethods documents no error response at all.
+    Mock::given(path("/customers/cus_1/payment-methods"))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_string("<html><body>upstream down</body></html>"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/customers/cus_2/payment-methods"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({ "code": "forbidden", "message": "missing scope read" })),
+        )
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .customers()
+        .payment_methods("cus_1")
+        .list()
+        .retry_policy(alternative_payments::RetryPolicy::none())
+        .send()
+        .await
+        .expect_err("503");
+    assert_eq!(
+        err.to_string(),
+        "list_payment_methods: API returned 503 Service Unavailable; body starts with \"<html><body>upstream down</body></html>\""
+    );
+    assert!(err.is_retryable());
+    let err = client
+        .customers()
+        .payment_methods("cus_2")
+        .list()
+        .send()
+        .await
+        .expect_err("403");
+    assert_eq!(
+        err.to_string(),
+        "list_payment_methods: API returned 403 Forbidden (forbidden): missing scope read"
+    );
+}
+
+#[tokio::test]
+async fn a_success_body_that_does_not_decode_is_a_decode_error_with_status_and_snippet() {
+    let (server, _) = server().await;
+    Mock::given(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance page</html>"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("decode");
+    match &err {
+        Error::Decode {
+            status, snippet, ..
+        } => {
+            assert_eq!(status.as_u16(), 200);
+            assert_eq!(snippet, "<html>maintenance page</html>");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn empty_ids_are_refused_before_sending() {
+    let (server, _) = server().await;
+    let client = client(&server);
+    let customers = client.customers();
+    for err in [
+        customers.get("").send().await.expect_err("empty"),
+        customers.archive("").send().await.expect_err("empty"),
+        customers
+            .payment_methods("cus_1")
+            .get("")
+            .send()
+            .await
+            .expect_err("empty"),
+        customers
+            .users("")
+            .create(Default::default())
+            .send()
+            .await
+            .expect_err("empty"),
+    ] {
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    }
+    assert!(server.received_requests().await.expect("on").is_empty());
+}

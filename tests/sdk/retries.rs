@@ -1,0 +1,328 @@
+//! Retry classification and backoff, measured in paused tokio time.
+
+use std::time::Duration;
+
+use alternative_payments::{Error, RetryPolicy};
+use serde_json::json;
+use tokio::time::Instant;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{builder, client, customer, requests_to, server};
+
+/// `failures` responses of `status` to `verb route`, then success.
+async fn flaky(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    status: u16,
+    failures: u64,
+    retry_after: Option<&str>,
+) {
+    let mut failure = ResponseTemplate::new(status)
+        .set_body_json(json!({ "code": "unavailable", "message": "try later" }));
+    if let Some(value) = retry_after {
+        failure = failure.insert_header("retry-after", value);
+    }
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(failure)
+        .up_to_n_times(failures)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    let ok_status = if verb == "POST" && route == "/customers" {
+        201
+    } else {
+        200
+    };
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(ok_status).set_body_json(customer("cus_1")))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_statuses_are_retried_with_exponential_backoff() {
+    for status in [408, 429, 500, 502, 503, 504] {
+        let (server, _) = server().await;
+        flaky(&server, "GET", "/customers/cus_1", status, 2, None).await;
+        let started = Instant::now();
+        client(&server)
+            .customers()
+            .get("cus_1")
+            .send()
+            .await
+            .expect("succeeds on the third attempt");
+        let waited = started.elapsed();
+        assert_eq!(
+            requests_to(&server, "/customers/cus_1").await.len(),
+            3,
+            "status {status}"
+        );
+        // Two backoffs: 0.5 s and 1 s, each jittered to 50-100 %.
+        assert!(
+            (Duration::from_millis(750)..=Duration::from_millis(1500)).contains(&waited),
+            "status {status}: waited {waited:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_in_seconds_is_honoured() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 429, 1, Some("7")).await;
+    let started = Instant::now();
+    client(&server)
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("succeeds");
+    assert_eq!(started.elapsed().as_secs(), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let (server, _) = server().await;
+    let at = httpdate(std::time::SystemTime::now() + Duration::from_secs(30));
+    flaky(&server, "GET", "/customers/cus_1", 503, 1, Some(&at)).await;
+    let started = Instant::now();
+    client(&server)
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("succeeds");
+    // Whole seconds on the wire: 29 to 30 s from now.
+    let waited = started.elapsed().as_secs();
+    assert!((29..=30).contains(&waited), "waited {waited} s");
+}
+
+fn httpdate(t: std::time::SystemTime) -> String {
+    let time = time::OffsetDateTime::from(t);
+    let format = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .expect("format");
+    time.format(&format).expect("formats")
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_capped() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 429, 1, Some("86400")).await;
+    let client = builder(&server)
+        .retry_policy(RetryPolicy::default().max_retry_after(Duration::from_secs(20)))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("succeeds");
+    assert_eq!(started.elapsed().as_secs(), 20);
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_errors_are_not_retried() {
+    for status in [400, 404, 422] {
+        let (server, _) = server().await;
+        flaky(&server, "PATCH", "/customers/cus_1", status, 5, None).await;
+        let err = client(&server)
+            .customers()
+            .update("cus_1", Default::default())
+            .send()
+            .await
+            .expect_err("fails");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert!(!err.is_retryable());
+        assert_eq!(
+            requests_to(&server, "/customers/cus_1").await.len(),
+            1,
+            "status {status}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_give_up_after_the_policy_allows() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 503, 100, None).await;
+    let err = client(&server)
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("exhausted");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert!(err.is_retryable());
+    assert_eq!(
+        requests_to(&server, "/customers/cus_1").await.len(),
+        3,
+        "1 attempt + 2 retries"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_are_configurable_per_client_and_per_request() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 503, 100, None).await;
+    let none = builder(&server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    none.customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("no retry");
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 1);
+
+    let five = client(&server);
+    five.customers()
+        .get("cus_1")
+        .retry_policy(RetryPolicy::default().max_retries(5))
+        .send()
+        .await
+        .expect_err("still failing");
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 1 + 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn creates_are_not_retried_once_the_server_may_have_seen_them() {
+    for status in [429, 500, 502, 503, 504] {
+        let (server, _) = server().await;
+        flaky(&server, "POST", "/customers", status, 1, Some("1")).await;
+        let err = client(&server)
+            .customers()
+            .create(Default::default())
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(
+            requests_to(&server, "/customers").await.len(),
+            1,
+            "status {status}: one create only"
+        );
+
+        flaky(
+            &server,
+            "POST",
+            "/customers/cus_1/users",
+            status,
+            1,
+            Some("1"),
+        )
+        .await;
+        client(&server)
+            .customers()
+            .users("cus_1")
+            .create(Default::default())
+            .send()
+            .await
+            .expect_err("not retried");
+        assert_eq!(
+            requests_to(&server, "/customers/cus_1/users").await.len(),
+            1
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn creates_are_retried_when_the_connection_was_refused() {
+    // A port nothing listens on: the request provably never reached a server.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let client = alternative_payments::Client::builder()
+        .credentials(alternative_payments::Credentials::api_key("k"))
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .http_client(super::timerless_http())
+        .timeout(None)
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let err = client
+        .customers()
+        .create(Default::default())
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    // Two backoffs happened: the create was retried.
+    assert!(
+        started.elapsed() >= Duration::from_millis(750),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn timeouts_are_retried_for_reads_but_not_for_creates() {
+    let (server, _) = server().await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(customer("cus_1"))
+        .set_delay(Duration::from_secs(10));
+    Mock::given(path("/customers/cus_1"))
+        .respond_with(slow.clone())
+        .mount(&server)
+        .await;
+    Mock::given(path("/customers"))
+        .respond_with(slow)
+        .mount(&server)
+        .await;
+    let client = builder(&server)
+        .timeout(Duration::from_millis(150))
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(10)))
+        .build()
+        .expect("client");
+
+    let err = client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                operation: "get_customer",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 3);
+
+    let err = client
+        .customers()
+        .create(Default::default())
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(
+        requests_to(&server, "/customers").await.len(),
+        1,
+        "a create that may have arrived is not resent"
+    );
+
+    // A per-request timeout overrides the client's.
+    let err = client
+        .customers()
+        .get("cus_1")
+        .timeout(Duration::from_millis(50))
+        .retry_policy(RetryPolicy::none())
+        .send()
+        .await
+        .expect_err("times out");
+    assert_eq!(err.to_string(), "get_customer: timed out after 50ms");
+}
