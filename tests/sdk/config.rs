@@ -98,3 +98,14 @@ fn malformed_settings_are_named() {
         );
     }
 }
+
+#[test]
+fn client_is_cheap_to_share_across_tasks() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Client>();
+    fn sendable<T: Send + 'static>(_: &T) {}
+    let client = with(Credentials::api_key("k")).build().expect("client");
+    // Streams can be moved to spawned tasks. (That clones share the token
+    // cache is tested in auth.rs.)
+    sendable(&client.customers().list().stream());
+}

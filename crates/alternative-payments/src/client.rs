@@ -76,7 +76,7 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client configured from the environment (see [`env`]): client
+    /// A client configured from the environment (see [`env`](mod@env)): client
     /// credentials from `ALTERNATIVE_PAYMENTS_CLIENT_ID` and
     /// `ALTERNATIVE_PAYMENTS_CLIENT_SECRET`, and optionally
     /// `ALTERNATIVE_PAYMENTS_BASE_URL` and `ALTERNATIVE_PAYMENTS_SCOPES`.

@@ -89,3 +89,8 @@ pub use pagination::Page;
 pub use resources::{Customers, ListCustomers, ListUsers, PaymentMethods, Request, Users};
 pub use retry::RetryPolicy;
 pub use time::OffsetDateTime;
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
