@@ -86,7 +86,10 @@ pub use client::{
 };
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::Page;
-pub use resources::{Customers, ListCustomers, ListUsers, PaymentMethods, Request, Users};
+pub use resources::{
+    CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,
+    UserQuery, Users,
+};
 pub use retry::RetryPolicy;
 pub use time::OffsetDateTime;
 

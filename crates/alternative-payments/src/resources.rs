@@ -118,12 +118,7 @@ impl<'a> Customers<'a> {
 
     /// Lists customers, newest filters applied, page by page or as a stream.
     pub fn list(&self) -> ListCustomers<'a> {
-        ListCustomers {
-            client: self.client,
-            filter: CustomerFilter::default(),
-            options: RequestOptions::default(),
-            max_items: None,
-        }
+        List::new(self.client, CustomerQuery::default())
     }
 
     /// Creates a customer. Never retried unless the request provably did not
@@ -238,13 +233,12 @@ pub struct Users<'a> {
 impl<'a> Users<'a> {
     /// Lists the customer's users.
     pub fn list(&self) -> ListUsers<'a> {
-        ListUsers {
-            client: self.client,
-            customer_id: self.customer_id.clone(),
-            limit: None,
-            options: RequestOptions::default(),
-            max_items: None,
-        }
+        List::new(
+            self.client,
+            UserQuery {
+                customer_id: self.customer_id.clone(),
+            },
+        )
     }
 
     /// Creates a user. Never retried unless the request provably did not
@@ -331,180 +325,60 @@ where
     }
 }
 
-fn check_limit(limit: Option<u32>) -> Result<()> {
-    match limit {
-        Some(0) => Err(Error::InvalidArgument(
-            "limit (page size) must be at least 1".into(),
-        )),
-        _ => Ok(()),
+/// What makes one list different from another: its filters, and how they
+/// become pages. Implemented by [`CustomerQuery`] and [`UserQuery`] only.
+pub trait ListQuery: sealed::Query {}
+
+mod sealed {
+    use super::*;
+
+    // Sealed: nobody outside can name this trait, so its crate-private
+    // types never become part of the public API.
+    #[allow(private_interfaces)]
+    pub trait Query: Clone + fmt::Debug {
+        type Item: Send + 'static;
+
+        fn source(
+            &self,
+            client: &Client,
+            limit: Option<u32>,
+            options: RequestOptions,
+        ) -> Result<Arc<dyn PageSource<Self::Item>>>;
     }
 }
 
-/// How a list is consumed, shared by the list builders.
-fn first_page<T: Send + 'static>(
-    source: Result<Arc<dyn PageSource<T>>>,
-) -> BoxFuture<'static, Result<Page<T>>> {
-    match source {
-        Ok(source) => source.fetch(Cursor::First),
-        Err(e) => Box::pin(async move { Err(e) }),
-    }
-}
+impl ListQuery for CustomerQuery {}
+impl ListQuery for UserQuery {}
 
-fn stream_or_error<S: Send + 'static>(
-    source: Result<Arc<dyn PageSource<S>>>,
-    f: impl FnOnce(Arc<dyn PageSource<S>>) -> BoxStream<'static, Result<S>>,
-) -> BoxStream<'static, Result<S>> {
-    match source {
-        Ok(source) => f(source),
-        Err(e) => stream::once(async move { Err(e) }).boxed(),
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-struct CustomerFilter {
-    company_name: Option<String>,
-    created_after: Option<OffsetDateTime>,
-    created_before: Option<OffsetDateTime>,
-    limit: Option<u32>,
-}
-
-/// `client.customers().list()`: filters, page size, then [`send`] for one
-/// page, [`stream`] for every customer or [`pages`] for every page.
-///
-/// [`send`]: ListCustomers::send
-/// [`stream`]: ListCustomers::stream
-/// [`pages`]: ListCustomers::pages
+/// A list request: filters (on [`ListCustomers`]), page size, then
+/// [`send`](List::send) for one page, [`stream`](List::stream) for every
+/// item or [`pages`](List::pages) for every page.
 #[derive(Clone, Debug)]
 #[must_use = "nothing is sent until .send(), .stream() or .pages() is used"]
-pub struct ListCustomers<'a> {
+pub struct List<'a, Q> {
     client: &'a Client,
-    filter: CustomerFilter,
+    query: Q,
+    limit: Option<u32>,
     options: RequestOptions,
     max_items: Option<usize>,
 }
 
-impl ListCustomers<'_> {
-    /// Only customers with this name.
-    pub fn company_name(mut self, name: impl Into<String>) -> Self {
-        self.filter.company_name = Some(name.into());
-        self
-    }
+/// `client.customers().list()`.
+pub type ListCustomers<'a> = List<'a, CustomerQuery>;
+/// `client.customers().users(id).list()`.
+pub type ListUsers<'a> = List<'a, UserQuery>;
 
-    /// Only customers created at or after this time (`created_at_start`).
-    pub fn created_after(mut self, time: OffsetDateTime) -> Self {
-        self.filter.created_after = Some(time);
-        self
-    }
-
-    /// Only customers created at or before this time (`created_at_end`).
-    pub fn created_before(mut self, time: OffsetDateTime) -> Self {
-        self.filter.created_before = Some(time);
-        self
-    }
-
-    /// Items per page (at least 1; the server's default is 100).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.filter.limit = Some(limit);
-        self
-    }
-
-    /// Stop [`stream`](Self::stream) and [`pages`](Self::pages) after this
-    /// many items.
-    pub fn max_items(mut self, max: usize) -> Self {
-        self.max_items = Some(max);
-        self
-    }
-
-    /// Time allowed for each attempt of each page request.
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.options.timeout = Some(timeout.into());
-        self
-    }
-
-    /// Retry policy for each page request.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.options.retry = Some(policy);
-        self
-    }
-
-    fn source(&self) -> Result<Arc<dyn PageSource<Customer>>> {
-        check_limit(self.filter.limit)?;
-        let format = |name: &str, t: Option<OffsetDateTime>| {
-            t.map(|t| t.format(&Rfc3339)).transpose().map_err(|e| {
-                Error::InvalidArgument(format!("{name} cannot be written as RFC 3339: {e}"))
-            })
-        };
-        let start = format("created_after", self.filter.created_after)?;
-        let end = format("created_before", self.filter.created_before)?;
-        let company_name = self.filter.company_name.clone();
-        let limit = self.filter.limit;
-        let fetch: FetchPage<raw::types::PaginatedResponseCustomerReply> =
-            Box::new(move |raw, cursor| {
-                let (start, end, company_name) = (start.clone(), end.clone(), company_name.clone());
-                Box::pin(async move {
-                    let mut request = raw.list_customers();
-                    if let Some(limit) = limit {
-                        request = request.limit(i64::from(limit));
-                    }
-                    if let Some(start) = start {
-                        request = request.created_at_start(start);
-                    }
-                    if let Some(end) = end {
-                        request = request.created_at_end(end);
-                    }
-                    if let Some(name) = company_name {
-                        request = request.company_name(name);
-                    }
-                    match cursor {
-                        Cursor::First => {}
-                        Cursor::After(c) => request = request.after(c),
-                        Cursor::Before(c) => request = request.before(c),
-                    }
-                    widen(request.send().await)
-                })
-            });
-        Ok(Arc::new(ListSource {
-            client: self.client.clone(),
-            operation: "list_customers",
-            options: self.options.clone(),
-            fetch,
-            item: PhantomData,
-        }))
-    }
-
-    /// The first page.
-    pub async fn send(self) -> Result<Page<Customer>> {
-        first_page(self.source()).await
-    }
-
-    /// Every customer across all pages, fetching one page ahead while the
-    /// current one is consumed. Ends after the first error.
-    pub fn stream(self) -> BoxStream<'static, Result<Customer>> {
-        let max = self.max_items;
-        stream_or_error(self.source(), |s| pagination::items(s, max))
-    }
-
-    /// Every page, fetching one page ahead. Ends after the first error.
-    pub fn pages(self) -> BoxStream<'static, Result<Page<Customer>>> {
-        match self.source() {
-            Ok(source) => pagination::pages(source, self.max_items),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
+impl<'a, Q: ListQuery> List<'a, Q> {
+    fn new(client: &'a Client, query: Q) -> Self {
+        Self {
+            client,
+            query,
+            limit: None,
+            options: RequestOptions::default(),
+            max_items: None,
         }
     }
-}
 
-/// `client.customers().users(id).list()`.
-#[derive(Clone, Debug)]
-#[must_use = "nothing is sent until .send(), .stream() or .pages() is used"]
-pub struct ListUsers<'a> {
-    client: &'a Client,
-    customer_id: String,
-    limit: Option<u32>,
-    options: RequestOptions,
-    max_items: Option<usize>,
-}
-
-impl ListUsers<'_> {
     /// Items per page (at least 1; the server's default is 100).
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
@@ -530,10 +404,151 @@ impl ListUsers<'_> {
         self
     }
 
-    fn source(&self) -> Result<Arc<dyn PageSource<CustomerUser>>> {
-        check_limit(self.limit)?;
+    fn source(self) -> Result<Arc<dyn PageSource<Q::Item>>> {
+        if self.limit == Some(0) {
+            return Err(Error::InvalidArgument(
+                "limit (page size) must be at least 1".into(),
+            ));
+        }
+        self.query.source(self.client, self.limit, self.options)
+    }
+
+    /// The first page.
+    pub async fn send(self) -> Result<Page<Q::Item>> {
+        self.source()?.fetch(Cursor::First).await
+    }
+
+    /// Every item across all pages, fetching one page ahead while the
+    /// current one is consumed. Ends after the first error.
+    pub fn stream(self) -> BoxStream<'static, Result<Q::Item>> {
+        let max = self.max_items;
+        match self.source() {
+            Ok(source) => pagination::items(source, max),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
+    /// Every page, fetching one page ahead. Ends after the first error.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Q::Item>>> {
+        let max = self.max_items;
+        match self.source() {
+            Ok(source) => pagination::pages(source, max),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
+
+fn list_source<T, R>(
+    client: &Client,
+    operation: &'static str,
+    options: RequestOptions,
+    fetch: FetchPage<R>,
+) -> Arc<dyn PageSource<T>>
+where
+    T: Send + 'static,
+    R: Into<RawPage<T>> + Send + 'static,
+{
+    Arc::new(ListSource {
+        client: client.clone(),
+        operation,
+        options,
+        fetch,
+        item: PhantomData,
+    })
+}
+
+/// Filters of [`ListCustomers`].
+#[derive(Clone, Debug, Default)]
+pub struct CustomerQuery {
+    company_name: Option<String>,
+    created_after: Option<OffsetDateTime>,
+    created_before: Option<OffsetDateTime>,
+}
+
+impl ListCustomers<'_> {
+    /// Only customers with this name.
+    pub fn company_name(mut self, name: impl Into<String>) -> Self {
+        self.query.company_name = Some(name.into());
+        self
+    }
+
+    /// Only customers created at or after this time (`created_at_start`).
+    pub fn created_after(mut self, time: OffsetDateTime) -> Self {
+        self.query.created_after = Some(time);
+        self
+    }
+
+    /// Only customers created at or before this time (`created_at_end`).
+    pub fn created_before(mut self, time: OffsetDateTime) -> Self {
+        self.query.created_before = Some(time);
+        self
+    }
+}
+
+#[allow(private_interfaces)]
+impl sealed::Query for CustomerQuery {
+    type Item = Customer;
+
+    fn source(
+        &self,
+        client: &Client,
+        limit: Option<u32>,
+        options: RequestOptions,
+    ) -> Result<Arc<dyn PageSource<Customer>>> {
+        let format = |name: &str, t: Option<OffsetDateTime>| {
+            t.map(|t| t.format(&Rfc3339)).transpose().map_err(|e| {
+                Error::InvalidArgument(format!("{name} cannot be written as RFC 3339: {e}"))
+            })
+        };
+        let start = format("created_after", self.created_after)?;
+        let end = format("created_before", self.created_before)?;
+        let company_name = self.company_name.clone();
+        let fetch: FetchPage<raw::types::PaginatedResponseCustomerReply> =
+            Box::new(move |raw, cursor| {
+                let (start, end, company_name) = (start.clone(), end.clone(), company_name.clone());
+                Box::pin(async move {
+                    let mut request = raw.list_customers();
+                    if let Some(limit) = limit {
+                        request = request.limit(i64::from(limit));
+                    }
+                    if let Some(start) = start {
+                        request = request.created_at_start(start);
+                    }
+                    if let Some(end) = end {
+                        request = request.created_at_end(end);
+                    }
+                    if let Some(name) = company_name {
+                        request = request.company_name(name);
+                    }
+                    request = match cursor {
+                        Cursor::First => request,
+                        Cursor::After(c) => request.after(c),
+                        Cursor::Before(c) => request.before(c),
+                    };
+                    widen(request.send().await)
+                })
+            });
+        Ok(list_source(client, "list_customers", options, fetch))
+    }
+}
+
+/// The customer whose users [`ListUsers`] lists.
+#[derive(Clone, Debug)]
+pub struct UserQuery {
+    customer_id: String,
+}
+
+#[allow(private_interfaces)]
+impl sealed::Query for UserQuery {
+    type Item = CustomerUser;
+
+    fn source(
+        &self,
+        client: &Client,
+        limit: Option<u32>,
+        options: RequestOptions,
+    ) -> Result<Arc<dyn PageSource<CustomerUser>>> {
         let id = non_empty("customer id", self.customer_id.clone())?;
-        let limit = self.limit;
         let fetch: FetchPage<raw::types::PaginatedResponseCustomerUser> =
             Box::new(move |raw, cursor| {
                 let id = id.clone();
@@ -542,39 +557,14 @@ impl ListUsers<'_> {
                     if let Some(limit) = limit {
                         request = request.limit(i64::from(limit));
                     }
-                    match cursor {
-                        Cursor::First => {}
-                        Cursor::After(c) => request = request.after(c),
-                        Cursor::Before(c) => request = request.before(c),
-                    }
+                    request = match cursor {
+                        Cursor::First => request,
+                        Cursor::After(c) => request.after(c),
+                        Cursor::Before(c) => request.before(c),
+                    };
                     widen(request.send().await)
                 })
             });
-        Ok(Arc::new(ListSource {
-            client: self.client.clone(),
-            operation: "list_customer_users",
-            options: self.options.clone(),
-            fetch,
-            item: PhantomData,
-        }))
-    }
-
-    /// The first page.
-    pub async fn send(self) -> Result<Page<CustomerUser>> {
-        first_page(self.source()).await
-    }
-
-    /// Every user across all pages, fetching one page ahead.
-    pub fn stream(self) -> BoxStream<'static, Result<CustomerUser>> {
-        let max = self.max_items;
-        stream_or_error(self.source(), |s| pagination::items(s, max))
-    }
-
-    /// Every page, fetching one page ahead.
-    pub fn pages(self) -> BoxStream<'static, Result<Page<CustomerUser>>> {
-        match self.source() {
-            Ok(source) => pagination::pages(source, self.max_items),
-            Err(e) => stream::once(async move { Err(e) }).boxed(),
-        }
+        Ok(list_source(client, "list_customer_users", options, fetch))
     }
 }
