@@ -1,13 +1,220 @@
-//! Quickstart (placeholder).
+//! Quickstart: every Customers operation with the SDK.
 //!
-//! The walk-through of every Customers operation against the embedded mock
-//! server arrives with the ergonomic client and the mock crate. Until then
-//! this prints where things stand, so the README's command always runs.
+//! ```sh
+//! cargo run --example quickstart
+//! ```
+//!
+//! With no credentials in the environment it starts the embedded mock server
+//! (the `alternative-payments-mock` crate), seeds it and walks through every
+//! operation. With `ALTERNATIVE_PAYMENTS_CLIENT_ID` and
+//! `ALTERNATIVE_PAYMENTS_CLIENT_SECRET` set, it runs the read-only part
+//! against the real API (or `ALTERNATIVE_PAYMENTS_BASE_URL`).
 
-fn main() {
+use alternative_payments::types::{CreatedAt, CustomerUpdate, NewCustomer, NewCustomerUser};
+use alternative_payments::{Client, Credentials, Error, env};
+use alternative_payments_mock::{MockServer, PaymentMethodSeed};
+use futures::TryStreamExt;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    if std::env::var_os(env::CLIENT_ID).is_some() {
+        let client = Client::from_env()?;
+        println!("Using the API with your credentials (read-only tour).\n");
+        return read_only(&client).await;
+    }
+
+    let mock = MockServer::builder().seed_demo(true).start().await?;
     println!(
-        "alternative-payments {}: the quickstart walk-through is not written yet.\n\
-         The generated low-level client is available as `alternative_payments::raw`.",
-        env!("CARGO_PKG_VERSION")
+        "No {} set: using the embedded mock API at {}.\n",
+        env::CLIENT_ID,
+        mock.base_url()
     );
+    let client = Client::builder()
+        .credentials(Credentials::client_credentials(
+            mock.client_id(),
+            mock.client_secret(),
+        ))
+        .base_url(mock.base_url())
+        .scopes(["read", "write"])
+        .build()?;
+    read_only(&client).await?;
+    full_tour(&client, &mock).await
+}
+
+/// What any account can do: look around.
+async fn read_only(client: &Client) -> Result<()> {
+    let customers = client.customers();
+    let first_page = customers.list().limit(5).send().await?;
+    println!(
+        "1. First page of customers ({} shown, more: {}):",
+        first_page.items().len(),
+        first_page.has_next_page()
+    );
+    for c in first_page.items() {
+        println!(
+            "   {:<12} {:<22} {}",
+            c.id.as_deref().unwrap_or("?"),
+            c.name.as_deref().unwrap_or("-"),
+            c.email.as_deref().unwrap_or("-")
+        );
+    }
+
+    let total = customers
+        .list()
+        .limit(5)
+        .stream()
+        .try_fold(0, |n, _| async move { Ok(n + 1) })
+        .await?;
+    println!("2. Streamed every customer, 5 per page: {total} in all.");
+
+    let Some(first) = first_page.items().first().and_then(|c| c.id.clone()) else {
+        println!("   (no customers yet)");
+        return Ok(());
+    };
+    let customer = customers.get(&first).send().await?;
+    let created = customer
+        .created_at_time()?
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "3. {} was created on {created}.",
+        customer.name.as_deref().unwrap_or(&first)
+    );
+
+    let methods = customers.payment_methods(&first).list().send().await?;
+    println!("4. Its payment methods:");
+    for m in &methods {
+        let kind = m.type_.as_ref().map(|t| t.to_string()).unwrap_or_default();
+        let default = if m.default == Some(true) {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "   {} {kind} {} ending {}{default}",
+            m.id.as_deref().unwrap_or("?"),
+            m.brand.as_deref().unwrap_or(""),
+            m.last4.as_deref().unwrap_or("????")
+        );
+    }
+    if let Some(method_id) = methods.first().and_then(|m| m.id.clone()) {
+        let method = customers
+            .payment_methods(&first)
+            .get(&method_id)
+            .send()
+            .await?;
+        println!(
+            "   fetched {} again by id.",
+            method.id.as_deref().unwrap_or("?")
+        );
+    }
+
+    let users: Vec<_> = customers
+        .users(&first)
+        .list()
+        .stream()
+        .try_collect()
+        .await?;
+    println!(
+        "5. Its users: {}",
+        users
+            .iter()
+            .filter_map(|u| u.email.as_deref())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// Everything else, on the mock: create, update, archive, restore, users,
+/// and a validation error.
+async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
+    let customers = client.customers();
+    let new = NewCustomer {
+        name: Some("Quickstart Ltd".into()),
+        email: Some("billing@quickstart.example".into()),
+        external_id: Some("qs-1".into()),
+        ..Default::default()
+    };
+    let created = customers.create(new).send().await?;
+    let id = created.id.clone().unwrap_or_default();
+    println!(
+        "6. Created {id} ({}).",
+        created.name.as_deref().unwrap_or("?")
+    );
+
+    let update = CustomerUpdate {
+        city: Some("Lisbon".into()),
+        ..Default::default()
+    };
+    let updated = customers.update(&id, update).send().await?;
+    println!(
+        "7. Patched its city to {}; its email is unchanged: {}.",
+        updated.city.as_deref().unwrap_or("?"),
+        updated.email.as_deref().unwrap_or("?")
+    );
+
+    let count = |client: Client| async move {
+        client
+            .customers()
+            .list()
+            .company_name("quickstart")
+            .stream()
+            .try_fold(0, |n, _| async move { Ok(n + 1) })
+            .await
+    };
+    customers.archive(&id).send().await?;
+    println!(
+        "8. Archived it: listed {} time(s); still readable by id: {}.",
+        count(client.clone()).await?,
+        customers.get(&id).send().await.is_ok()
+    );
+    customers.restore(&id).send().await?;
+    println!(
+        "   Restored it: listed {} time(s).",
+        count(client.clone()).await?
+    );
+
+    // The API has no endpoint to add payment methods; the mock can seed them.
+    mock.add_payment_method(&id, PaymentMethodSeed::card("visa", "4242", "04", "2031"))?;
+    let methods = customers.payment_methods(&id).list().send().await?;
+    println!(
+        "9. Seeded a card on the mock; the API now lists {} payment method(s).",
+        methods.len()
+    );
+
+    let user = NewCustomerUser {
+        first_name: Some("Quinn".into()),
+        last_name: Some("Start".into()),
+        email: Some("quinn@quickstart.example".into()),
+    };
+    let user = customers.users(&id).create(user).send().await?;
+    let users: Vec<_> = customers.users(&id).list().stream().try_collect().await?;
+    println!(
+        "10. Added user {}; the customer has {} user(s).",
+        user.id.as_deref().unwrap_or("?"),
+        users.len()
+    );
+
+    let invalid = NewCustomer {
+        email: Some("not-an-email".into()),
+        ..Default::default()
+    };
+    match customers.create(invalid).send().await {
+        Err(Error::Api(api)) => {
+            println!("11. A bad email is refused with {}:", api.status);
+            for (field, problem) in &api.validation_errors {
+                println!("    {field}: {problem}");
+            }
+        }
+        other => println!("11. Unexpected: {other:?}"),
+    }
+    match customers.get("cus_does_not_exist").send().await {
+        Err(e) if e.is_not_found() => println!("12. An unknown id: {e}"),
+        other => println!("12. Unexpected: {other:?}"),
+    }
+    println!("\nDone. Next: the crate docs (cargo doc --open -p alternative-payments).");
+    Ok(())
 }

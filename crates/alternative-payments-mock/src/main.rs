@@ -1,0 +1,74 @@
+//! `cargo run -p alternative-payments-mock -- --port 4010 --seed demo`:
+//! serves the mock API until Ctrl-C.
+
+use std::process::ExitCode;
+
+use alternative_payments_mock::MockServer;
+
+const USAGE: &str = "usage: alternative-payments-mock [--port PORT] [--seed demo|none]
+  --port PORT   loopback port to listen on (default 4010; 0 for any free port)
+  --seed demo   start with a dozen demo customers (default); none: start empty";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mut port: u16 = 4010;
+    let mut seed = true;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args.next();
+        match (arg.as_str(), value.as_deref()) {
+            ("--port", Some(p)) => match p.parse() {
+                Ok(p) => port = p,
+                Err(_) => return usage(&format!("--port: {p:?} is not a port number")),
+            },
+            ("--seed", Some("demo")) => seed = true,
+            ("--seed", Some("none")) => seed = false,
+            ("--seed", Some(other)) => {
+                return usage(&format!("--seed: unknown data set {other:?}"));
+            }
+            ("-h" | "--help", _) => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => return usage(&format!("unexpected argument {arg:?}")),
+        }
+    }
+    let mock = match MockServer::builder()
+        .port(port)
+        .seed_demo(seed)
+        .start()
+        .await
+    {
+        Ok(mock) => mock,
+        Err(e) => {
+            eprintln!("error: cannot listen on 127.0.0.1:{port}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "Alternative Payments mock API listening on {}",
+        mock.base_url()
+    );
+    println!("  client id:     {}", mock.client_id());
+    println!(
+        "  client secret: {}  (demo credentials, accepted only by this mock)",
+        mock.client_secret()
+    );
+    println!("  customers:     {}", mock.customer_count());
+    println!();
+    println!("Run the quickstart against it:");
+    println!(
+        "  ALTERNATIVE_PAYMENTS_BASE_URL={} ALTERNATIVE_PAYMENTS_CLIENT_ID={} ALTERNATIVE_PAYMENTS_CLIENT_SECRET={} cargo run --example quickstart",
+        mock.base_url(),
+        mock.client_id(),
+        mock.client_secret()
+    );
+    println!("Ctrl-C stops it.");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("error: {problem}\n{USAGE}");
+    ExitCode::from(2)
+}
