@@ -238,7 +238,7 @@ pub(crate) fn page<T>(
 
 // Fixed bytes around the position make every cursor contain `+`, `/` and
 // `=`, as the provider's do, so clients that mangle them fail in tests.
-const CURSOR_PREFIX: [u8; 2] = [0xfb, 0xef];
+const CURSOR_PREFIX: [u8; 2] = [0xfb, 0xff];
 const CURSOR_SUFFIX: u8 = 0xff;
 
 pub(crate) fn encode_cursor(seq: u64) -> String {
@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_carry_base64_specials() {
-        for seq in [0, 1, 99, u64::MAX] {
+        for seq in [0, 1, 2, 3, 99, 1 << 40, u64::MAX] {
             let cursor = encode_cursor(seq);
             assert!(
                 cursor.contains('+') && cursor.contains('/') && cursor.ends_with('='),
