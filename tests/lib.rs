@@ -1,5 +1,6 @@
 //! Integration tests for the workspace; see the modules below.
 #![cfg(test)]
 
+mod mock;
 mod raw_client;
 mod sdk;

@@ -397,9 +397,14 @@ fn is_email(text: &str) -> bool {
 }
 
 /// Keeps the `allowed` string fields of `input`; wrong types and invalid
-/// emails become a 422 naming each field. `null` means "absent" (for a
+/// emails become an error (`status`: 422 for creates, 400 for PATCH, as the
+/// spec documents them) naming each field. `null` means "absent" (for a
 /// PATCH: clear the field), kept as `Value::Null`.
-fn validated(input: Map<String, Value>, allowed: &[&str]) -> Result<Map<String, Value>, Response> {
+fn validated(
+    input: Map<String, Value>,
+    allowed: &[&str],
+    status: StatusCode,
+) -> Result<Map<String, Value>, Response> {
     let mut problems = Map::new();
     let mut out = Map::new();
     for (key, value) in input {
@@ -422,7 +427,7 @@ fn validated(input: Map<String, Value>, allowed: &[&str]) -> Result<Map<String, 
         Ok(out)
     } else {
         Err(error_with_fields(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             "validation_failed",
             "the request has invalid fields",
             problems,
@@ -544,7 +549,9 @@ async fn list_customers(State(shared): State<AppState>, request: Request) -> Res
 }
 
 async fn create_customer(State(shared): State<AppState>, body: Bytes) -> Response {
-    let fields = match json_object(&body).and_then(|o| validated(o, &CREATE_FIELDS)) {
+    let fields = match json_object(&body)
+        .and_then(|o| validated(o, &CREATE_FIELDS, StatusCode::UNPROCESSABLE_ENTITY))
+    {
         Ok(fields) => without_nulls(fields),
         Err(response) => return response,
     };
@@ -574,7 +581,9 @@ async fn update_customer(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let changes = match json_object(&body).and_then(|o| validated(o, &PATCH_FIELDS)) {
+    let changes = match json_object(&body)
+        .and_then(|o| validated(o, &PATCH_FIELDS, StatusCode::BAD_REQUEST))
+    {
         Ok(changes) => changes,
         Err(response) => return response,
     };
@@ -680,7 +689,9 @@ async fn create_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = match json_object(&body).and_then(|o| validated(o, &USER_FIELDS)) {
+    let fields = match json_object(&body)
+        .and_then(|o| validated(o, &USER_FIELDS, StatusCode::UNPROCESSABLE_ENTITY))
+    {
         Ok(fields) => without_nulls(fields),
         Err(response) => return response,
     };

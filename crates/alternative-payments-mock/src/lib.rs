@@ -25,7 +25,8 @@
 //!   exactly as the spec describes). Archiving twice, or restoring a
 //!   customer that is not archived, is a 400.
 //! - **Validation**: malformed JSON is a 400; a field of the wrong type or
-//!   an invalid email is a 422 whose `validation_errors` names the field; a
+//!   an invalid email is a 422 (a 400 for PATCH, as the spec documents it)
+//!   whose `validation_errors` names the field; a
 //!   bad `limit`, cursor or RFC 3339 filter is a 400 naming the parameter.
 //!   Nothing is stored from a rejected request. Bodies over the size limit
 //!   (256 KiB by default) get 413.
@@ -244,7 +245,8 @@ impl MockResponse {
         self
     }
 
-    /// Sends the status line and headers, then drops the connection.
+    /// Sends the status line, headers and part of a body, then drops the
+    /// connection.
     pub fn drop_connection() -> Self {
         Self(Fault::Drop)
     }

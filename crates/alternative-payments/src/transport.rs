@@ -205,14 +205,15 @@ impl Call {
         }
     }
 
-    /// Sends `request` as the retry policy allows. Returns the final
-    /// response or transport error.
+    /// Sends `request` as the retry policy allows, each attempt reading the
+    /// whole response (so a connection that breaks mid-body is a failed
+    /// attempt like any other). Returns the final response or error.
     async fn send_with_retries(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
         operation: &'static str,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> reqwest::Result<Received> {
         let mut retries = 0;
         let mut replayed_401 = false;
         let mut attempt = 0;
@@ -235,16 +236,15 @@ impl Call {
                 duration_ms = tracing::field::Empty,
             );
             let started = tokio::time::Instant::now();
-            let result = client.execute(to_send).instrument(span.clone()).await;
+            let result = receive(client, to_send).instrument(span.clone()).await;
             span.record("duration_ms", started.elapsed().as_millis() as u64);
             let Some(original) = spare else { return result };
             request = original;
 
             let delay = match &result {
                 Ok(response) => {
-                    let status = response.status();
-                    span.record("status", status.as_u16());
-                    if status == StatusCode::UNAUTHORIZED && !replayed_401 {
+                    span.record("status", response.status.as_u16());
+                    if response.status == StatusCode::UNAUTHORIZED && !replayed_401 {
                         // The token was refused before anything was done with
                         // the request, so replaying is safe, creates included.
                         replayed_401 = true;
@@ -263,10 +263,10 @@ impl Call {
                             }
                             None => None,
                         }
-                    } else if is_retryable_status(status) && !creates(operation) {
+                    } else if is_retryable_status(response.status) && !creates(operation) {
                         Some(
                             self.retry
-                                .retry_after(response.headers())
+                                .retry_after(&response.headers)
                                 .unwrap_or_else(|| self.retry.backoff(retries)),
                         )
                     } else {
@@ -274,8 +274,14 @@ impl Call {
                     }
                 }
                 Err(e) => {
+                    // Only a connect error proves the server never saw the
+                    // request; anything later may follow a create's effect.
                     let never_sent = e.is_connect();
-                    let retryable = never_sent || e.is_timeout() || e.is_request() || e.is_body();
+                    let retryable = never_sent
+                        || e.is_timeout()
+                        || e.is_request()
+                        || e.is_body()
+                        || e.is_decode();
                     (retryable && (never_sent || !creates(operation)))
                         .then(|| self.retry.backoff(retries))
                 }
@@ -292,21 +298,38 @@ impl Call {
         }
     }
 
-    /// Notes the final response; buffers (bounded) the body of an error so
-    /// the error conversion can read it, and hands back an equivalent
-    /// response for the generated code.
-    async fn keep(&self, response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-        let status = response.status();
-        {
-            let mut record = self.record();
-            record.status = Some(status);
-            record.request_id = request_id(response.headers());
+    /// Notes the final response for the error conversion, and hands an
+    /// equivalent response to the generated code.
+    fn keep(&self, received: Received) -> reqwest::Response {
+        let mut record = self.record();
+        record.status = Some(received.status);
+        record.request_id = request_id(&received.headers);
+        if !received.status.is_success() {
+            record.error_body = Some(received.body.to_vec());
         }
-        if status.is_success() {
-            return Ok(response);
-        }
-        let headers = response.headers().clone();
-        let mut response = response;
+        let mut rebuilt = http::Response::new(received.body);
+        *rebuilt.status_mut() = received.status;
+        *rebuilt.headers_mut() = received.headers;
+        reqwest::Response::from(rebuilt)
+    }
+}
+
+/// A response read to the end.
+struct Received {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+}
+
+/// One attempt: send, and read the whole body (error bodies only up to
+/// `MAX_ERROR_BODY`; the rest is not needed and may be huge).
+async fn receive(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Received> {
+    let mut response = client.execute(request).await?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let body = if status.is_success() {
+        response.bytes().await?
+    } else {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
             let room = MAX_ERROR_BODY - body.len();
@@ -315,12 +338,13 @@ impl Call {
                 break;
             }
         }
-        self.record().error_body = Some(body.clone());
-        let mut rebuilt = http::Response::new(body);
-        *rebuilt.status_mut() = status;
-        *rebuilt.headers_mut() = headers;
-        Ok(reqwest::Response::from(rebuilt))
-    }
+        body.into()
+    };
+    Ok(Received {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
@@ -367,8 +391,8 @@ impl raw::RequestHooks for Call {
         operation: &'static str,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
-            let response = self.send_with_retries(client, request, operation).await?;
-            self.keep(response).await
+            let received = self.send_with_retries(client, request, operation).await?;
+            Ok(self.keep(received))
         })
     }
 }

@@ -1,0 +1,76 @@
+//! The `alternative-payments-mock` binary serves the API and says how to
+//! reach it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_url_and_credentials_and_serves_demo_data() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_alternative-payments-mock"))
+        .args(["--port", "0", "--seed", "demo"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let _running = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut next = || lines.next().expect("a line").expect("utf-8");
+    let first = next();
+    let base_url = first.rsplit(' ').next().expect("url").to_string();
+    assert!(base_url.starts_with("http://127.0.0.1:"), "{first}");
+    let id = next().rsplit(' ').next().expect("id").to_string();
+    let secret = next()
+        .split_whitespace()
+        .nth(2)
+        .expect("secret")
+        .to_string();
+    assert_eq!(
+        (id.as_str(), secret.as_str()),
+        ("demo-client", "demo-secret")
+    );
+
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{base_url}/oauth/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let page: serde_json::Value = http
+        .get(format!("{base_url}/customers"))
+        .bearer_auth(token["access_token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["data"].as_array().expect("data").len(), 12);
+}
+
+#[test]
+fn bad_arguments_are_refused_with_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_alternative-payments-mock"))
+        .args(["--port", "seventy"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: --port: \"seventy\" is not a port number\nusage:"),
+        "{stderr}"
+    );
+}

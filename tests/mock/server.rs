@@ -1,0 +1,349 @@
+//! The mock over raw HTTP: what no well-behaved SDK sends, and load.
+
+use alternative_payments_mock::MockServer;
+use serde_json::{Value, json};
+
+use super::{mock, token};
+
+async fn call(
+    http: &reqwest::Client,
+    mock: &MockServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, Value) {
+    let token = token(mock, http).await;
+    let mut request = http
+        .request(method, format!("{}{path}", mock.base_url()))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("response");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_parameters_are_refused_and_nothing_is_stored() {
+    let mock = mock().await;
+    let http = reqwest::Client::new();
+    let post = reqwest::Method::POST;
+    let cases: Vec<(reqwest::Method, &str, Option<&str>, u16, Value)> = vec![
+        (
+            post.clone(),
+            "/customers",
+            Some("{\"name\": "),
+            400,
+            json!("invalid_json"),
+        ),
+        (
+            post.clone(),
+            "/customers",
+            Some("[1, 2]"),
+            400,
+            json!("invalid_json"),
+        ),
+        (
+            post.clone(),
+            "/customers",
+            Some("{\"name\": 42, \"email\": \"x@y.z\"}"),
+            422,
+            json!({ "name": "must be a string" }),
+        ),
+        (
+            post.clone(),
+            "/customers",
+            Some("{\"email\": \"no-at-sign\"}"),
+            422,
+            json!({ "email": "must be a valid email address" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?limit=0",
+            None,
+            400,
+            json!({ "limit": "must be an integer from 1 to 1000" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?limit=1001",
+            None,
+            400,
+            json!({ "limit": "must be an integer from 1 to 1000" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?limit=ten",
+            None,
+            400,
+            json!({ "limit": "must be an integer from 1 to 1000" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?created_at_start=2026-13-01",
+            None,
+            400,
+            json!({ "created_at_start": "must be an RFC 3339 timestamp" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?created_at_end=yesterday",
+            None,
+            400,
+            json!({ "created_at_end": "must be an RFC 3339 timestamp" }),
+        ),
+        (
+            reqwest::Method::GET,
+            "/customers?after=abc",
+            None,
+            400,
+            json!({ "after": "is not a valid cursor" }),
+        ),
+    ];
+    for (method, path, body, status, expected) in cases {
+        let (got, response) = call(&http, &mock, method.clone(), path, body).await;
+        assert_eq!(got, status, "{method} {path} {body:?}: {response}");
+        match expected {
+            Value::String(code) => assert_eq!(response["code"], code.as_str()),
+            fields => assert_eq!(response["validation_errors"], fields, "{path}"),
+        }
+    }
+    assert_eq!(mock.customer_count(), 0);
+
+    let id = mock.create_customer(json!({ "name": "Acme" }));
+    let (status, _) = call(
+        &http,
+        &mock,
+        reqwest::Method::PATCH,
+        &format!("/customers/{id}"),
+        Some("{\"city\": false}"),
+    )
+    .await;
+    assert_eq!(status, 400, "PATCH documents 400, not 422");
+    let (status, customer) = call(
+        &http,
+        &mock,
+        reqwest::Method::GET,
+        &format!("/customers/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        customer.get("city").is_none(),
+        "the refused PATCH changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let mock = MockServer::builder()
+        .body_limit(1024)
+        .start()
+        .await
+        .expect("mock");
+    let http = reqwest::Client::new();
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2000));
+    let (status, body) = call(
+        &http,
+        &mock,
+        reqwest::Method::POST,
+        "/customers",
+        Some(&big),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["code"], "payload_too_large");
+    assert_eq!(mock.customer_count(), 0);
+}
+
+#[tokio::test]
+async fn oauth_errors_follow_rfc_6749() {
+    let mock = mock().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/oauth/token", mock.base_url());
+    let (id, secret) = (mock.client_id(), mock.client_secret());
+    let cases = [
+        (
+            http.post(&url)
+                .form(&[("grant_type", "client_credentials")]),
+            401,
+            "invalid_client",
+        ),
+        (
+            http.post(&url)
+                .basic_auth(id, Some("wrong"))
+                .form(&[("grant_type", "client_credentials")]),
+            401,
+            "invalid_client",
+        ),
+        (
+            http.post(&url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "password")]),
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            http.post(&url)
+                .basic_auth(id, Some(secret))
+                .form(&[("scope", "read")]),
+            400,
+            "invalid_request",
+        ),
+        (
+            http.post(&url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "admin")]),
+            400,
+            "invalid_scope",
+        ),
+        (
+            http.post(&url).basic_auth(id, Some(secret)).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ]),
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (request, status, error) in cases {
+        let response = request.send().await.expect("response");
+        assert_eq!(response.status().as_u16(), status);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], error, "{body}");
+    }
+    let ok: Value = http
+        .post(&url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .expect("response")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            ok["token_type"].clone(),
+            ok["expires_in"].clone(),
+            ok["scope"].clone()
+        ),
+        (json!("Bearer"), json!(3600), json!("read"))
+    );
+}
+
+#[tokio::test]
+async fn bearer_tokens_unknown_expired_and_api_keys() {
+    let mock = MockServer::builder()
+        .api_key("ak_test_1", &["read"])
+        .start()
+        .await
+        .expect("mock");
+    let http = reqwest::Client::new();
+    let get = |auth: Option<String>| {
+        let mut request = http.get(format!("{}/customers", mock.base_url()));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        request.send()
+    };
+    assert_eq!(get(None).await.expect("r").status(), 401);
+    assert_eq!(
+        get(Some("Bearer nope".into())).await.expect("r").status(),
+        401
+    );
+    assert_eq!(
+        get(Some("ak_test_1".into())).await.expect("r").status(),
+        200
+    );
+    let token = token(&mock, &http).await;
+    assert_eq!(
+        get(Some(format!("Bearer {token}")))
+            .await
+            .expect("r")
+            .status(),
+        200
+    );
+    mock.expire_tokens();
+    let expired = get(Some(format!("Bearer {token}"))).await.expect("r");
+    assert_eq!(expired.status(), 401);
+    assert_eq!(expired.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_parallel_creates_lose_nothing() {
+    let mock = mock().await;
+    let client = super::sdk(&mock);
+    let creates = (0..200).map(|i| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let new = alternative_payments::types::NewCustomer {
+                name: Some(format!("C{i}")),
+                ..Default::default()
+            };
+            client
+                .customers()
+                .create(new)
+                .send()
+                .await
+                .expect("create")
+                .id
+                .expect("id")
+        })
+    });
+    let mut ids: Vec<String> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|r| r.expect("joined"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200);
+    assert_eq!(mock.customer_count(), 200);
+    use futures::TryStreamExt;
+    let listed: Vec<_> = client
+        .customers()
+        .list()
+        .limit(1000)
+        .stream()
+        .try_collect()
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 200);
+}
+
+#[tokio::test]
+async fn archived_customers_are_marked_by_a_header() {
+    let mock = mock().await;
+    let http = reqwest::Client::new();
+    let id = mock.create_customer(json!({ "name": "Acme" }));
+    let token = token(&mock, &http).await;
+    let get = || {
+        http.get(format!("{}/customers/{id}", mock.base_url()))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert!(
+        get()
+            .await
+            .expect("r")
+            .headers()
+            .get("x-mock-archived")
+            .is_none()
+    );
+    http.delete(format!("{}/customers/{id}", mock.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("archive");
+    assert_eq!(get().await.expect("r").headers()["x-mock-archived"], "true");
+}

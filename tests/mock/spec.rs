@@ -1,0 +1,374 @@
+//! The mock cannot drift from the spec: every response body it produces is
+//! validated against `openapi/openapi.json`'s schema for that operation and
+//! status, strictly (no field the schema does not declare).
+
+use std::fmt::Write as _;
+
+use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use super::token;
+
+fn spec() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("spec")).expect("json")
+}
+
+/// Every object schema closed (`additionalProperties: false` unless said
+/// otherwise): the mock must not invent fields.
+fn strict(schema: &mut Value) {
+    if let Some(obj) = schema.as_object_mut() {
+        if obj.get("type") == Some(&json!("object")) && obj.contains_key("properties") {
+            obj.entry("additionalProperties").or_insert(json!(false));
+        }
+        for value in obj.values_mut() {
+            strict(value);
+        }
+    } else if let Some(items) = schema.as_array_mut() {
+        items.iter_mut().for_each(strict);
+    }
+}
+
+/// A validator for `schema` with the spec's components available as `$defs`.
+fn validator(spec: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut defs = spec["components"]["schemas"].clone();
+    strict(&mut defs);
+    let mut root = schema.clone();
+    root["$defs"] = defs;
+    let text = root
+        .to_string()
+        .replace("#/components/schemas/", "#/$defs/");
+    jsonschema::validator_for(&serde_json::from_str(&text).expect("json")).expect("valid schema")
+}
+
+/// operationId → (method, path template).
+fn operations(spec: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            out.insert(
+                op["operationId"].as_str().expect("id").into(),
+                json!([method, path]),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_response_the_mock_produces_matches_the_spec() {
+    let spec = spec();
+    let ops = operations(&spec);
+    let mock = MockServer::builder()
+        .client("full", "full-secret", &["read", "write"])
+        .client("reader", "reader-secret", &["read"])
+        .body_limit(4096)
+        .start()
+        .await
+        .expect("mock");
+    let http = reqwest::Client::new();
+    let full = token(&mock, &http).await;
+    let reader: Value = http
+        .post(format!("{}/oauth/token", mock.base_url()))
+        .basic_auth("reader", Some("reader-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let reader = reader["access_token"].as_str().expect("token").to_string();
+
+    let id = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test", "city": "Paris", "legal_name": "Acme SA",
+        "ein": "12-3456789", "country": "FR", "state": "IDF", "postal_code": "75001", "street_address": "1 rue X",
+        "sub_premise": "2F", "external_id": "ext" }));
+    let archived = mock.create_customer(json!({ "name": "Gone" }));
+    let pm = mock
+        .add_payment_method(&id, PaymentMethodSeed::card("visa", "4242", "12", "2030"))
+        .expect("pm");
+    mock.add_payment_method(&id, PaymentMethodSeed::ach("6789"))
+        .expect("pm");
+    mock.add_user(
+        &id,
+        json!({ "email": "u@acme.test", "first_name": "U", "last_name": "Ser" }),
+    )
+    .expect("user");
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(5000));
+
+    // (operationId, path ids, query, body, token, injected fault)
+    type Case<'a> = (
+        &'a str,
+        Vec<&'a str>,
+        &'a str,
+        Option<String>,
+        Option<&'a str>,
+        Option<MockResponse>,
+    );
+    let customer = Some("{\"name\":\"New\",\"email\":\"n@new.test\"}".to_string());
+    let cases: Vec<Case<'_>> = vec![
+        ("listCustomers", vec![], "?limit=1", None, Some(&full), None),
+        (
+            "listCustomers",
+            vec![],
+            "?limit=1&company_name=nobody",
+            None,
+            Some(&full),
+            None,
+        ),
+        ("listCustomers", vec![], "?limit=0", None, Some(&full), None),
+        ("listCustomers", vec![], "", None, None, None),
+        (
+            "createCustomer",
+            vec![],
+            "",
+            customer.clone(),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomer",
+            vec![],
+            "",
+            Some("{".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomer",
+            vec![],
+            "",
+            Some("{\"email\":\"bad\"}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomer",
+            vec![],
+            "",
+            customer.clone(),
+            Some(&reader),
+            None,
+        ),
+        ("createCustomer", vec![], "", Some(big), Some(&full), None),
+        (
+            "createCustomer",
+            vec![],
+            "",
+            customer.clone(),
+            Some(&full),
+            Some(MockResponse::status(500)),
+        ),
+        ("getCustomer", vec![&id], "", None, Some(&full), None),
+        ("getCustomer", vec!["cus_nope"], "", None, Some(&full), None),
+        (
+            "updateCustomer",
+            vec![&id],
+            "",
+            Some("{\"city\":\"Lyon\"}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "updateCustomer",
+            vec![&id],
+            "",
+            Some("{\"city\":1}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "updateCustomer",
+            vec!["cus_nope"],
+            "",
+            Some("{}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "archiveCustomer",
+            vec![&archived],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "archiveCustomer",
+            vec![&archived],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "archiveCustomer",
+            vec!["cus_nope"],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "restoreCustomer",
+            vec![&archived],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "restoreCustomer",
+            vec![&archived],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "restoreCustomer",
+            vec!["cus_nope"],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        ("listPaymentMethods", vec![&id], "", None, Some(&full), None),
+        (
+            "listPaymentMethods",
+            vec!["cus_nope"],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "getPaymentMethod",
+            vec![&id, &pm],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "getPaymentMethod",
+            vec![&id, "pm_nope"],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "listCustomerUsers",
+            vec![&id],
+            "?limit=1",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "listCustomerUsers",
+            vec![&id],
+            "?after=bad",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "listCustomerUsers",
+            vec!["cus_nope"],
+            "",
+            None,
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomerUser",
+            vec![&id],
+            "",
+            Some("{\"first_name\":\"Jo\"}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomerUser",
+            vec![&id],
+            "",
+            Some("{\"email\":3}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomerUser",
+            vec!["cus_nope"],
+            "",
+            Some("{}".into()),
+            Some(&full),
+            None,
+        ),
+        (
+            "createCustomerUser",
+            vec![&id],
+            "",
+            Some("nope".into()),
+            Some(&full),
+            None,
+        ),
+    ];
+
+    let mut failures = Vec::new();
+    let mut seen = String::new();
+    for (operation, ids, query, body, bearer, fault) in cases {
+        let [method, template] = ops[operation].as_array().expect("op").as_slice() else {
+            panic!("op")
+        };
+        let (method, template) = (method.as_str().expect("m"), template.as_str().expect("t"));
+        let mut path = template.to_string();
+        for (placeholder, value) in ["{id}", "{method_id}"].iter().zip(&ids) {
+            path = path.replace(placeholder, value);
+        }
+        if let Some(fault) = fault {
+            mock.enqueue(operation, [fault]);
+        }
+        let mut request = http.request(
+            method.to_uppercase().parse::<Method>().expect("method"),
+            format!("{}{path}{query}", mock.base_url()),
+        );
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.expect("response");
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.unwrap_or(Value::Null);
+        let documented = &spec["paths"][template][method]["responses"][status.to_string()]["content"]
+            ["application/json"]["schema"];
+        let (schema, note) = if documented.is_null() {
+            (
+                json!({ "$ref": "#/components/schemas/HttpError" }),
+                "not in the spec: checked as HttpError",
+            )
+        } else {
+            (documented.clone(), "")
+        };
+        let _ = writeln!(seen, "{operation} {status} {note}");
+        let validator = validator(&spec, &schema);
+        for error in validator.iter_errors(&json) {
+            failures.push(format!(
+                "{operation} {status}: {error} at {} in {json}",
+                error.instance_path()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "responses that do not match the spec:\n{}",
+        failures.join("\n")
+    );
+    insta::assert_snapshot!(seen);
+}

@@ -1,0 +1,545 @@
+//! Every operation through the SDK against the stateful mock.
+
+use std::time::Duration;
+
+use alternative_payments::types::{CustomerUpdate, MethodType, NewCustomer, NewCustomerUser};
+use alternative_payments::{AuthError, Client, Credentials, Error, RetryPolicy};
+use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
+use futures::TryStreamExt;
+use time::macros::datetime;
+
+use super::{mock, sdk};
+
+fn named(name: &str) -> NewCustomer {
+    NewCustomer {
+        name: Some(name.into()),
+        email: Some(format!(
+            "{}@example.test",
+            name.to_lowercase().replace(' ', ".")
+        )),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn customers_lifecycle() {
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let customers = client.customers();
+
+    let created = customers
+        .create(named("Acme"))
+        .send()
+        .await
+        .expect("create");
+    let id = created.id.clone().expect("id assigned");
+    assert!(created.created_at.is_some());
+    assert_eq!(created.email.as_deref(), Some("acme@example.test"));
+
+    let patched = customers
+        .update(
+            &id,
+            CustomerUpdate {
+                city: Some("Paris".into()),
+                ..Default::default()
+            },
+        )
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(patched.city.as_deref(), Some("Paris"));
+    assert_eq!(
+        patched.name.as_deref(),
+        Some("Acme"),
+        "fields not sent are kept"
+    );
+    assert_eq!(patched.email.as_deref(), Some("acme@example.test"));
+
+    let listed = |client: Client| async move {
+        let all: Vec<_> = client
+            .customers()
+            .list()
+            .stream()
+            .try_collect()
+            .await
+            .expect("list");
+        all.iter().filter_map(|c| c.id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(client.clone()).await, vec![id.clone()]);
+    customers.archive(&id).send().await.expect("archive");
+    assert!(
+        listed(client.clone()).await.is_empty(),
+        "archived customers leave the list"
+    );
+    assert_eq!(
+        customers
+            .get(&id)
+            .send()
+            .await
+            .expect("still readable")
+            .id
+            .as_deref(),
+        Some(id.as_str())
+    );
+    let again = customers
+        .archive(&id)
+        .send()
+        .await
+        .expect_err("already archived");
+    assert_eq!(
+        again.api().and_then(|a| a.code.as_deref()),
+        Some("already_archived")
+    );
+    customers.restore(&id).send().await.expect("restore");
+    assert_eq!(listed(client.clone()).await, vec![id.clone()]);
+    let again = customers
+        .restore(&id)
+        .send()
+        .await
+        .expect_err("not archived");
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(400));
+
+    for err in [
+        customers.get("cus_nope").send().await.expect_err("404"),
+        customers
+            .update("cus_nope", CustomerUpdate::default())
+            .send()
+            .await
+            .expect_err("404"),
+        customers.archive("cus_nope").send().await.expect_err("404"),
+        customers.restore("cus_nope").send().await.expect_err("404"),
+        customers
+            .payment_methods("cus_nope")
+            .list()
+            .send()
+            .await
+            .expect_err("404"),
+        customers
+            .payment_methods(&id)
+            .get("pm_nope")
+            .send()
+            .await
+            .expect_err("404"),
+        customers
+            .users("cus_nope")
+            .list()
+            .send()
+            .await
+            .expect_err("404"),
+        customers
+            .users("cus_nope")
+            .create(NewCustomerUser::default())
+            .send()
+            .await
+            .expect_err("404"),
+    ] {
+        assert!(err.is_not_found(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn payment_methods_keep_the_default_consistent() {
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let id = mock.create_customer(serde_json::json!({ "name": "Acme" }));
+    let card = mock
+        .add_payment_method(&id, PaymentMethodSeed::card("visa", "4242", "12", "2030"))
+        .expect("seed");
+    let bank = mock
+        .add_payment_method(&id, PaymentMethodSeed::ach("6789"))
+        .expect("seed");
+    let customer = client.customers().get(&id).send().await.expect("get");
+    assert_eq!(
+        customer.default_payment_method_id.as_deref(),
+        Some(card.as_str()),
+        "the first method is the default"
+    );
+
+    let sepa = mock
+        .add_payment_method(&id, PaymentMethodSeed::of_type("sepa_debit").default())
+        .expect("seed");
+    let methods = client
+        .customers()
+        .payment_methods(&id)
+        .list()
+        .send()
+        .await
+        .expect("list");
+    let defaults: Vec<_> = methods
+        .iter()
+        .filter(|m| m.default == Some(true))
+        .filter_map(|m| m.id.clone())
+        .collect();
+    assert_eq!(defaults, vec![sepa.clone()], "exactly one default");
+    assert_eq!(
+        methods[2].type_,
+        Some(MethodType::Unknown("sepa_debit".into()))
+    );
+    let customer = client.customers().get(&id).send().await.expect("get");
+    assert_eq!(
+        customer.default_payment_method_id.as_deref(),
+        Some(sepa.as_str())
+    );
+
+    let fetched = client
+        .customers()
+        .payment_methods(&id)
+        .get(&bank)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        (fetched.type_, fetched.last4.as_deref()),
+        (Some(MethodType::Ach), Some("6789"))
+    );
+}
+
+#[tokio::test]
+async fn users_are_created_and_paginated() {
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let id = client
+        .customers()
+        .create(named("Acme"))
+        .send()
+        .await
+        .expect("create")
+        .id
+        .expect("id");
+    for i in 0..7 {
+        let user = NewCustomerUser {
+            first_name: Some(format!("U{i}")),
+            email: Some(format!("u{i}@acme.test")),
+            ..Default::default()
+        };
+        client
+            .customers()
+            .users(&id)
+            .create(user)
+            .send()
+            .await
+            .expect("create user");
+    }
+    let users: Vec<_> = client
+        .customers()
+        .users(&id)
+        .list()
+        .limit(3)
+        .stream()
+        .try_collect()
+        .await
+        .expect("users");
+    let names: Vec<_> = users.iter().filter_map(|u| u.first_name.clone()).collect();
+    assert_eq!(names, ["U0", "U1", "U2", "U3", "U4", "U5", "U6"]);
+    assert_eq!(mock.requests_to("listCustomerUsers").len(), 3);
+
+    client
+        .customers()
+        .archive(&id)
+        .send()
+        .await
+        .expect("archive");
+    let err = client
+        .customers()
+        .users(&id)
+        .create(NewCustomerUser::default())
+        .send()
+        .await
+        .expect_err("archived");
+    assert_eq!(
+        err.api().and_then(|a| a.code.as_deref()),
+        Some("customer_archived")
+    );
+}
+
+#[tokio::test]
+async fn pagination_over_many_pages_both_ways_with_filters() {
+    let mock = mock().await;
+    let client = sdk(&mock);
+    mock.set_clock(datetime!(2026-01-01 00:00 UTC));
+    for i in 0..40 {
+        // One per second from midnight; every other one an "Acme".
+        let name = if i % 2 == 0 {
+            format!("Acme {i:02}")
+        } else {
+            format!("Other {i:02}")
+        };
+        mock.create_customer(serde_json::json!({ "name": name }));
+    }
+    // Acme 04 .. Acme 34 were created from 00:00:04 to 00:00:34.
+    let list = || {
+        client
+            .customers()
+            .list()
+            .company_name("acme")
+            .created_after(datetime!(2026-01-01 00:00:04 UTC))
+            .created_before(datetime!(2026-01-01 00:00:34 UTC))
+            .limit(3)
+    };
+    let all: Vec<_> = list().stream().try_collect().await.expect("stream");
+    let names: Vec<_> = all.iter().filter_map(|c| c.name.clone()).collect();
+    let expected: Vec<_> = (4..=34)
+        .step_by(2)
+        .map(|i| format!("Acme {i:02}"))
+        .collect();
+    assert_eq!(names, expected);
+
+    // Forward page by page to the end, then all the way back.
+    let mut pages = vec![list().send().await.expect("page 1")];
+    while let Some(next) = pages
+        .last()
+        .expect("a page")
+        .next_page()
+        .await
+        .expect("next")
+    {
+        pages.push(next);
+    }
+    assert_eq!(pages.len(), 6, "16 customers, 3 per page");
+    assert!(!pages[0].has_previous_page() && !pages[5].has_next_page());
+    let mut back = pages.pop().expect("last");
+    let mut seen_back = vec![
+        back.items()
+            .iter()
+            .filter_map(|c| c.name.clone())
+            .collect::<Vec<_>>(),
+    ];
+    while let Some(previous) = back.previous_page().await.expect("previous") {
+        seen_back.push(
+            previous
+                .items()
+                .iter()
+                .filter_map(|c| c.name.clone())
+                .collect(),
+        );
+        back = previous;
+    }
+    let backwards: Vec<String> = seen_back.into_iter().rev().flatten().collect();
+    assert_eq!(backwards, expected, "paging back visits the same customers");
+    for request in mock.requests_to("listCustomers") {
+        let query = request.query.expect("query");
+        assert!(
+            query.contains("company_name=acme")
+                && query.contains("limit=3")
+                && query.contains("created_at_end="),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_secret_and_missing_scope() {
+    let mock = MockServer::builder()
+        .client("full", "full-secret", &["read", "write"])
+        .client("reader", "reader-secret", &["read"])
+        .start()
+        .await
+        .expect("mock");
+    let client = |id: &str, secret: &str| {
+        Client::builder()
+            .credentials(Credentials::client_credentials(id, secret))
+            .base_url(mock.base_url())
+            .build()
+            .expect("client")
+    };
+    let err = client("full", "wrong")
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("refused");
+    match &err {
+        Error::Auth(AuthError::Rejected {
+            status: 401, error, ..
+        }) => assert_eq!(error, "invalid_client"),
+        other => panic!("{other:?}"),
+    }
+
+    let reader = client("reader", "reader-secret");
+    reader
+        .customers()
+        .list()
+        .send()
+        .await
+        .expect("read is allowed");
+    let err = reader
+        .customers()
+        .create(named("Acme"))
+        .send()
+        .await
+        .expect_err("write is not");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(
+        err.api().and_then(|a| a.code.as_deref()),
+        Some("insufficient_scope")
+    );
+    assert_eq!(mock.customer_count(), 0);
+
+    let greedy = Client::builder()
+        .credentials(Credentials::client_credentials("reader", "reader-secret"))
+        .base_url(mock.base_url())
+        .scopes(["read", "write"])
+        .build()
+        .expect("client");
+    let err = greedy
+        .customers()
+        .list()
+        .send()
+        .await
+        .expect_err("scope refused");
+    assert!(err.to_string().contains("invalid_scope"), "{err}");
+}
+
+#[tokio::test]
+async fn token_expiry_mid_pagination_is_recovered_transparently() {
+    let mock = mock().await;
+    for i in 0..9 {
+        mock.create_customer(serde_json::json!({ "name": format!("C{i}") }));
+    }
+    let client = sdk(&mock);
+    let mut pages = client.customers().list().limit(3).pages();
+    let first = pages.try_next().await.expect("page").expect("some");
+    assert_eq!(first.items().len(), 3);
+    // Tokens die while the caller works on page 1 (page 2 may already be
+    // prefetched with the old token; page 3 is not).
+    mock.expire_tokens();
+    let rest: Vec<_> = pages
+        .try_collect()
+        .await
+        .expect("the SDK gets a new token and goes on");
+    assert_eq!(rest.iter().map(|p| p.items().len()).sum::<usize>(), 6);
+    assert_eq!(mock.requests_to("token").len(), 2);
+    // Three pages and one replay of the page refused with the dead token
+    // (page 2 or page 3, depending on when the prefetch ran).
+    assert_eq!(mock.requests_to("listCustomers").len(), 4);
+}
+
+#[tokio::test]
+async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
+    let mock = mock().await;
+    let client = Client::builder()
+        .credentials(Credentials::client_credentials(
+            mock.client_id(),
+            mock.client_secret(),
+        ))
+        .base_url(mock.base_url())
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(5)))
+        .build()
+        .expect("client");
+    let id = mock.create_customer(serde_json::json!({ "name": "Acme" }));
+
+    mock.enqueue(
+        "getCustomer",
+        [MockResponse::status(503), MockResponse::status(503)],
+    );
+    client
+        .customers()
+        .get(&id)
+        .send()
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(mock.requests_to("getCustomer").len(), 3);
+
+    mock.enqueue(
+        "getCustomer",
+        [MockResponse::status(429).header("retry-after", "1")],
+    );
+    let started = std::time::Instant::now();
+    client
+        .customers()
+        .get(&id)
+        .send()
+        .await
+        .expect("after Retry-After");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    // A connection broken mid-body: a read is simply tried again.
+    let before = mock.requests_to("getCustomer").len();
+    mock.enqueue("getCustomer", [MockResponse::drop_connection()]);
+    client
+        .customers()
+        .get(&id)
+        .send()
+        .await
+        .expect("retried after the reset");
+    assert_eq!(mock.requests_to("getCustomer").len(), before + 2);
+
+    for fault in [
+        MockResponse::status(503),
+        MockResponse::status(500),
+        MockResponse::drop_connection(),
+    ] {
+        mock.enqueue("createCustomer", [fault]);
+        let err = client
+            .customers()
+            .create(named("Dup"))
+            .send()
+            .await
+            .expect_err("not retried");
+        assert!(err.is_retryable(), "the caller may decide to retry: {err}");
+    }
+    assert_eq!(
+        mock.requests_to("createCustomer").len(),
+        3,
+        "one attempt each"
+    );
+    assert_eq!(
+        mock.customer_count(),
+        1,
+        "no customer was created by the failed attempts"
+    );
+
+    mock.enqueue("createCustomerUser", [MockResponse::status(502)]);
+    client
+        .customers()
+        .users(&id)
+        .create(NewCustomerUser::default())
+        .send()
+        .await
+        .expect_err("not retried");
+    assert_eq!(mock.requests_to("createCustomerUser").len(), 1);
+}
+
+#[tokio::test]
+async fn validation_errors_name_their_fields() {
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let bad = NewCustomer {
+        email: Some("not an email".into()),
+        name: Some("Acme".into()),
+        ..Default::default()
+    };
+    let err = client
+        .customers()
+        .create(bad)
+        .send()
+        .await
+        .expect_err("422");
+    let api = err.api().expect("api error");
+    assert_eq!(api.status.as_u16(), 422);
+    assert_eq!(api.code.as_deref(), Some("validation_failed"));
+    assert_eq!(api.validation_errors.keys().collect::<Vec<_>>(), ["email"]);
+    let user = NewCustomerUser {
+        email: Some("@acme".into()),
+        ..Default::default()
+    };
+    let id = mock.create_customer(serde_json::json!({}));
+    let err = client
+        .customers()
+        .users(&id)
+        .create(user)
+        .send()
+        .await
+        .expect_err("422");
+    assert!(
+        err.api()
+            .expect("api")
+            .validation_errors
+            .contains_key("email")
+    );
+    assert_eq!(
+        mock.customer_count(),
+        1,
+        "nothing stored from a rejected request"
+    );
+}
