@@ -297,31 +297,42 @@ async fn a_401_only_invalidates_the_token_if_it_is_still_the_cached_one() {
 
 #[tokio::test]
 async fn token_endpoint_errors_say_what_the_server_said() {
+    // (response, message, token requests made: transient failures are retried)
     let cases = [
         (
             ResponseTemplate::new(401).set_body_json(json!({ "error": "invalid_client", "error_description": "Client authentication failed" })),
             "authentication failed: token endpoint answered 401: invalid_client: Client authentication failed",
+            1,
         ),
         (
             ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_scope" })),
             "authentication failed: token endpoint answered 400: invalid_scope",
+            1,
         ),
         (
             ResponseTemplate::new(503).set_body_string("<html>maintenance</html>"),
             "authentication failed: token endpoint answered 503 with a body that is not an OAuth2 error: \"<html>maintenance</html>\"",
+            3,
         ),
         (
             ResponseTemplate::new(200).set_body_string("{\"access_token\": 42}"),
             "authentication failed: token endpoint answered 200 with a body that is not a token response (missing or mistyped fields)",
+            1,
         ),
     ];
-    for (response, expected) in cases {
+    for (response, expected, attempts) in cases {
         let server = MockServer::start().await;
         Mock::given(path("/oauth/token"))
             .respond_with(response)
             .mount(&server)
             .await;
-        let err = client(&server)
+        let client = builder(&server)
+            .retry_policy(
+                alternative_payments::RetryPolicy::default().base_delay(Duration::from_millis(1)),
+            )
+            .build()
+            .expect("client");
+        let err = client
             .customers()
             .get("cus_1")
             .send()
@@ -329,6 +340,11 @@ async fn token_endpoint_errors_say_what_the_server_said() {
             .expect_err("auth fails");
         assert!(matches!(err, Error::Auth(_)), "{err:?}");
         assert_eq!(err.to_string(), expected);
+        assert_eq!(
+            requests_to(&server, "/oauth/token").await.len(),
+            attempts,
+            "{expected}"
+        );
         assert!(
             requests_to(&server, "/customers/cus_1").await.is_empty(),
             "no API call without a token"

@@ -219,7 +219,8 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    fn is_retryable(&self) -> bool {
+    /// Whether asking the token endpoint again later may succeed.
+    pub fn is_retryable(&self) -> bool {
         match self {
             AuthError::Timeout | AuthError::Transport(_) => true,
             AuthError::Rejected { status, .. } | AuthError::InvalidResponse { status, .. } => {

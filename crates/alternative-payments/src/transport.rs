@@ -103,7 +103,21 @@ impl Call {
         let header = match &self.shared.auth {
             Auth::Static(value) => value.clone(),
             Auth::OAuth(cache) => {
-                let token = cache.token().await?;
+                // Token requests are idempotent: transient failures (5xx,
+                // 429, timeouts, connection errors) follow the retry policy.
+                let mut retries = 0;
+                let token = loop {
+                    match cache.token().await {
+                        Ok(token) => break token,
+                        Err(e) if e.is_retryable() && retries < self.retry.max_retries => {
+                            let delay = self.retry.backoff(retries);
+                            retries += 1;
+                            tracing::debug!(?delay, retry = retries, error = %e, "token request failed; retrying");
+                            tokio::time::sleep(delay).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                };
                 let header = token.header.clone();
                 self.record().token = Some(token);
                 header
