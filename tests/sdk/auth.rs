@@ -360,7 +360,10 @@ async fn a_token_endpoint_that_does_not_answer_in_time_is_an_auth_timeout() {
         .mount(&server)
         .await;
     let client = builder(&server)
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_millis(100))
+        .retry_policy(
+            alternative_payments::RetryPolicy::default().base_delay(Duration::from_millis(1)),
+        )
         .build()
         .expect("client");
     let err = client
@@ -371,6 +374,11 @@ async fn a_token_endpoint_that_does_not_answer_in_time_is_an_auth_timeout() {
         .expect_err("timeout");
     assert!(matches!(err, Error::Auth(AuthError::Timeout)), "{err:?}");
     assert!(err.is_retryable());
+    assert_eq!(
+        requests_to(&server, "/oauth/token").await.len(),
+        3,
+        "timeouts are retried"
+    );
 }
 
 #[tokio::test]
