@@ -428,6 +428,26 @@ impl MockServer {
             .ok_or_else(|| UnknownCustomer(customer_id.into()))
     }
 
+    /// Archives or restores a customer directly.
+    pub fn set_archived(&self, customer_id: &str, archived: bool) -> Result<(), UnknownCustomer> {
+        let mut state = self.shared.lock();
+        let customer = state
+            .store
+            .customer_mut(customer_id)
+            .ok_or_else(|| UnknownCustomer(customer_id.into()))?;
+        customer.archived = archived;
+        Ok(())
+    }
+
+    /// Number of users a customer has (0 for an unknown customer).
+    pub fn user_count(&self, customer_id: &str) -> usize {
+        self.shared
+            .lock()
+            .store
+            .customer(customer_id)
+            .map_or(0, |c| c.users.len())
+    }
+
     /// Number of customers stored, archived ones included.
     pub fn customer_count(&self) -> usize {
         self.shared.lock().store.customers.len()

@@ -1,0 +1,550 @@
+//! The fault matrix: every operation against every fault, with the
+//! documented outcome asserted: attempts made, delay honoured (paused tokio
+//! time), error kind, and that a create never happened twice.
+//!
+//! The table it produces is `docs/reliability.md`; the test fails if that
+//! file is stale (`UPDATE_DOCS=1 cargo test -p alternative-payments-tests
+//! fault_matrix` rewrites it).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use alternative_payments::types::{CustomerUpdate, NewCustomer, NewCustomerUser};
+use alternative_payments::{Client, Credentials, Error, RetryPolicy};
+use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
+use serde_json::json;
+
+const OPERATIONS: [&str; 10] = [
+    "listCustomers",
+    "createCustomer",
+    "getCustomer",
+    "updateCustomer",
+    "archiveCustomer",
+    "restoreCustomer",
+    "listPaymentMethods",
+    "getPaymentMethod",
+    "listCustomerUsers",
+    "createCustomerUser",
+];
+
+fn creates(op: &str) -> bool {
+    matches!(op, "createCustomer" | "createCustomerUser")
+}
+
+fn success_status(op: &str) -> u16 {
+    if creates(op) { 201 } else { 200 }
+}
+
+/// What a case must end in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    Ok,
+    Api(u16),
+    Auth,
+    Transport,
+    Timeout,
+    Decode,
+}
+
+/// The documented behaviour for one fault and one operation.
+#[derive(Clone, Copy, Debug)]
+struct Expect {
+    outcome: Outcome,
+    /// Requests the API saw (token requests excluded).
+    attempts: usize,
+    token_requests: usize,
+    /// Bounds of the wait between attempts, in virtual time.
+    waited: (Duration, Duration),
+}
+
+const NO_WAIT: (Duration, Duration) = (Duration::ZERO, Duration::ZERO);
+/// One backoff before the first retry: 0.5 s with 50-100 % jitter.
+const ONE_BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_millis(500));
+/// Two backoffs: 0.5 s and 1 s, jittered.
+const TWO_BACKOFFS: (Duration, Duration) =
+    (Duration::from_millis(750), Duration::from_millis(1500));
+
+fn expect(
+    outcome: Outcome,
+    attempts: usize,
+    token_requests: usize,
+    waited: (Duration, Duration),
+) -> Expect {
+    Expect {
+        outcome,
+        attempts,
+        token_requests,
+        waited,
+    }
+}
+
+struct Fault {
+    name: &'static str,
+    /// Prepares the mock (queues responses) for `op`.
+    inject: fn(&MockServer, &str),
+    expect: fn(&str) -> Expect,
+    /// How the table describes the outcome for reads and for creates.
+    reads: &'static str,
+    create: &'static str,
+    needs_real_time: bool,
+    dead_server: bool,
+}
+
+fn http_date_in(seconds: u64) -> String {
+    let at =
+        time::OffsetDateTime::from(std::time::SystemTime::now() + Duration::from_secs(seconds));
+    let format = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .expect("format");
+    at.format(&format).expect("formats")
+}
+
+fn retried_once_or_refused(op: &str, waited: (Duration, Duration), status: u16) -> Expect {
+    if creates(op) {
+        expect(Outcome::Api(status), 1, 1, NO_WAIT)
+    } else {
+        expect(Outcome::Ok, 2, 1, waited)
+    }
+}
+
+fn faults() -> Vec<Fault> {
+    let mut faults = vec![
+        Fault {
+            name: "429 with `Retry-After: 2`",
+            inject: |mock, op| {
+                mock.enqueue(op, [MockResponse::status(429).header("retry-after", "2")])
+            },
+            expect: |op| {
+                retried_once_or_refused(op, (Duration::from_secs(2), Duration::from_secs(2)), 429)
+            },
+            reads: "retried after exactly 2 s; succeeds (2 attempts)",
+            create: "not retried: `Error::Api` 429, retryable (1 attempt)",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "429 with `Retry-After: <HTTP date 3 s ahead>`",
+            inject: |mock, op| {
+                mock.enqueue(
+                    op,
+                    [MockResponse::status(429).header("retry-after", &http_date_in(3))],
+                )
+            },
+            expect: |op| {
+                retried_once_or_refused(op, (Duration::from_secs(2), Duration::from_secs(3)), 429)
+            },
+            reads: "retried when the date comes (2-3 s, whole seconds on the wire); succeeds",
+            create: "not retried: `Error::Api` 429 (1 attempt)",
+            needs_real_time: false,
+            dead_server: false,
+        },
+    ];
+    for (status, name) in [
+        (500, "500 once, then success"),
+        (502, "502 once, then success"),
+        (503, "503 once, then success"),
+        (504, "504 once, then success"),
+    ] {
+        faults.push(Fault {
+            name,
+            inject: match status {
+                500 => |mock: &MockServer, op: &str| mock.enqueue(op, [MockResponse::status(500)]),
+                502 => |mock: &MockServer, op: &str| mock.enqueue(op, [MockResponse::status(502)]),
+                503 => |mock: &MockServer, op: &str| mock.enqueue(op, [MockResponse::status(503)]),
+                _ => |mock: &MockServer, op: &str| mock.enqueue(op, [MockResponse::status(504)]),
+            },
+            expect: match status {
+                500 => |op: &str| retried_once_or_refused(op, ONE_BACKOFF, 500),
+                502 => |op: &str| retried_once_or_refused(op, ONE_BACKOFF, 502),
+                503 => |op: &str| retried_once_or_refused(op, ONE_BACKOFF, 503),
+                _ => |op: &str| retried_once_or_refused(op, ONE_BACKOFF, 504),
+            },
+            reads: "retried after a 0.25-0.5 s backoff; succeeds (2 attempts)",
+            create: "not retried: `Error::Api`, retryable (1 attempt)",
+            needs_real_time: false,
+            dead_server: false,
+        });
+    }
+    faults.extend([
+        Fault {
+            name: "400 with an API error body",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::status(400)]),
+            expect: |_| expect(Outcome::Api(400), 1, 1, NO_WAIT),
+            reads: "`Error::Api` 400 with code and message; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "404",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::status(404)]),
+            expect: |_| expect(Outcome::Api(404), 1, 1, NO_WAIT),
+            reads: "`Error::Api` 404, `is_not_found()`; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "422 with `validation_errors`",
+            inject: |mock, op| {
+                let body = json!({ "code": "validation_failed", "message": "invalid", "validation_errors": { "email": "is invalid" } });
+                mock.enqueue(op, [MockResponse::raw(422, "application/json", body.to_string())]);
+            },
+            expect: |_| expect(Outcome::Api(422), 1, 1, NO_WAIT),
+            reads: "`Error::Api` 422 with `validation_errors[\"email\"]`; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "connection refused",
+            inject: |_, _| {},
+            expect: |_| expect(Outcome::Transport, 0, 0, TWO_BACKOFFS),
+            reads: "`Error::Transport` after 3 attempts (0.75-1.5 s of backoff)",
+            create: "same: a refused connection provably never reached the server",
+            needs_real_time: false,
+            dead_server: true,
+        },
+        Fault {
+            name: "connection reset mid-response",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::drop_connection()]),
+            expect: |op| {
+                if creates(op) { expect(Outcome::Transport, 1, 1, NO_WAIT) } else { expect(Outcome::Ok, 2, 1, ONE_BACKOFF) }
+            },
+            reads: "retried after a backoff; succeeds (2 attempts)",
+            create: "not retried: `Error::Transport` (1 attempt)",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "server stalls past the timeout (100 ms)",
+            inject: |mock, op| mock.enqueue(op, (0..3).map(|_| MockResponse::stall(Duration::from_secs(2)))),
+            expect: |op| {
+                if creates(op) { expect(Outcome::Timeout, 1, 1, NO_WAIT) } else { expect(Outcome::Timeout, 3, 1, NO_WAIT) }
+            },
+            reads: "`Error::Timeout` after 3 attempts",
+            create: "`Error::Timeout` after 1 attempt (the create may have arrived)",
+            needs_real_time: true,
+            dead_server: false,
+        },
+        Fault {
+            name: "truncated JSON with 200/201",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::raw(success_status(op), "application/json", "{\"id\": \"cus_")]),
+            expect: |_| expect(Outcome::Decode, 1, 1, NO_WAIT),
+            reads: "`Error::Decode` with status and body snippet; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "HTML error page with 200/201",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::raw(success_status(op), "text/html", "<html><body>Bad gateway</body></html>")]),
+            expect: |_| expect(Outcome::Decode, 1, 1, NO_WAIT),
+            reads: "`Error::Decode` with status and body snippet; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "empty body with 200/201",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::raw(success_status(op), "application/json", "")]),
+            expect: |_| expect(Outcome::Decode, 1, 1, NO_WAIT),
+            reads: "`Error::Decode`; not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "10 MB body",
+            inject: |mock, op| {
+                let body = format!("{{\"padding\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+                mock.enqueue(op, [MockResponse::raw(success_status(op), "application/json", body)]);
+            },
+            expect: |_| expect(Outcome::Ok, 1, 1, NO_WAIT),
+            reads: "decoded (the unknown 10 MB field is ignored); 1 attempt",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "token endpoint down (503)",
+            inject: |mock, _| mock.enqueue("token", (0..3).map(|_| MockResponse::status(503))),
+            expect: |_| expect(Outcome::Auth, 0, 3, TWO_BACKOFFS),
+            reads: "`Error::Auth`, retryable, after 3 token requests; the API is never called",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "token endpoint returns non-JSON",
+            inject: |mock, _| mock.enqueue("token", [MockResponse::raw(200, "text/html", "<html>login</html>")]),
+            expect: |_| expect(Outcome::Auth, 0, 1, NO_WAIT),
+            reads: "`Error::Auth` (invalid response, token never quoted); not retried",
+            create: "same",
+            needs_real_time: false,
+            dead_server: false,
+        },
+        Fault {
+            name: "401 with a token that had not expired",
+            inject: |mock, op| mock.enqueue(op, [MockResponse::status(401)]),
+            expect: |_| expect(Outcome::Ok, 2, 2, NO_WAIT),
+            reads: "token replaced, request replayed once; succeeds",
+            create: "same (a 401 is refused before processing: nothing was created)",
+            needs_real_time: false,
+            dead_server: false,
+        },
+    ]);
+    faults
+}
+
+struct Ids {
+    customer: String,
+    archived: String,
+    method: String,
+}
+
+fn seed(mock: &MockServer) -> Ids {
+    let customer = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test" }));
+    let archived = mock.create_customer(json!({ "name": "Gone" }));
+    mock.set_archived(&archived, true).expect("archive");
+    let method = mock
+        .add_payment_method(
+            &customer,
+            PaymentMethodSeed::card("visa", "4242", "12", "2030"),
+        )
+        .expect("pm");
+    mock.add_user(&customer, json!({ "email": "u@acme.test" }))
+        .expect("user");
+    Ids {
+        customer,
+        archived,
+        method,
+    }
+}
+
+async fn call(op: &str, client: &Client, ids: &Ids) -> Result<(), Error> {
+    let c = client.customers();
+    let id = ids.customer.as_str();
+    match op {
+        "listCustomers" => c.list().send().await.map(drop),
+        "createCustomer" => c
+            .create(NewCustomer {
+                name: Some("New".into()),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .map(drop),
+        "getCustomer" => c.get(id).send().await.map(drop),
+        "updateCustomer" => c
+            .update(
+                id,
+                CustomerUpdate {
+                    city: Some("Oslo".into()),
+                    ..Default::default()
+                },
+            )
+            .send()
+            .await
+            .map(drop),
+        "archiveCustomer" => c.archive(id).send().await.map(drop),
+        "restoreCustomer" => c.restore(&ids.archived).send().await.map(drop),
+        "listPaymentMethods" => c.payment_methods(id).list().send().await.map(drop),
+        "getPaymentMethod" => c
+            .payment_methods(id)
+            .get(&ids.method)
+            .send()
+            .await
+            .map(drop),
+        "listCustomerUsers" => c.users(id).list().send().await.map(drop),
+        "createCustomerUser" => c
+            .users(id)
+            .create(NewCustomerUser {
+                first_name: Some("Jo".into()),
+                ..Default::default()
+            })
+            .send()
+            .await
+            .map(drop),
+        other => panic!("unknown operation {other}"),
+    }
+}
+
+fn outcome_of(result: &Result<(), Error>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Ok,
+        Err(Error::Api(api)) => Outcome::Api(api.status.as_u16()),
+        Err(Error::Auth(_)) => Outcome::Auth,
+        Err(Error::Transport { .. }) => Outcome::Transport,
+        Err(Error::Timeout { .. }) => Outcome::Timeout,
+        Err(Error::Decode { .. }) => Outcome::Decode,
+        Err(other) => panic!("unexpected error kind: {other:?}"),
+    }
+}
+
+/// Runs one case; returns what went wrong, if anything.
+fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Option<String> {
+    let mock = servers.block_on(MockServer::start()).expect("mock");
+    let ids = seed(&mock);
+    (fault.inject)(&mock, op);
+    let expect = (fault.expect)(op);
+    let base_url = if fault.dead_server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        drop(listener);
+        url
+    } else {
+        mock.base_url().to_string()
+    };
+    let credentials = if fault.dead_server {
+        Credentials::api_key("no-server-to-ask")
+    } else {
+        Credentials::client_credentials(mock.client_id(), mock.client_secret())
+    };
+    // Real time only where a timeout must fire; elsewhere paused time with a
+    // timer-free HTTP client, so waits are measured exactly and cost nothing.
+    let mut builder = Client::builder()
+        .credentials(credentials)
+        .base_url(base_url)
+        .http_client(
+            reqwest::Client::builder()
+                .pool_idle_timeout(None)
+                .build()
+                .expect("http"),
+        );
+    builder = if fault.needs_real_time {
+        builder
+            .timeout(Duration::from_millis(100))
+            .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(5)))
+    } else {
+        builder.timeout(None)
+    };
+    let client = builder.build().expect("client");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(!fault.needs_real_time)
+        .build()
+        .expect("runtime");
+    let customers_before = mock.customer_count();
+    let users_before = mock.user_count(&ids.customer);
+    let (result, waited) = runtime.block_on(async {
+        let started = tokio::time::Instant::now();
+        let result = call(op, &client, &ids).await;
+        (result, started.elapsed())
+    });
+
+    let mut problems = Vec::new();
+    let outcome = outcome_of(&result);
+    if outcome != expect.outcome {
+        problems.push(format!(
+            "outcome {outcome:?} ({result:?}), expected {:?}",
+            expect.outcome
+        ));
+    }
+    let attempts = mock.requests_to(op).len();
+    if attempts != expect.attempts {
+        problems.push(format!("{attempts} attempts, expected {}", expect.attempts));
+    }
+    let token_requests = mock.requests_to("token").len();
+    if token_requests != expect.token_requests {
+        problems.push(format!(
+            "{token_requests} token requests, expected {}",
+            expect.token_requests
+        ));
+    }
+    if !fault.needs_real_time && !(expect.waited.0..=expect.waited.1).contains(&waited) {
+        problems.push(format!(
+            "waited {waited:?}, expected {:?}..={:?}",
+            expect.waited.0, expect.waited.1
+        ));
+    }
+    let created = (mock.customer_count() - customers_before)
+        + (mock.user_count(&ids.customer) - users_before);
+    if created > 1 {
+        problems.push(format!("{created} records created by one create"));
+    }
+    match (&result, expect.outcome) {
+        (Err(e), Outcome::Api(404)) if !e.is_not_found() => {
+            problems.push("is_not_found() is false".into())
+        }
+        (Err(e), Outcome::Api(422))
+            if e.api()
+                .is_none_or(|a| !a.validation_errors.contains_key("email")) =>
+        {
+            problems.push("validation_errors lost".into());
+        }
+        _ => {}
+    }
+    (!problems.is_empty()).then(|| format!("{} / {op}: {}", fault.name, problems.join("; ")))
+}
+
+const START: &str = "<!-- fault-matrix:start -->";
+const END: &str = "<!-- fault-matrix:end -->";
+
+#[test]
+fn fault_matrix() {
+    // The mock serves from its own runtime and thread, so the clients'
+    // paused clocks see no server timers.
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let faults = faults();
+    let mut failures = Vec::new();
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "| fault | reads, updates, archive/restore (8 operations) | creates (2 operations) | cases passing |"
+    );
+    let _ = writeln!(table, "| --- | --- | --- | --- |");
+    let mut passing = 0;
+    for fault in &faults {
+        let mut row_passing = 0;
+        for op in OPERATIONS {
+            match run_case(&servers, fault, op) {
+                Some(failure) => failures.push(failure),
+                None => row_passing += 1,
+            }
+        }
+        passing += row_passing;
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {row_passing}/{} |",
+            fault.name,
+            fault.reads,
+            fault.create,
+            OPERATIONS.len()
+        );
+    }
+    let total = faults.len() * OPERATIONS.len();
+    let _ = writeln!(
+        table,
+        "\n{} faults × {} operations = {total} cases, {passing} passing.",
+        faults.len(),
+        OPERATIONS.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/reliability.md");
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    let (Some(start), Some(end)) = (current.find(START), current.find(END)) else {
+        panic!("docs/reliability.md has no {START} ... {END} section");
+    };
+    let fresh = format!("{}{START}\n{table}{}", &current[..start], &current[end..]);
+    if fresh != current {
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, fresh).expect("write docs/reliability.md");
+        } else {
+            panic!(
+                "docs/reliability.md is stale: run `UPDATE_DOCS=1 cargo test -p alternative-payments-tests fault_matrix` and commit it"
+            );
+        }
+    }
+}
