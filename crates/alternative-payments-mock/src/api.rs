@@ -527,25 +527,26 @@ async fn list_customers(State(shared): State<AppState>, request: Request) -> Res
         .iter()
         .find(|(k, _)| k == "company_name")
         .map(|(_, v)| v.to_lowercase());
-    let state = shared.lock();
-    let matching: Vec<&store::Customer> = state
-        .store
-        .customers
-        .iter()
-        .filter(|c| !c.archived)
-        .filter(|c| {
-            start.is_none_or(|s| c.created_at >= s) && end.is_none_or(|e| c.created_at <= e)
-        })
-        .filter(|c| {
-            name.as_ref().is_none_or(|n| {
+    let keep = |c: &store::Customer| {
+        !c.archived
+            && start.is_none_or(|s| c.created_at >= s)
+            && end.is_none_or(|e| c.created_at <= e)
+            && name.as_ref().is_none_or(|n| {
                 c.fields
                     .get("name")
                     .and_then(Value::as_str)
                     .is_some_and(|v| v.to_lowercase().contains(n.as_str()))
             })
-        })
-        .collect();
-    axum::Json(store::page(&matching, |c| c.seq, |c| c.to_json(), page)).into_response()
+    };
+    let state = shared.lock();
+    axum::Json(store::page(
+        &state.store.customers,
+        |c| c.seq,
+        keep,
+        |c| c.to_json(),
+        page,
+    ))
+    .into_response()
 }
 
 async fn create_customer(State(shared): State<AppState>, body: Bytes) -> Response {
@@ -678,6 +679,7 @@ async fn list_users(
     axum::Json(store::page(
         &customer.users,
         |u| u.seq,
+        |_| true,
         |u| u.to_json(),
         page,
     ))

@@ -205,29 +205,49 @@ pub(crate) struct PageRequest {
 pub(crate) const DEFAULT_LIMIT: usize = 100;
 pub(crate) const MAX_LIMIT: usize = 1000;
 
-/// One page of `items` (sorted by their position `seq`) as the API's
-/// paginated response.
+/// One page of the `items` that `keep` accepts, as the API's paginated
+/// response. `items` are sorted by their position `seq`; the cursor is found
+/// by binary search and only as many items are visited as the page needs
+/// (plus one on each side to know whether more exist), so paging through a
+/// large store costs the same per page from start to end.
 pub(crate) fn page<T>(
     items: &[T],
     seq: impl Fn(&T) -> u64,
+    keep: impl Fn(&T) -> bool,
     json: impl Fn(&T) -> Value,
     request: PageRequest,
 ) -> Value {
-    let (start, end) = match (request.after, request.before) {
-        (_, Some(before)) => {
-            let end = items.partition_point(|i| seq(i) < before);
-            (end.saturating_sub(request.limit), end)
-        }
-        (after, None) => {
-            let start = after.map_or(0, |a| items.partition_point(|i| seq(i) <= a));
-            (start, (start + request.limit).min(items.len()))
-        }
-    };
-    let window = &items[start..end];
+    let (window, has_previous_page, has_next_page): (Vec<&T>, bool, bool) =
+        match (request.after, request.before) {
+            (_, Some(before)) => {
+                let end = items.partition_point(|i| seq(i) < before);
+                let mut window: Vec<&T> = items[..end]
+                    .iter()
+                    .rev()
+                    .filter(|i| keep(i))
+                    .take(request.limit + 1)
+                    .collect();
+                let more_before = window.len() > request.limit;
+                window.truncate(request.limit);
+                window.reverse();
+                (window, more_before, items[end..].iter().any(&keep))
+            }
+            (after, None) => {
+                let start = after.map_or(0, |a| items.partition_point(|i| seq(i) <= a));
+                let mut window: Vec<&T> = items[start..]
+                    .iter()
+                    .filter(|i| keep(i))
+                    .take(request.limit + 1)
+                    .collect();
+                let more_after = window.len() > request.limit;
+                window.truncate(request.limit);
+                (window, items[..start].iter().rev().any(&keep), more_after)
+            }
+        };
     let mut out = json!({
-        "data": window.iter().map(&json).collect::<Vec<_>>(),
-        "has_next_page": end < items.len(),
-        "has_previous_page": start > 0,
+        "data": window.iter().map(|i| json(i)).collect::<Vec<_>>(),
+        "has_next_page": has_next_page,
+        "has_previous_page": has_previous_page,
     });
     if let (Some(first), Some(last)) = (window.first(), window.last()) {
         out["start_cursor"] = json!(encode_cursor(seq(first)));
@@ -295,6 +315,7 @@ mod tests {
             page(
                 &items,
                 |i| *i,
+                |_| true,
                 |i| json!(i),
                 PageRequest {
                     limit,
@@ -342,10 +363,49 @@ mod tests {
         assert_eq!(back["has_previous_page"], json!(true));
         assert_eq!(back["start_cursor"], json!(encode_cursor(3)));
 
+        // Filtered: only even numbers count, including for has_*_page.
+        let evens = |after, before| {
+            page(
+                &items,
+                |i| *i,
+                |i| i % 2 == 0,
+                |i| json!(i),
+                PageRequest {
+                    limit: 1,
+                    after,
+                    before,
+                },
+            )
+        };
+        let first_even = evens(None, None);
+        assert_eq!(ids(&first_even), [2]);
+        assert_eq!(
+            (
+                first_even["has_previous_page"].clone(),
+                first_even["has_next_page"].clone()
+            ),
+            (json!(false), json!(true))
+        );
+        let last_even = evens(Some(2), None);
+        assert_eq!(ids(&last_even), [4]);
+        assert_eq!(
+            last_even["has_next_page"],
+            json!(false),
+            "5 is odd: nothing follows"
+        );
+        let back = evens(None, Some(4));
+        assert_eq!(ids(&back), [2]);
+        assert_eq!(
+            back["has_previous_page"],
+            json!(false),
+            "1 is odd: nothing precedes"
+        );
+
         let empty: Vec<u64> = Vec::new();
         let none = page(
             &empty,
             |i| *i,
+            |_| true,
             |i| json!(i),
             PageRequest {
                 limit: 10,

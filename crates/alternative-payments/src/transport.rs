@@ -13,8 +13,8 @@ use std::time::Duration;
 use alternative_payments_raw as raw;
 use alternative_payments_raw::hooks::BoxFuture;
 use raw::types::HttpError;
-use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::{ResponseBuilderExt, StatusCode};
 use secrecy::ExposeSecret;
 use tracing::Instrument;
 
@@ -321,15 +321,23 @@ impl Call {
         if !received.status.is_success() {
             record.error_body = Some(received.body.to_vec());
         }
-        let mut rebuilt = http::Response::new(received.body);
-        *rebuilt.status_mut() = received.status;
-        *rebuilt.headers_mut() = received.headers;
+        // With its real URL: reqwest would otherwise parse a placeholder.
+        let mut rebuilt = http::Response::builder()
+            .status(received.status)
+            .url(received.url);
+        if let Some(headers) = rebuilt.headers_mut() {
+            *headers = received.headers;
+        }
+        let rebuilt = rebuilt
+            .body(received.body)
+            .expect("status and headers come from a valid response");
         reqwest::Response::from(rebuilt)
     }
 }
 
 /// A response read to the end.
 struct Received {
+    url: reqwest::Url,
     status: StatusCode,
     headers: HeaderMap,
     body: bytes::Bytes,
@@ -339,6 +347,7 @@ struct Received {
 /// `MAX_ERROR_BODY`; the rest is not needed and may be huge).
 async fn receive(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Received> {
     let mut response = client.execute(request).await?;
+    let url = response.url().clone();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let body = if status.is_success() {
@@ -355,6 +364,7 @@ async fn receive(client: &reqwest::Client, request: reqwest::Request) -> reqwest
         body.into()
     };
     Ok(Received {
+        url,
         status,
         headers,
         body,
