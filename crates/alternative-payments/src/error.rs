@@ -17,7 +17,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The API answered with an error status (4xx or 5xx).
+    /// The API answered with a status other than 2xx (an unfollowed 3xx
+    /// included).
     #[error(transparent)]
     Api(Box<ApiError>),
 
