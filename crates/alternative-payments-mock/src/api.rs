@@ -114,7 +114,12 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     };
     let (latency, fault) = {
         let mut state = shared.lock();
-        state.log.push(recorded);
+        if state.log.len() >= shared.config.log_limit {
+            state.log.pop_front();
+        }
+        if shared.config.log_limit > 0 {
+            state.log.push_back(recorded);
+        }
         let fault =
             operation.and_then(|op| state.faults.get_mut(op).and_then(|queue| queue.pop_front()));
         (state.latency, fault)

@@ -35,8 +35,8 @@
 //!   `company_name` matches names case-insensitively by substring.
 //! - **Faults** for tests: added latency, queued responses per operation
 //!   (statuses, headers such as `Retry-After`, arbitrary bodies, dropped
-//!   connections, stalls), token expiry on demand, and a log of every
-//!   request.
+//!   connections, stalls), token expiry on demand, and a log of the last
+//!   10,000 requests (configurable).
 
 mod api;
 mod store;
@@ -90,6 +90,7 @@ pub struct MockServerBuilder {
     token_lifetime: Duration,
     port: u16,
     body_limit: usize,
+    log_limit: usize,
     seed_demo: bool,
 }
 
@@ -101,6 +102,7 @@ impl Default for MockServerBuilder {
             token_lifetime: Duration::from_secs(3600),
             port: 0,
             body_limit: 256 * 1024,
+            log_limit: 10_000,
             seed_demo: false,
         }
     }
@@ -143,6 +145,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// How many requests the log keeps (the most recent; default 10,000),
+    /// so a long-running server does not grow without bound.
+    pub fn request_log_limit(mut self, requests: usize) -> Self {
+        self.log_limit = requests;
+        self
+    }
+
     /// Start with the demo data set (see [`MockServer::seed_demo`]).
     pub fn seed_demo(mut self, seed: bool) -> Self {
         self.seed_demo = seed;
@@ -165,6 +174,7 @@ impl MockServerBuilder {
                 api_keys: self.api_keys,
                 token_lifetime: self.token_lifetime,
                 body_limit: self.body_limit,
+                log_limit: self.log_limit,
             },
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -347,6 +357,7 @@ pub(crate) struct Config {
     pub(crate) api_keys: Vec<(String, Vec<String>)>,
     pub(crate) token_lifetime: Duration,
     pub(crate) body_limit: usize,
+    pub(crate) log_limit: usize,
 }
 
 pub(crate) struct Token {
@@ -360,7 +371,7 @@ pub(crate) struct State {
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) latency: Duration,
     pub(crate) faults: HashMap<String, VecDeque<Fault>>,
-    pub(crate) log: Vec<RecordedRequest>,
+    pub(crate) log: VecDeque<RecordedRequest>,
 }
 
 /// Error from seeding data directly.
@@ -486,9 +497,9 @@ impl MockServer {
             .for_each(|t| t.expires_at = now);
     }
 
-    /// Every request received so far, in order.
+    /// The requests received so far, oldest first (at most the log limit).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().log.clone()
+        self.shared.lock().log.iter().cloned().collect()
     }
 
     /// Requests routed to `operation_id` so far.

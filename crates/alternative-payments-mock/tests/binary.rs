@@ -74,3 +74,25 @@ fn bad_arguments_are_refused_with_usage() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_request_log_keeps_only_the_most_recent_requests() {
+    let mock = alternative_payments_mock::MockServer::builder()
+        .request_log_limit(3)
+        .start()
+        .await
+        .expect("mock");
+    let http = reqwest::Client::new();
+    for i in 0..5 {
+        http.get(format!("{}/customers?n={i}", mock.base_url()))
+            .send()
+            .await
+            .expect("request");
+    }
+    let queries: Vec<_> = mock
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.query)
+        .collect();
+    assert_eq!(queries, ["n=2", "n=3", "n=4"]);
+}

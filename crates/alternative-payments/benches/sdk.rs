@@ -88,7 +88,7 @@ fn main() {
     );
     for concurrency in [1, 64] {
         for (baseline_timeout, label) in [
-            (None, "reqwest + serde_json"),
+            (None, "reqwest + serde_json, same headers"),
             (Some(DEFAULT_TIMEOUT), "same, with the SDK's 60 s timeout"),
         ] {
             let (sdk, baseline) =
@@ -275,9 +275,13 @@ async fn per_call(
                 let (http, url, token) = (http.clone(), url.clone(), token.clone());
                 tokio::spawn(async move {
                     for _ in 0..per_task {
+                        // The same headers the SDK sends (but progenitor's
+                        // api-version), so the server's work is the same.
                         let response = http
                             .get(url.as_str())
                             .bearer_auth(token.as_str())
+                            .header("accept", "application/json")
+                            .header("user-agent", "hand-written/1.0")
                             .send()
                             .await
                             .expect("get");
