@@ -208,3 +208,41 @@ async fn empty_ids_are_refused_before_sending() {
     }
     assert!(server.received_requests().await.expect("on").is_empty());
 }
+
+#[tokio::test]
+async fn an_undocumented_success_status_is_still_a_success() {
+    let (server, _) = server().await;
+    // The spec documents 201 for creates; a server answering 200 has still
+    // created the customer, and reporting an error would invite a duplicate.
+    Mock::given(method("POST"))
+        .and(path("/customers"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(customer("cus_9")))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/customers/cus_9/users"))
+        .respond_with(ResponseTemplate::new(202).set_body_string("accepted"))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let created = client
+        .customers()
+        .create(NewCustomer::default())
+        .send()
+        .await
+        .expect("200 is a success");
+    assert_eq!(created.id.as_deref(), Some("cus_9"));
+    let err = client
+        .customers()
+        .users("cus_9")
+        .create(Default::default())
+        .send()
+        .await
+        .expect_err("not JSON");
+    match err {
+        Error::Decode {
+            status, snippet, ..
+        } => assert_eq!((status.as_u16(), snippet.as_str()), (202, "accepted")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -138,12 +138,27 @@ impl Client {
         f: F,
     ) -> Result<T>
     where
+        T: serde::de::DeserializeOwned,
         F: FnOnce(raw::Client) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<HttpError>>>,
     {
         let call = Call::new(self.shared.clone(), options);
         match f(call.raw_client()).await {
             Ok(response) => Ok(response.into_inner()),
+            // A 2xx the spec does not list (a 200 where it documents 201,
+            // say) is still a success: reporting an error for a create that
+            // happened would invite a retry and a duplicate.
+            Err(raw::Error::UnexpectedResponse(response)) if response.status().is_success() => {
+                let status = response.status();
+                // Already read to the end by the transport: no I/O here.
+                let body = response.bytes().await.unwrap_or_default();
+                serde_json::from_slice(&body).map_err(|source| Error::Decode {
+                    operation,
+                    status,
+                    snippet: crate::error::snippet(&body, 256),
+                    source,
+                })
+            }
             Err(e) => Err(call.error(operation, e)),
         }
     }

@@ -31,8 +31,13 @@ pub struct Request<'a, T> {
     client: &'a Client,
     operation: &'static str,
     options: RequestOptions,
-    call: std::result::Result<RawCall<T>, Error>,
+    send: std::result::Result<SendFn<'a, T>, Error>,
 }
+
+/// Runs a request's generated call and turns its response into `T`.
+type SendFn<'a, T> = Box<
+    dyn FnOnce(&'a Client, &'static str, RequestOptions) -> BoxFuture<'a, Result<T>> + Send + 'a,
+>;
 
 impl<T> fmt::Debug for Request<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,17 +48,28 @@ impl<T> fmt::Debug for Request<'_, T> {
     }
 }
 
-impl<'a, T> Request<'a, T> {
-    fn new(
+impl<'a, T: Send + 'a> Request<'a, T> {
+    /// A request whose generated call returns `R`, handed to the caller as
+    /// `map(R)`.
+    fn new<R>(
         client: &'a Client,
         operation: &'static str,
-        call: std::result::Result<RawCall<T>, Error>,
-    ) -> Self {
+        call: std::result::Result<RawCall<R>, Error>,
+        map: fn(R) -> T,
+    ) -> Self
+    where
+        R: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let send = call.map(|call| -> SendFn<'a, T> {
+            Box::new(move |client, operation, options| {
+                Box::pin(async move { client.call(operation, &options, call).await.map(map) })
+            })
+        });
         Self {
             client,
             operation,
             options: RequestOptions::default(),
-            call,
+            send,
         }
     }
 
@@ -71,8 +87,8 @@ impl<'a, T> Request<'a, T> {
 
     /// Sends the request (retrying as the policy allows).
     pub async fn send(self) -> Result<T> {
-        let call = self.call?;
-        self.client.call(self.operation, &self.options, call).await
+        let send = self.send?;
+        send(self.client, self.operation, self.options).await
     }
 }
 
@@ -127,7 +143,12 @@ impl<'a> Customers<'a> {
         let call: RawCall<Customer> = Box::new(move |raw| {
             Box::pin(async move { raw.create_customer().body(customer).send().await })
         });
-        Request::new(self.client, "create_customer", Ok(call))
+        Request::new(
+            self.client,
+            "create_customer",
+            Ok(call),
+            std::convert::identity,
+        )
     }
 
     /// Gets a customer by id (archived ones too).
@@ -135,7 +156,7 @@ impl<'a> Customers<'a> {
         let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
             Box::new(move |raw| Box::pin(async move { raw.get_customer().id(id).send().await }))
         });
-        Request::new(self.client, "get_customer", call)
+        Request::new(self.client, "get_customer", call, std::convert::identity)
     }
 
     /// Changes the fields set in `update` (PATCH); others are kept.
@@ -145,7 +166,7 @@ impl<'a> Customers<'a> {
                 Box::pin(async move { raw.update_customer().id(id).body(update).send().await })
             })
         });
-        Request::new(self.client, "update_customer", call)
+        Request::new(self.client, "update_customer", call, std::convert::identity)
     }
 
     /// Archives a customer: it leaves the list, and can be restored.
@@ -153,7 +174,12 @@ impl<'a> Customers<'a> {
         let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
             Box::new(move |raw| Box::pin(async move { raw.archive_customer().id(id).send().await }))
         });
-        Request::new(self.client, "archive_customer", call)
+        Request::new(
+            self.client,
+            "archive_customer",
+            call,
+            std::convert::identity,
+        )
     }
 
     /// Restores an archived customer.
@@ -161,7 +187,12 @@ impl<'a> Customers<'a> {
         let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
             Box::new(move |raw| Box::pin(async move { raw.restore_customer().id(id).send().await }))
         });
-        Request::new(self.client, "restore_customer", call)
+        Request::new(
+            self.client,
+            "restore_customer",
+            call,
+            std::convert::identity,
+        )
     }
 
     /// A customer's payment methods.
@@ -192,16 +223,15 @@ impl<'a> PaymentMethods<'a> {
     /// All payment methods of the customer (the API does not paginate them).
     pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
         let call = non_empty("customer id", self.customer_id.clone()).map(
-            |id| -> RawCall<Vec<PaymentMethod>> {
+            |id| -> RawCall<raw::types::GetPaymentMethodsReply> {
                 Box::new(move |raw| {
-                    Box::pin(async move {
-                        let response = widen(raw.list_payment_methods().id(id).send().await)?;
-                        response.map(|r| r.data)
-                    })
+                    Box::pin(async move { widen(raw.list_payment_methods().id(id).send().await) })
                 })
             },
         );
-        Request::new(self.client, "list_payment_methods", call)
+        Request::new(self.client, "list_payment_methods", call, |reply| {
+            reply.data
+        })
     }
 
     /// One payment method of the customer.
@@ -219,7 +249,12 @@ impl<'a> PaymentMethods<'a> {
                 })
             })
         });
-        Request::new(self.client, "get_payment_method", call)
+        Request::new(
+            self.client,
+            "get_payment_method",
+            call,
+            std::convert::identity,
+        )
     }
 }
 
@@ -252,7 +287,12 @@ impl<'a> Users<'a> {
                     )
                 })
             });
-        Request::new(self.client, "create_customer_user", call)
+        Request::new(
+            self.client,
+            "create_customer_user",
+            call,
+            std::convert::identity,
+        )
     }
 }
 
@@ -298,7 +338,7 @@ struct ListSource<T, R> {
 impl<T, R> PageSource<T> for ListSource<T, R>
 where
     T: Send + 'static,
-    R: Into<RawPage<T>> + Send + 'static,
+    R: Into<RawPage<T>> + serde::de::DeserializeOwned + Send + 'static,
 {
     fn operation(&self) -> &'static str {
         self.operation
@@ -446,7 +486,7 @@ fn list_source<T, R>(
 ) -> Arc<dyn PageSource<T>>
 where
     T: Send + 'static,
-    R: Into<RawPage<T>> + Send + 'static,
+    R: Into<RawPage<T>> + serde::de::DeserializeOwned + Send + 'static,
 {
     Arc::new(ListSource {
         client: client.clone(),

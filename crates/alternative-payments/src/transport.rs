@@ -187,6 +187,8 @@ impl Call {
             raw::Error::UnexpectedResponse(response) if !response.status().is_success() => {
                 from_body(response.status(), None, None)
             }
+            // Client::call decodes undocumented 2xx responses itself; this
+            // arm only keeps the conversion total.
             raw::Error::UnexpectedResponse(response) => Error::Decode {
                 operation,
                 status: response.status(),
