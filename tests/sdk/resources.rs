@@ -246,3 +246,83 @@ async fn an_undocumented_success_status_is_still_a_success() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_success_body_over_the_size_limit_is_refused_not_buffered() {
+    let (server, _) = server().await;
+    let mut big = customer("cus_1");
+    big["name"] = json!("x".repeat(2 * 1024 * 1024));
+    Mock::given(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(big))
+        .mount(&server)
+        .await;
+    let client = super::builder(&server)
+        .max_response_size(1024 * 1024)
+        .build()
+        .expect("client");
+    let err = client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(
+            err,
+            Error::ResponseTooLarge {
+                operation: "get_customer",
+                limit: 1_048_576
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(
+        super::requests_to(&server, "/customers/cus_1").await.len(),
+        1,
+        "not retried"
+    );
+    // Under the limit, the same body is fine.
+    let roomy = super::builder(&server)
+        .max_response_size(4 * 1024 * 1024)
+        .build()
+        .expect("client");
+    roomy.customers().get("cus_1").send().await.expect("fits");
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_cut_off_as_soon_as_it_passes_the_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server that streams chunks with no Content-Length, forever.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        if socket.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+        while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+    });
+    let client = alternative_payments::Client::builder()
+        .credentials(alternative_payments::Credentials::api_key("k"))
+        .base_url(base_url)
+        .max_response_size(256 * 1024)
+        .build()
+        .expect("client");
+    let err = client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(err, Error::ResponseTooLarge { limit: 262_144, .. }),
+        "{err:?}"
+    );
+}

@@ -22,6 +22,8 @@ pub const DEFAULT_BASE_URL: &str = "https://public-api.alternativepayments.io";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for each attempt of a request, response body included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest success response body accepted, in bytes (64 MiB).
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 64 * 1024 * 1024;
 
 /// Environment variables read by [`Client::from_env`].
 pub mod env {
@@ -143,7 +145,11 @@ impl Client {
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<HttpError>>>,
     {
         let call = Call::new(self.shared.clone(), options);
-        match f(call.raw_client()).await {
+        let result = f(call.raw_client()).await;
+        if let Some(limit) = call.response_too_large() {
+            return Err(Error::ResponseTooLarge { operation, limit });
+        }
+        match result {
             Ok(response) => Ok(response.into_inner()),
             // A 2xx the spec does not list (a 200 where it documents 201,
             // say) is still a success: reporting an error for a create that
@@ -179,6 +185,7 @@ pub struct ClientBuilder {
     user_agent_suffix: Option<String>,
     http_client: Option<reqwest::Client>,
     allow_insecure_http: bool,
+    max_response_size: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -194,6 +201,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_response_size", &self.max_response_size)
             .finish()
     }
 }
@@ -267,6 +275,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest success response body accepted, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`]); a larger one fails the call with
+    /// [`Error::ResponseTooLarge`] instead of being held in memory.
+    pub fn max_response_size(mut self, bytes: usize) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
         let credentials = self.credentials.ok_or_else(|| {
@@ -333,6 +349,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeout,
                 user_agent,
+                max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
             }),
         })
     }

@@ -63,6 +63,19 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A success response larger than the client accepts
+    /// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size)).
+    /// Not retried: the same request would get the same answer.
+    #[error(
+        "{operation}: the response body exceeds the {limit}-byte limit (ClientBuilder::max_response_size)"
+    )]
+    ResponseTooLarge {
+        /// The operation, e.g. `list_customers`.
+        operation: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
     /// The server broke the pagination contract (a cursor repeated, or a next
     /// page announced without a cursor); the stream stops instead of looping.
     #[error("{operation}: pagination stopped: {message}")]

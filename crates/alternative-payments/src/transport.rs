@@ -40,6 +40,7 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Option<Duration>,
     pub(crate) user_agent: HeaderValue,
+    pub(crate) max_response_size: usize,
 }
 
 /// Options a single request may override.
@@ -64,6 +65,8 @@ struct Record {
     status: Option<StatusCode>,
     request_id: Option<String>,
     error_body: Option<Vec<u8>>,
+    /// Set when a success body went over `max_response_size`.
+    too_large: Option<usize>,
 }
 
 /// Operations that create something: never sent twice unless the first
@@ -96,6 +99,11 @@ impl Call {
             self.shared.http.clone(),
             raw::Hooks::from_arc(self.clone()),
         )
+    }
+
+    /// The limit a success response exceeded, if one did.
+    pub(crate) fn response_too_large(&self) -> Option<usize> {
+        self.record().too_large
     }
 
     /// Puts credentials on `request`; remembers which token it used.
@@ -252,12 +260,18 @@ impl Call {
                 duration_ms = tracing::field::Empty,
             );
             let started = tokio::time::Instant::now();
-            let result = receive(client, to_send).instrument(span.clone()).await;
+            let result = receive(client, to_send, self.shared.max_response_size)
+                .instrument(span.clone())
+                .await;
             span.record("duration_ms", started.elapsed().as_millis() as u64);
             let Some(original) = spare else { return result };
             request = original;
 
             let delay = match &result {
+                Ok(response) if response.too_large => {
+                    self.record().too_large = Some(self.shared.max_response_size);
+                    return result;
+                }
                 Ok(response) => {
                     span.record("status", response.status.as_u16());
                     if response.status == StatusCode::UNAUTHORIZED && !replayed_401 {
@@ -343,33 +357,50 @@ struct Received {
     status: StatusCode,
     headers: HeaderMap,
     body: bytes::Bytes,
+    /// A success body over the size limit: `body` is empty.
+    too_large: bool,
 }
 
-/// One attempt: send, and read the whole body (error bodies only up to
-/// `MAX_ERROR_BODY`; the rest is not needed and may be huge).
-async fn receive(client: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<Received> {
+/// One attempt: send, and read the whole body. A success body over
+/// `max_size` is not read further (rejected on its `Content-Length` when it
+/// has one); an error body is kept up to `MAX_ERROR_BODY`, the rest is not
+/// needed and may be huge.
+async fn receive(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    max_size: usize,
+) -> reqwest::Result<Received> {
     let mut response = client.execute(request).await?;
     let url = response.url().clone();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let body = if status.is_success() {
-        response.bytes().await?
+    let (limit, truncate) = if status.is_success() {
+        (max_size, false)
     } else {
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            let room = MAX_ERROR_BODY - body.len();
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if body.len() == MAX_ERROR_BODY {
+        (MAX_ERROR_BODY, true)
+    };
+    let declared = response.content_length().unwrap_or(0);
+    let mut too_large = !truncate && declared > limit as u64;
+    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            if truncate {
+                body.extend_from_slice(&chunk[..room]);
                 break;
             }
+            too_large = true;
+            body = Vec::new();
+        } else {
+            body.extend_from_slice(&chunk);
         }
-        body.into()
-    };
+    }
     Ok(Received {
         url,
         status,
         headers,
-        body,
+        body: body.into(),
+        too_large,
     })
 }
 
