@@ -317,10 +317,7 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<ParsedToken, 
             // The body may hold a token: describe the problem, never quote it.
             AuthError::InvalidResponse {
                 status: status.as_u16(),
-                what: format!(
-                    "a body that is not a token response ({})",
-                    e.classify_name()
-                ),
+                what: format!("a body that is not a token response ({})", json_problem(&e)),
             }
         })?;
         if let Some(kind) = &parsed.token_type
@@ -352,18 +349,13 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<ParsedToken, 
     }
 }
 
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "not JSON",
-            serde_json::error::Category::Data => "missing or mistyped fields",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
+/// What kind of JSON problem `e` is, in words (never quoting the input).
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "missing or mistyped fields",
+        serde_json::error::Category::Eof => "truncated JSON",
     }
 }
 

@@ -64,7 +64,7 @@ struct Record {
     token: Option<Arc<Token>>,
     status: Option<StatusCode>,
     request_id: Option<String>,
-    error_body: Option<Vec<u8>>,
+    error_body: Option<bytes::Bytes>,
     /// Set when a success body went over `max_response_size`.
     too_large: Option<usize>,
 }
@@ -169,31 +169,25 @@ impl Call {
         let last_status = record.status;
         // An error status: what the body says, from progenitor's decoding or
         // from the body this call buffered.
-        let mut from_body =
-            |status: StatusCode, parsed: Option<HttpError>, request_id: Option<String>| {
-                let body = record.error_body.take().unwrap_or_default();
-                let parsed = parsed
-                    .filter(|p| {
-                        p.code.is_some() || p.message.is_some() || !p.validation_errors.is_empty()
-                    })
-                    .or_else(|| serde_json::from_slice::<HttpError>(&body).ok())
-                    .filter(|p| p.code.is_some() || p.message.is_some());
-                let snippet = parsed.is_none().then(|| snippet(&body, 256));
-                api_error(
-                    status,
-                    parsed,
-                    snippet,
-                    request_id.or_else(|| record.request_id.take()),
-                )
-            };
+        // The request id comes from the final response's headers, which
+        // `keep` recorded.
+        let mut from_body = |status: StatusCode, parsed: Option<HttpError>| {
+            let body = record.error_body.take().unwrap_or_default();
+            let parsed = parsed
+                .filter(|p| {
+                    p.code.is_some() || p.message.is_some() || !p.validation_errors.is_empty()
+                })
+                .or_else(|| serde_json::from_slice::<HttpError>(&body).ok())
+                .filter(|p| p.code.is_some() || p.message.is_some());
+            let snippet = parsed.is_none().then(|| snippet(&body, 256));
+            api_error(status, parsed, snippet, record.request_id.take())
+        };
         match error {
             raw::Error::ErrorResponse(response) => {
-                let status = response.status();
-                let request_id = request_id(response.headers());
-                from_body(status, Some(response.into_inner()), request_id)
+                from_body(response.status(), Some(response.into_inner()))
             }
             raw::Error::UnexpectedResponse(response) if !response.status().is_success() => {
-                from_body(response.status(), None, None)
+                from_body(response.status(), None)
             }
             // Client::call decodes undocumented 2xx responses itself; this
             // arm only keeps the conversion total.
@@ -217,7 +211,7 @@ impl Call {
                     }
                 } else {
                     // A documented error status whose body is not HttpError.
-                    from_body(status, None, None)
+                    from_body(status, None)
                 }
             }
             raw::Error::CommunicationError(e)
@@ -335,7 +329,7 @@ impl Call {
         record.status = Some(received.status);
         record.request_id = request_id(&received.headers);
         if !received.status.is_success() {
-            record.error_body = Some(received.body.to_vec());
+            record.error_body = Some(received.body.clone());
         }
         // With its real URL: reqwest would otherwise parse a placeholder.
         let mut rebuilt = http::Response::builder()
