@@ -74,7 +74,8 @@ fn run(operation: &str, response: MockResponse) -> Result<(), Error> {
         &API_MOCK
     };
     let (runtime, mock, id) = start_mock(slot);
-    mock.enqueue(operation, [response]);
+    mock.enqueue(operation, [response])
+        .expect("the mock knows the operation");
     let client = client(mock);
     let local = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,6 +1,7 @@
 //! The mock over raw HTTP: what no well-behaved SDK sends, and load.
 
-use alternative_payments_mock::MockServer;
+use alternative_payments_mock::{MockResponse, MockServer};
+use alternative_payments_raw::operations::Operation;
 use serde_json::{Value, json};
 
 use super::{mock, token};
@@ -346,4 +347,51 @@ async fn archived_customers_are_marked_by_a_header() {
         .await
         .expect("archive");
     assert_eq!(get().await.expect("r").headers()["x-mock-archived"], "true");
+}
+
+#[tokio::test]
+async fn enqueue_refuses_an_operation_the_api_does_not_have() {
+    let mock = MockServer::start().await.expect("mock");
+    let err = mock
+        .enqueue("getCustomers", [MockResponse::status(503)])
+        .expect_err("a typo is refused");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("no operation \"getCustomers\": expected one of "),
+        "{message}"
+    );
+    for operation in Operation::ALL {
+        assert!(message.contains(operation.operation_id()), "{message}");
+        mock.enqueue(operation.operation_id(), [])
+            .expect("every operation of the spec is accepted");
+    }
+    mock.enqueue(alternative_payments_mock::TOKEN, [])
+        .expect("the token endpoint too");
+}
+
+/// The mock routes every operation of the spec's table to a handler: none
+/// falls through to the "no such route" fallback.
+#[tokio::test]
+async fn every_operation_of_the_spec_is_routed() {
+    let mock = MockServer::start().await.expect("mock");
+    let http = reqwest::Client::new();
+    for operation in Operation::ALL {
+        let url = format!("{}{}", mock.base_url(), crate::concrete_path(operation));
+        let method = operation.http_method().parse().expect("method");
+        let response = http.request(method, url).send().await.expect("sent");
+        let body = response.text().await.expect("body");
+        assert!(
+            !body.contains("no such route"),
+            "{operation:?} is not routed"
+        );
+    }
+    let routed: Vec<_> = mock.requests().iter().map(|r| r.operation_id).collect();
+    let expected: Vec<_> = Operation::ALL
+        .iter()
+        .map(|op| Some(op.operation_id()))
+        .collect();
+    assert_eq!(
+        routed, expected,
+        "each request logged under its operationId"
+    );
 }

@@ -329,7 +329,8 @@ async fn every_response_the_mock_produces_matches_the_spec() {
             path = path.replace(placeholder, value);
         }
         if let Some(fault) = fault {
-            mock.enqueue(operation, [fault]);
+            mock.enqueue(operation, [fault])
+                .expect("the mock knows the operation");
         }
         let mut request = http.request(
             method.to_uppercase().parse::<Method>().expect("method"),

@@ -431,7 +431,8 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
     mock.enqueue(
         "getCustomer",
         [MockResponse::status(503), MockResponse::status(503)],
-    );
+    )
+    .expect("the mock knows the operation");
     client
         .customers()
         .get(&id)
@@ -443,7 +444,8 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
     mock.enqueue(
         "getCustomer",
         [MockResponse::status(429).header("retry-after", "1")],
-    );
+    )
+    .expect("the mock knows the operation");
     let started = std::time::Instant::now();
     client
         .customers()
@@ -455,7 +457,8 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
 
     // A connection broken mid-body: a read is simply tried again.
     let before = mock.requests_to("getCustomer").len();
-    mock.enqueue("getCustomer", [MockResponse::drop_connection()]);
+    mock.enqueue("getCustomer", [MockResponse::drop_connection()])
+        .expect("the mock knows the operation");
     client
         .customers()
         .get(&id)
@@ -469,7 +472,8 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
         MockResponse::status(500),
         MockResponse::drop_connection(),
     ] {
-        mock.enqueue("createCustomer", [fault]);
+        mock.enqueue("createCustomer", [fault])
+            .expect("the mock knows the operation");
         let err = client
             .customers()
             .create(named("Dup"))
@@ -489,7 +493,8 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
         "no customer was created by the failed attempts"
     );
 
-    mock.enqueue("createCustomerUser", [MockResponse::status(502)]);
+    mock.enqueue("createCustomerUser", [MockResponse::status(502)])
+        .expect("the mock knows the operation");
     client
         .customers()
         .users(&id)

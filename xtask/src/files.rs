@@ -39,6 +39,21 @@ impl Layout {
             .join("crates/alternative-payments-raw/src/generated.rs")
     }
 
+    /// What the workspace adds to the provider's spec (retry classes).
+    pub fn overlay(&self) -> PathBuf {
+        self.root.join("openapi/overlay.json")
+    }
+
+    /// The operation table, in the raw crate and in the mock.
+    pub fn operation_tables(&self) -> [PathBuf; 2] {
+        [
+            self.root
+                .join("crates/alternative-payments-raw/src/operations.rs"),
+            self.root
+                .join("crates/alternative-payments-mock/src/operations.rs"),
+        ]
+    }
+
     /// `path` as shown in messages: relative to the root when it is inside.
     pub fn display(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)

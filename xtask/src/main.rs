@@ -7,7 +7,9 @@ mod enums;
 mod files;
 mod import;
 mod merge;
+mod overlay;
 mod spec;
+mod table;
 
 #[cfg(test)]
 mod tests;
@@ -74,7 +76,9 @@ pub(crate) fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
 }
 
 pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
-    let outputs = codegen::outputs(layout).map_err(|e| format!("{e}\n  nothing was written"))?;
+    let outputs = codegen::merged_spec(layout)
+        .and_then(|merged| codegen::outputs(layout, &merged))
+        .map_err(|e| format!("{e}\n  nothing was written"))?;
     let changed = files::write_or_check(layout, &outputs, mode, "cargo xtask generate")?;
     match (mode, changed.is_empty()) {
         (Mode::Check, _) | (Mode::Write, true) => println!("generated files are up to date"),

@@ -9,20 +9,15 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::files::{self, Layout, Mode};
-use crate::{codegen, import, merge, run_generate, run_import};
+use crate::{codegen, import, merge, run_generate, run_import, table};
 
-const OPERATIONS: [&str; 10] = [
-    "archiveCustomer",
-    "createCustomer",
-    "createCustomerUser",
-    "getCustomer",
-    "getPaymentMethod",
-    "listCustomerUsers",
-    "listCustomers",
-    "listPaymentMethods",
-    "restoreCustomer",
-    "updateCustomer",
-];
+/// The operationIds of the committed spec, sorted (the table's order).
+fn committed_operation_ids() -> Vec<String> {
+    let text = fs::read_to_string(real().merged_spec()).expect("committed spec");
+    let spec: Value = serde_json::from_str(&text).expect("json");
+    let rows = table::rows(&spec).expect("rows");
+    rows.into_iter().map(|r| r.operation_id).collect()
+}
 
 fn real() -> Layout {
     Layout::workspace()
@@ -50,7 +45,14 @@ fn temp_workspace() -> (tempfile::TempDir, Layout) {
             fs::copy(&path, to.join(path.file_name().expect("name"))).expect("copy");
         }
     }
-    for path in [real.merged_spec(), real.generated_rs()] {
+    let [raw_table, mock_table] = real.operation_tables();
+    for path in [
+        real.merged_spec(),
+        real.generated_rs(),
+        real.overlay(),
+        raw_table,
+        mock_table,
+    ] {
         let to = layout
             .root
             .join(path.strip_prefix(&real.root).expect("inside"));
@@ -109,7 +111,7 @@ fn importing_the_committed_page_reproduces_the_committed_fragments_byte_for_byte
         .keys()
         .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, OPERATIONS);
+    assert_eq!(names, committed_operation_ids());
     for (path, bytes) in produced {
         let committed = real().fragments_dir().join(path.file_name().expect("name"));
         assert!(
@@ -177,6 +179,14 @@ fn check_fails_after_a_hand_edit_of_either_output_and_generate_repairs_it() {
             "crates/alternative-payments-raw/src/generated.rs",
         ),
         (layout.merged_spec(), "openapi/openapi.json"),
+        (
+            layout.operation_tables()[0].clone(),
+            "crates/alternative-payments-raw/src/operations.rs",
+        ),
+        (
+            layout.operation_tables()[1].clone(),
+            "crates/alternative-payments-mock/src/operations.rs",
+        ),
     ] {
         let original = fs::read_to_string(&path).expect("read");
         // A checkout with CRLF line endings is not stale.
@@ -201,9 +211,12 @@ fn check_names_every_stale_file() {
     let (_dir, layout) = temp_workspace();
     fs::remove_file(layout.merged_spec()).expect("rm");
     fs::write(layout.generated_rs(), "").expect("truncate");
+    for table in layout.operation_tables() {
+        fs::write(table, "").expect("truncate");
+    }
     let err = run_generate(&layout, Mode::Check).expect_err("stale");
     assert!(
-        err.starts_with("files are out of date: openapi/openapi.json, crates/alternative-payments-raw/src/generated.rs\n"),
+        err.starts_with("files are out of date: openapi/openapi.json, crates/alternative-payments-raw/src/generated.rs, crates/alternative-payments-raw/src/operations.rs, crates/alternative-payments-mock/src/operations.rs\n"),
         "{err}"
     );
     assert!(!layout.merged_spec().exists(), "--check writes nothing");
@@ -213,8 +226,8 @@ fn check_names_every_stale_file() {
 fn generated_client_has_every_operation_as_a_builder_method() {
     let code = fs::read_to_string(real().generated_rs()).expect("read");
     assert!(code.starts_with(codegen::HEADER));
-    for op in OPERATIONS {
-        let method = heck::ToSnakeCase::to_snake_case(op);
+    for op in committed_operation_ids() {
+        let method = heck::ToSnakeCase::to_snake_case(op.as_str());
         assert!(
             code.contains(&format!("pub fn {method}(&self) -> builder::")),
             "no builder method for {op}"
@@ -332,6 +345,10 @@ fn import_failure(page: &str) -> String {
             result
         },
     )
+}
+
+fn with_overlay(text: &'static str) -> impl FnOnce(&Layout) {
+    move |layout: &Layout| fs::write(layout.overlay(), text).expect("write overlay")
 }
 
 fn with_fragment(operation_id: &str, edit: impl FnOnce(&mut Value)) -> impl FnOnce(&Layout) {
@@ -463,6 +480,36 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
                 f["components"]["schemas"]["Extra"] =
                     json!({ "type": "array", "prefixItems": [{ "type": "string" }] });
             })),
+        ),
+        (
+            "overlay with invalid JSON",
+            generate_failure(with_overlay(
+                "{\n  \"operations\": {\n    \"getCustomer\": { \"retry\" \"idempotent\" }\n  }\n}\n",
+            )),
+        ),
+        (
+            "overlay naming an unknown operation",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "getCustomers": { "retry": "idempotent", "why": "typo" } } }"#,
+            )),
+        ),
+        (
+            "overlay with an unknown retry class",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "createCustomer": { "retry": "sometimes", "why": "?" } } }"#,
+            )),
+        ),
+        (
+            "overlay entry without a reason",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "createCustomer": { "retry": "idempotent" } } }"#,
+            )),
+        ),
+        (
+            "overlay with an unknown key",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "createCustomer": { "retries": 3, "why": "?" } } }"#,
+            )),
         ),
         (
             "docs page with no json blocks",

@@ -13,58 +13,64 @@ use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, on, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::operations::Operation;
 use crate::store::{
     self, CREATE_FIELDS, DEFAULT_LIMIT, MAX_LIMIT, PATCH_FIELDS, PageRequest, USER_FIELDS,
     decode_cursor,
 };
-use crate::{Fault, RecordedRequest, Shared, Token};
+use crate::{Fault, RecordedRequest, Shared, TOKEN, Token};
 
 type AppState = Arc<Shared>;
 
 pub(crate) fn router(shared: AppState) -> Router {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/customers", get(list_customers).post(create_customer))
-        .route(
-            "/customers/{id}",
-            get(get_customer)
-                .patch(update_customer)
-                .delete(archive_customer),
-        )
-        .route("/customers/{id}/restore", post(restore_customer))
-        .route("/customers/{id}/payment-methods", get(list_payment_methods))
-        .route(
-            "/customers/{id}/payment-methods/{method_id}",
-            get(get_payment_method),
-        )
-        .route("/customers/{id}/users", get(list_users).post(create_user))
+    let mut router = Router::new().route("/oauth/token", post(token));
+    // Paths and methods come from the spec's operation table; axum's path
+    // syntax (`/customers/{id}`) is OpenAPI's.
+    for operation in Operation::ALL {
+        router = router.route(operation.path(), handler(operation));
+    }
+    router
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared)
 }
 
-/// The spec's operationId for a routed request.
+/// The handler of each operation of the spec. Exhaustive: an operation the
+/// spec gains fails to compile here until the mock implements it.
+fn handler(operation: Operation) -> MethodRouter<AppState> {
+    let method = Method::from_bytes(operation.http_method().as_bytes())
+        .ok()
+        .and_then(|m| MethodFilter::try_from(m).ok())
+        .expect("the table holds HTTP methods axum routes");
+    match operation {
+        Operation::ListCustomers => on(method, list_customers),
+        Operation::CreateCustomer => on(method, create_customer),
+        Operation::GetCustomer => on(method, get_customer),
+        Operation::UpdateCustomer => on(method, update_customer),
+        Operation::ArchiveCustomer => on(method, archive_customer),
+        Operation::RestoreCustomer => on(method, restore_customer),
+        Operation::ListPaymentMethods => on(method, list_payment_methods),
+        Operation::GetPaymentMethod => on(method, get_payment_method),
+        Operation::ListCustomerUsers => on(method, list_users),
+        Operation::CreateCustomerUser => on(method, create_user),
+    }
+}
+
+/// The operationId for a routed request (`token` for the token endpoint).
 fn operation_id(method: &Method, route: &str) -> Option<&'static str> {
-    Some(match (method.as_str(), route) {
-        ("POST", "/oauth/token") => "token",
-        ("GET", "/customers") => "listCustomers",
-        ("POST", "/customers") => "createCustomer",
-        ("GET", "/customers/{id}") => "getCustomer",
-        ("PATCH", "/customers/{id}") => "updateCustomer",
-        ("DELETE", "/customers/{id}") => "archiveCustomer",
-        ("POST", "/customers/{id}/restore") => "restoreCustomer",
-        ("GET", "/customers/{id}/payment-methods") => "listPaymentMethods",
-        ("GET", "/customers/{id}/payment-methods/{method_id}") => "getPaymentMethod",
-        ("GET", "/customers/{id}/users") => "listCustomerUsers",
-        ("POST", "/customers/{id}/users") => "createCustomerUser",
-        _ => return None,
-    })
+    if (method, route) == (&Method::POST, "/oauth/token") {
+        return Some(TOKEN);
+    }
+    Operation::ALL
+        .into_iter()
+        .find(|op| op.http_method() == method.as_str() && op.path() == route)
+        .map(Operation::operation_id)
 }
 
 /// An API error response (the spec's `HttpError`).
@@ -177,7 +183,7 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
         None => {}
     }
     match operation {
-        Some("token") | None => {}
+        Some(TOKEN) | None => {}
         Some(_) => {
             if let Err(refusal) = authorise(&shared, &parts.headers, &parts.method) {
                 return refusal;

@@ -5,10 +5,18 @@
 //! Applications should use the `alternative-payments` crate, which adds
 //! authentication, retries, pagination and typed errors on top of this one.
 //!
-//! Everything except [`hooks`] is generated: `src/generated.rs` is written by
-//! `cargo xtask generate` and never edited by hand.
+//! Everything except [`hooks`] is generated: `src/generated.rs` and
+//! `src/operations.rs` are written by `cargo xtask generate` and never
+//! edited by hand.
 
 pub mod hooks;
+
+// The operation table, also generated. Hidden from the documented API (and
+// so from cargo-semver-checks): it is exhaustive on purpose, for the
+// workspace's own crates and tests, so every new operation is a new variant.
+#[doc(hidden)]
+#[rustfmt::skip]
+pub mod operations;
 
 // Generated code follows progenitor's style, not this workspace's lints.
 #[allow(clippy::all, clippy::pedantic, clippy::restriction)]

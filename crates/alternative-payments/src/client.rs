@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alternative_payments_raw as raw;
+use raw::operations::Operation;
 use raw::types::HttpError;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
@@ -133,21 +134,26 @@ impl Client {
 
     /// Runs one operation of the generated client with this client's auth,
     /// retries and timeouts, and converts its error.
-    pub(crate) async fn call<T, F, Fut>(
+    pub(crate) async fn call<T, E, F, Fut>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         options: &RequestOptions,
         f: F,
     ) -> Result<T>
     where
         T: serde::de::DeserializeOwned,
+        E: ErrorBody,
         F: FnOnce(raw::Client) -> Fut,
-        Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<HttpError>>>,
+        Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        let call = Call::new(self.shared.clone(), options);
+        let call = Call::new(self.shared.clone(), options, operation);
         let result = f(call.raw_client()).await;
+        let name = operation.method_name();
         if let Some(limit) = call.response_too_large() {
-            return Err(Error::ResponseTooLarge { operation, limit });
+            return Err(Error::ResponseTooLarge {
+                operation: name,
+                limit,
+            });
         }
         match result {
             Ok(response) => Ok(response.into_inner()),
@@ -159,14 +165,53 @@ impl Client {
                 // Already read to the end by the transport: no I/O here.
                 let body = response.bytes().await.unwrap_or_default();
                 serde_json::from_slice(&body).map_err(|source| Error::Decode {
-                    operation,
+                    operation: name,
                     status,
                     snippet: crate::error::snippet(&body, 256),
                     source,
                 })
             }
-            Err(e) => Err(call.error(operation, e)),
+            Err(e) => Err(call.error(widen(e))),
         }
+    }
+}
+
+/// The error body type of a generated operation: `HttpError` where the spec
+/// documents error responses, `()` where it documents none.
+pub(crate) trait ErrorBody {
+    fn into_http_error(self) -> HttpError;
+}
+
+impl ErrorBody for HttpError {
+    fn into_http_error(self) -> HttpError {
+        self
+    }
+}
+
+impl ErrorBody for () {
+    fn into_http_error(self) -> HttpError {
+        HttpError::default()
+    }
+}
+
+/// progenitor's error of any operation, as the one type `Call::error` reads.
+fn widen<E: ErrorBody>(e: raw::Error<E>) -> raw::Error<HttpError> {
+    match e {
+        raw::Error::ErrorResponse(r) => {
+            let (status, headers) = (r.status(), r.headers().clone());
+            raw::Error::ErrorResponse(raw::ResponseValue::new(
+                r.into_inner().into_http_error(),
+                status,
+                headers,
+            ))
+        }
+        raw::Error::InvalidRequest(m) => raw::Error::InvalidRequest(m),
+        raw::Error::CommunicationError(e) => raw::Error::CommunicationError(e),
+        raw::Error::InvalidUpgrade(e) => raw::Error::InvalidUpgrade(e),
+        raw::Error::ResponseBodyError(e) => raw::Error::ResponseBodyError(e),
+        raw::Error::InvalidResponsePayload(b, e) => raw::Error::InvalidResponsePayload(b, e),
+        raw::Error::UnexpectedResponse(r) => raw::Error::UnexpectedResponse(r),
+        raw::Error::Custom(m) => raw::Error::Custom(m),
     }
 }
 

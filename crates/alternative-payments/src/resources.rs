@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alternative_payments_raw as raw;
+use futures::Future;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt};
+use raw::operations::Operation;
 use raw::types::HttpError;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::client::Client;
+use crate::client::{Client, ErrorBody};
 use crate::error::{Error, Result};
 use crate::pagination::{self, Cursor, Page, PageSource};
 use crate::retry::RetryPolicy;
@@ -22,47 +24,56 @@ use crate::types::{
     Customer, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser, PaymentMethod,
 };
 
-type RawResult<R> = std::result::Result<raw::ResponseValue<R>, raw::Error<HttpError>>;
-type RawCall<R> = Box<dyn FnOnce(raw::Client) -> BoxFuture<'static, RawResult<R>> + Send>;
+type RawResult<R, E = HttpError> = std::result::Result<raw::ResponseValue<R>, raw::Error<E>>;
 
 /// One API request, ready to send; per-request settings can be changed first.
 #[must_use = "nothing is sent until .send() is awaited"]
 pub struct Request<'a, T> {
     client: &'a Client,
-    operation: &'static str,
+    operation: Operation,
     options: RequestOptions,
     send: std::result::Result<SendFn<'a, T>, Error>,
 }
 
 /// Runs a request's generated call and turns its response into `T`.
-type SendFn<'a, T> = Box<
-    dyn FnOnce(&'a Client, &'static str, RequestOptions) -> BoxFuture<'a, Result<T>> + Send + 'a,
->;
+type SendFn<'a, T> =
+    Box<dyn FnOnce(&'a Client, RequestOptions) -> BoxFuture<'a, Result<T>> + Send + 'a>;
 
 impl<T> fmt::Debug for Request<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
-            .field("operation", &self.operation)
+            .field("operation", &self.operation.method_name())
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a, T: Send + 'a> Request<'a, T> {
-    /// A request whose generated call returns `R`, handed to the caller as
-    /// `map(R)`.
-    fn new<R>(
+    /// The one helper behind every wrapper method: `operation` is what the
+    /// transport's policy (retry class) and errors go by, `args` are the
+    /// checked arguments (an `Err` fails `send` before anything is sent),
+    /// `call` runs the generated method, `map` shapes its reply.
+    fn mapped<A, R, E, Fut>(
         client: &'a Client,
-        operation: &'static str,
-        call: std::result::Result<RawCall<R>, Error>,
+        operation: Operation,
+        args: Result<A>,
+        call: impl FnOnce(raw::Client, A) -> Fut + Send + 'a,
         map: fn(R) -> T,
     ) -> Self
     where
-        R: serde::de::DeserializeOwned + Send + 'static,
+        A: Send + 'a,
+        R: serde::de::DeserializeOwned + Send + 'a,
+        E: ErrorBody + Send + 'a,
+        Fut: Future<Output = RawResult<R, E>> + Send + 'a,
     {
-        let send = call.map(|call| -> SendFn<'a, T> {
-            Box::new(move |client, operation, options| {
-                Box::pin(async move { client.call(operation, &options, call).await.map(map) })
+        let send = args.map(|args| -> SendFn<'a, T> {
+            Box::new(move |client, options| {
+                Box::pin(async move {
+                    let reply = client
+                        .call(operation, &options, |raw| call(raw, args))
+                        .await?;
+                    Ok(map(reply))
+                })
             })
         });
         Self {
@@ -88,29 +99,25 @@ impl<'a, T: Send + 'a> Request<'a, T> {
     /// Sends the request (retrying as the policy allows).
     pub async fn send(self) -> Result<T> {
         let send = self.send?;
-        send(self.client, self.operation, self.options).await
+        send(self.client, self.options).await
     }
 }
 
-// progenitor's error type is what it is; it never leaves this crate.
-#[allow(clippy::result_large_err)]
-/// The generated error of an operation that documents no error response
-/// (`Error<()>`), as the one type the rest of the crate handles.
-fn widen<T>(result: std::result::Result<raw::ResponseValue<T>, raw::Error<()>>) -> RawResult<T> {
-    result.map_err(|e| match e {
-        raw::Error::ErrorResponse(r) => raw::Error::ErrorResponse(raw::ResponseValue::new(
-            HttpError::default(),
-            r.status(),
-            r.headers().clone(),
-        )),
-        raw::Error::InvalidRequest(m) => raw::Error::InvalidRequest(m),
-        raw::Error::CommunicationError(e) => raw::Error::CommunicationError(e),
-        raw::Error::InvalidUpgrade(e) => raw::Error::InvalidUpgrade(e),
-        raw::Error::ResponseBodyError(e) => raw::Error::ResponseBodyError(e),
-        raw::Error::InvalidResponsePayload(b, e) => raw::Error::InvalidResponsePayload(b, e),
-        raw::Error::UnexpectedResponse(r) => raw::Error::UnexpectedResponse(r),
-        raw::Error::Custom(m) => raw::Error::Custom(m),
-    })
+impl<'a, T: serde::de::DeserializeOwned + Send + 'a> Request<'a, T> {
+    /// [`Request::mapped`] for a reply handed over as it is.
+    fn new<A, E, Fut>(
+        client: &'a Client,
+        operation: Operation,
+        args: Result<A>,
+        call: impl FnOnce(raw::Client, A) -> Fut + Send + 'a,
+    ) -> Self
+    where
+        A: Send + 'a,
+        E: ErrorBody + Send + 'a,
+        Fut: Future<Output = RawResult<T, E>> + Send + 'a,
+    {
+        Self::mapped(client, operation, args, call, std::convert::identity)
+    }
 }
 
 fn non_empty(what: &str, id: String) -> Result<String> {
@@ -140,58 +147,55 @@ impl<'a> Customers<'a> {
     /// Creates a customer. Never retried unless the request provably did not
     /// reach the server, so it cannot create two.
     pub fn create(&self, customer: NewCustomer) -> Request<'a, Customer> {
-        let call: RawCall<Customer> = Box::new(move |raw| {
-            Box::pin(async move { raw.create_customer().body(customer).send().await })
-        });
         Request::new(
             self.client,
-            "create_customer",
-            Ok(call),
-            std::convert::identity,
+            Operation::CreateCustomer,
+            Ok(customer),
+            |raw, body| async move { raw.create_customer().body(body).send().await },
         )
     }
 
     /// Gets a customer by id (archived ones too).
     pub fn get(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
-            Box::new(move |raw| Box::pin(async move { raw.get_customer().id(id).send().await }))
-        });
-        Request::new(self.client, "get_customer", call, std::convert::identity)
+        let id = non_empty("customer id", id.into());
+        Request::new(
+            self.client,
+            Operation::GetCustomer,
+            id,
+            |raw, id| async move { raw.get_customer().id(id).send().await },
+        )
     }
 
     /// Changes the fields set in `update` (PATCH); others are kept.
     pub fn update(&self, id: impl Into<String>, update: CustomerUpdate) -> Request<'a, Customer> {
-        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
-            Box::new(move |raw| {
-                Box::pin(async move { raw.update_customer().id(id).body(update).send().await })
-            })
-        });
-        Request::new(self.client, "update_customer", call, std::convert::identity)
+        let args = non_empty("customer id", id.into()).map(|id| (id, update));
+        Request::new(
+            self.client,
+            Operation::UpdateCustomer,
+            args,
+            |raw, (id, body)| async move { raw.update_customer().id(id).body(body).send().await },
+        )
     }
 
     /// Archives a customer: it leaves the list, and can be restored.
     pub fn archive(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
-            Box::new(move |raw| Box::pin(async move { raw.archive_customer().id(id).send().await }))
-        });
+        let id = non_empty("customer id", id.into());
         Request::new(
             self.client,
-            "archive_customer",
-            call,
-            std::convert::identity,
+            Operation::ArchiveCustomer,
+            id,
+            |raw, id| async move { raw.archive_customer().id(id).send().await },
         )
     }
 
     /// Restores an archived customer.
     pub fn restore(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let call = non_empty("customer id", id.into()).map(|id| -> RawCall<Customer> {
-            Box::new(move |raw| Box::pin(async move { raw.restore_customer().id(id).send().await }))
-        });
+        let id = non_empty("customer id", id.into());
         Request::new(
             self.client,
-            "restore_customer",
-            call,
-            std::convert::identity,
+            Operation::RestoreCustomer,
+            id,
+            |raw, id| async move { raw.restore_customer().id(id).send().await },
         )
     }
 
@@ -222,38 +226,33 @@ pub struct PaymentMethods<'a> {
 impl<'a> PaymentMethods<'a> {
     /// All payment methods of the customer (the API does not paginate them).
     pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
-        let call = non_empty("customer id", self.customer_id.clone()).map(
-            |id| -> RawCall<raw::types::GetPaymentMethodsReply> {
-                Box::new(move |raw| {
-                    Box::pin(async move { widen(raw.list_payment_methods().id(id).send().await) })
-                })
-            },
-        );
-        Request::new(self.client, "list_payment_methods", call, |reply| {
-            reply.data
-        })
+        let id = non_empty("customer id", self.customer_id.clone());
+        let call =
+            |raw: raw::Client, id| async move { raw.list_payment_methods().id(id).send().await };
+        Request::mapped(
+            self.client,
+            Operation::ListPaymentMethods,
+            id,
+            call,
+            |reply| reply.data,
+        )
     }
 
     /// One payment method of the customer.
     pub fn get(&self, method_id: impl Into<String>) -> Request<'a, PaymentMethod> {
         let ids = non_empty("customer id", self.customer_id.clone())
             .and_then(|id| Ok((id, non_empty("payment method id", method_id.into())?)));
-        let call = ids.map(|(id, method_id)| -> RawCall<PaymentMethod> {
-            Box::new(move |raw| {
-                Box::pin(async move {
-                    raw.get_payment_method()
-                        .id(id)
-                        .method_id(method_id)
-                        .send()
-                        .await
-                })
-            })
-        });
         Request::new(
             self.client,
-            "get_payment_method",
-            call,
-            std::convert::identity,
+            Operation::GetPaymentMethod,
+            ids,
+            |raw, (id, method_id)| async move {
+                raw.get_payment_method()
+                    .id(id)
+                    .method_id(method_id)
+                    .send()
+                    .await
+            },
         )
     }
 }
@@ -279,19 +278,12 @@ impl<'a> Users<'a> {
     /// Creates a user. Never retried unless the request provably did not
     /// reach the server, so it cannot create two.
     pub fn create(&self, user: NewCustomerUser) -> Request<'a, CustomerUser> {
-        let call =
-            non_empty("customer id", self.customer_id.clone()).map(|id| -> RawCall<CustomerUser> {
-                Box::new(move |raw| {
-                    Box::pin(
-                        async move { raw.create_customer_user().id(id).body(user).send().await },
-                    )
-                })
-            });
+        let args = non_empty("customer id", self.customer_id.clone()).map(|id| (id, user));
         Request::new(
             self.client,
-            "create_customer_user",
-            call,
-            std::convert::identity,
+            Operation::CreateCustomerUser,
+            args,
+            |raw, (id, body)| async move { raw.create_customer_user().id(id).body(body).send().await },
         )
     }
 }
@@ -323,25 +315,26 @@ macro_rules! raw_page {
 raw_page!(raw::types::PaginatedResponseCustomerReply => Customer);
 raw_page!(raw::types::PaginatedResponseCustomerUser => CustomerUser);
 
-type FetchPage<R> =
-    Box<dyn Fn(raw::Client, Cursor) -> BoxFuture<'static, RawResult<R>> + Send + Sync>;
+type FetchPage<R, E> =
+    Box<dyn Fn(raw::Client, Cursor) -> BoxFuture<'static, RawResult<R, E>> + Send + Sync>;
 
 /// A list operation with its filters fixed: fetches any page of it.
-struct ListSource<T, R> {
+struct ListSource<T, R, E> {
     client: Client,
-    operation: &'static str,
+    operation: Operation,
     options: RequestOptions,
-    fetch: FetchPage<R>,
+    fetch: FetchPage<R, E>,
     item: PhantomData<fn() -> T>,
 }
 
-impl<T, R> PageSource<T> for ListSource<T, R>
+impl<T, R, E> PageSource<T> for ListSource<T, R, E>
 where
     T: Send + 'static,
     R: Into<RawPage<T>> + serde::de::DeserializeOwned + Send + 'static,
+    E: ErrorBody + Send + 'static,
 {
     fn operation(&self) -> &'static str {
-        self.operation
+        self.operation.method_name()
     }
 
     fn fetch(self: Arc<Self>, cursor: Cursor) -> BoxFuture<'static, Result<Page<T>>> {
@@ -478,15 +471,16 @@ impl<'a, Q: ListQuery> List<'a, Q> {
     }
 }
 
-fn list_source<T, R>(
+fn list_source<T, R, E>(
     client: &Client,
-    operation: &'static str,
+    operation: Operation,
     options: RequestOptions,
-    fetch: FetchPage<R>,
+    fetch: FetchPage<R, E>,
 ) -> Arc<dyn PageSource<T>>
 where
     T: Send + 'static,
     R: Into<RawPage<T>> + serde::de::DeserializeOwned + Send + 'static,
+    E: ErrorBody + Send + 'static,
 {
     Arc::new(ListSource {
         client: client.clone(),
@@ -543,7 +537,7 @@ impl sealed::Query for CustomerQuery {
         let start = format("created_after", self.created_after)?;
         let end = format("created_before", self.created_before)?;
         let company_name = self.company_name.clone();
-        let fetch: FetchPage<raw::types::PaginatedResponseCustomerReply> =
+        let fetch: FetchPage<raw::types::PaginatedResponseCustomerReply, ()> =
             Box::new(move |raw, cursor| {
                 let (start, end, company_name) = (start.clone(), end.clone(), company_name.clone());
                 Box::pin(async move {
@@ -565,10 +559,15 @@ impl sealed::Query for CustomerQuery {
                         Cursor::After(c) => request.after(c),
                         Cursor::Before(c) => request.before(c),
                     };
-                    widen(request.send().await)
+                    request.send().await
                 })
             });
-        Ok(list_source(client, "list_customers", options, fetch))
+        Ok(list_source(
+            client,
+            Operation::ListCustomers,
+            options,
+            fetch,
+        ))
     }
 }
 
@@ -589,7 +588,7 @@ impl sealed::Query for UserQuery {
         options: RequestOptions,
     ) -> Result<Arc<dyn PageSource<CustomerUser>>> {
         let id = non_empty("customer id", self.customer_id.clone())?;
-        let fetch: FetchPage<raw::types::PaginatedResponseCustomerUser> =
+        let fetch: FetchPage<raw::types::PaginatedResponseCustomerUser, ()> =
             Box::new(move |raw, cursor| {
                 let id = id.clone();
                 Box::pin(async move {
@@ -602,9 +601,14 @@ impl sealed::Query for UserQuery {
                         Cursor::After(c) => request.after(c),
                         Cursor::Before(c) => request.before(c),
                     };
-                    widen(request.send().await)
+                    request.send().await
                 })
             });
-        Ok(list_source(client, "list_customer_users", options, fetch))
+        Ok(list_source(
+            client,
+            Operation::ListCustomerUsers,
+            options,
+            fetch,
+        ))
     }
 }

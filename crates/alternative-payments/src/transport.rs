@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use alternative_payments_raw as raw;
 use alternative_payments_raw::hooks::BoxFuture;
+use alternative_payments_raw::operations::{Operation, RetryClass};
 use raw::types::HttpError;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{ResponseBuilderExt, StatusCode};
@@ -53,6 +54,7 @@ pub(crate) struct RequestOptions {
 /// One call: its settings and what happened to it.
 pub(crate) struct Call {
     shared: Arc<Shared>,
+    operation: Operation,
     retry: RetryPolicy,
     timeout: Option<Duration>,
     record: Mutex<Record>,
@@ -69,15 +71,14 @@ struct Record {
     too_large: Option<usize>,
 }
 
-/// Operations that create something: never sent twice unless the first
-/// attempt provably did not reach the server.
-fn creates(operation: &str) -> bool {
-    matches!(operation, "create_customer" | "create_customer_user")
-}
-
 impl Call {
-    pub(crate) fn new(shared: Arc<Shared>, options: &RequestOptions) -> Arc<Self> {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        options: &RequestOptions,
+        operation: Operation,
+    ) -> Arc<Self> {
         Arc::new(Self {
+            operation,
             retry: options
                 .retry
                 .clone()
@@ -148,7 +149,8 @@ impl Call {
     }
 
     /// Converts the generated client's error, using what this call saw.
-    pub(crate) fn error(&self, operation: &'static str, error: raw::Error<HttpError>) -> Error {
+    pub(crate) fn error(&self, error: raw::Error<HttpError>) -> Error {
+        let operation = self.operation.method_name();
         let mut record = self.record();
         if let Some(auth) = record.auth_error.take() {
             return Error::Auth(auth);
@@ -230,8 +232,12 @@ impl Call {
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
-        operation: &'static str,
     ) -> reqwest::Result<Received> {
+        let operation = self.operation.method_name();
+        // What the spec's operation table says (HTTP method, or the overlay):
+        // an operation that is not idempotent is sent again only when the
+        // previous attempt provably never reached the server.
+        let idempotent = self.operation.retry_class() == RetryClass::Idempotent;
         let mut retries = 0;
         let mut replayed_401 = false;
         let mut attempt = 0;
@@ -287,7 +293,7 @@ impl Call {
                             }
                             None => None,
                         }
-                    } else if is_retryable_status(response.status) && !creates(operation) {
+                    } else if is_retryable_status(response.status) && idempotent {
                         Some(
                             self.retry
                                 .retry_after(&response.headers)
@@ -306,8 +312,7 @@ impl Call {
                         || e.is_request()
                         || e.is_body()
                         || e.is_decode();
-                    (retryable && (never_sent || !creates(operation)))
-                        .then(|| self.retry.backoff(retries))
+                    (retryable && (never_sent || idempotent)).then(|| self.retry.backoff(retries))
                 }
             };
             match delay {
@@ -439,10 +444,10 @@ impl raw::RequestHooks for Call {
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
-        operation: &'static str,
+        _operation: &'static str,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
-            let received = self.send_with_retries(client, request, operation).await?;
+            let received = self.send_with_retries(client, request).await?;
             Ok(self.keep(received))
         })
     }

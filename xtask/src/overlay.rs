@@ -1,0 +1,111 @@
+//! `openapi/overlay.json`: what this workspace knows about operations that
+//! the provider's spec does not say, applied by `generate` to the merged
+//! spec as vendor extensions. The fragments stay exactly as imported.
+//!
+//! Today it holds one fact, the retry class, where the HTTP method alone
+//! would be wrong:
+//!
+//! ```json
+//! { "operations": { "updateCustomer": {
+//!     "retry": "idempotent",
+//!     "why": "PATCH with absolute values: a second send leaves the same state"
+//! } } }
+//! ```
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::files::{self, Layout};
+use crate::spec::{self, escape_pointer};
+use crate::table::RetryClass;
+
+/// The extension `generate` writes on an operation of the merged spec.
+pub const RETRY_EXTENSION: &str = "x-alternative-payments-retry";
+
+/// Applies the overlay (if the file exists) to `merged`. Every problem names
+/// the file and the JSON pointer inside it.
+pub fn apply(layout: &Layout, merged: &mut Value) -> Result<(), String> {
+    let path = layout.overlay();
+    if !path.exists() {
+        return Ok(());
+    }
+    let shown = layout.display(&path);
+    let text = files::read_to_string(&path, &shown)?;
+    let overlay = files::parse_json(&text, &shown, 0)?;
+    apply_value(&overlay, &shown, merged)
+}
+
+pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(), String> {
+    let top = overlay
+        .as_object()
+        .ok_or_else(|| format!("{shown}: expected a JSON object"))?;
+    if let Some(key) = top
+        .keys()
+        .find(|k| !matches!(k.as_str(), "operations" | "$comment"))
+    {
+        return Err(format!(
+            "{shown}: /{}: unknown key (expected \"operations\")",
+            escape_pointer(key)
+        ));
+    }
+    let Some(operations) = top.get("operations") else {
+        return Ok(());
+    };
+    let operations = operations
+        .as_object()
+        .ok_or_else(|| format!("{shown}: /operations: expected an object keyed by operationId"))?;
+    let known = spec::operations(merged, "the merged spec")?;
+    for (id, entry) in operations {
+        let at = format!("{shown}: /operations/{}", escape_pointer(id));
+        let Some(op) = known.iter().find(|op| op.operation_id == *id) else {
+            let ids: BTreeSet<&str> = known.iter().map(|op| op.operation_id.as_str()).collect();
+            return Err(format!(
+                "{at}: no operation {id:?} in the spec (withdrawn, or a typo?)\n  operations: {}",
+                ids.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        };
+        let entry = entry
+            .as_object()
+            .ok_or_else(|| format!("{at}: expected an object"))?;
+        let extensions = overlay_entry(entry, &at)?;
+        let target = merged
+            .pointer_mut(&op.pointer())
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("{at}: the operation is not an object in the spec"))?;
+        target.extend(extensions);
+    }
+    Ok(())
+}
+
+/// One operation's entry, as the extensions it adds.
+fn overlay_entry(entry: &Map<String, Value>, at: &str) -> Result<Map<String, Value>, String> {
+    let mut extensions = Map::new();
+    for (key, value) in entry {
+        match key.as_str() {
+            "retry" => {
+                let class = value.as_str().and_then(RetryClass::parse);
+                if class.is_none() {
+                    return Err(format!(
+                        "{at}/retry: expected \"idempotent\" or \"not-idempotent\", found {value}"
+                    ));
+                }
+                extensions.insert(RETRY_EXTENSION.into(), value.clone());
+            }
+            "why" if value.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
+            "why" => return Err(format!("{at}/why: expected a non-empty string")),
+            other => {
+                return Err(format!(
+                    "{at}/{}: unknown key (expected \"retry\" and \"why\")",
+                    escape_pointer(other)
+                ));
+            }
+        }
+    }
+    if !entry.contains_key("why") {
+        return Err(format!(
+            "{at}: says what to change but not why (add \"why\": a reviewer must be able to check it)"
+        ));
+    }
+    Ok(extensions)
+}
