@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::files::{self, Layout, Mode};
-use crate::{codegen, import, merge, run_generate, run_import, table};
+use crate::{codegen, coverage, import, merge, run_generate, run_import, table};
 
 /// The operationIds of the committed spec, sorted (the table's order).
 fn committed_operation_ids() -> Vec<String> {
@@ -550,4 +550,69 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
         let _ = writeln!(report, "## {name}\n{err}\n");
     }
     insta::assert_snapshot!(report);
+}
+
+/// Copies the hand-written crates' sources (what the coverage check reads)
+/// into a temporary workspace.
+fn copy_sources(layout: &Layout) {
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).expect("mkdir");
+        for entry in fs::read_dir(from).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let target = to.join(path.file_name().expect("name"));
+            if path.is_dir() {
+                copy_dir(&path, &target);
+            } else {
+                fs::copy(&path, &target).expect("copy");
+            }
+        }
+    }
+    for dir in [
+        "crates/alternative-payments/src",
+        "crates/alternative-payments-mock/src",
+    ] {
+        copy_dir(&real().root.join(dir), &layout.root.join(dir));
+    }
+}
+
+fn gaps(layout: &Layout) -> Vec<String> {
+    let merged = codegen::merged_spec(layout).expect("merges");
+    coverage::gaps(layout, &table::rows(&merged).expect("rows")).expect("scans")
+}
+
+#[test]
+fn the_client_and_the_mock_serve_every_operation_and_query_parameter_of_the_spec() {
+    let gaps = gaps(&real());
+    assert!(
+        gaps.is_empty(),
+        "the spec has what the hand-written crates do not serve:\n  - {}\n(see ARCHITECTURE.md, \"Adding an operation\")",
+        gaps.join("\n  - ")
+    );
+}
+
+#[test]
+fn coverage_names_a_missing_wrapper_handler_and_filter() {
+    let (_dir, layout) = temp_workspace();
+    copy_sources(&layout);
+    let resources = layout
+        .root
+        .join("crates/alternative-payments/src/resources.rs");
+    let text = fs::read_to_string(&resources).expect("read");
+    let text = text
+        .replace("request.company_name(name)", "request")
+        .replace("Operation::RestoreCustomer", "Operation::ArchiveCustomer");
+    fs::write(&resources, text).expect("write");
+    let api = layout
+        .root
+        .join("crates/alternative-payments-mock/src/api.rs");
+    let text = fs::read_to_string(&api).expect("read");
+    fs::write(
+        &api,
+        text.replace(
+            "Operation::GetPaymentMethod => on(method, get_payment_method),",
+            "",
+        ),
+    )
+    .expect("write");
+    insta::assert_snapshot!(gaps(&layout).join("\n"));
 }
