@@ -3,12 +3,12 @@
 //! `openapi/fragments/<operationId>.json`.
 //!
 //! A copy of the page is kept in `openapi/pages/`: it records where the
-//! fragments came from, and lets the next import of the same page say which
-//! operations it no longer has (their fragments are kept, never deleted
-//! silently).
+//! fragments came from, and lets the next import of the same page, whatever
+//! its file is called then, say which operations it no longer has. Their
+//! fragments are deleted (and reported), or kept with `--keep-withdrawn`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use crate::files::{self, Layout, Mode, Output};
 use crate::spec;
@@ -28,11 +28,23 @@ pub struct ImportReport {
     pub written: Vec<String>,
     pub unchanged: usize,
     /// Fragments of operations the previous copy of the page had and this
-    /// one has not.
-    pub no_longer_on_page: Vec<String>,
+    /// one has not: deleted, unless the import was asked to keep them.
+    pub withdrawn: Vec<String>,
+    /// Whether `withdrawn` fragments were kept.
+    pub kept_withdrawn: bool,
+    /// The previous copy of the page, when it was stored under another
+    /// name (deleted: the new copy replaces it).
+    pub renamed_from: Option<String>,
 }
 
-pub fn import(layout: &Layout, page: &Path) -> Result<ImportReport, String> {
+/// What to do with the fragments of operations a page no longer has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withdrawn {
+    Delete,
+    Keep,
+}
+
+pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<ImportReport, String> {
     let page_name = page
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -41,17 +53,16 @@ pub fn import(layout: &Layout, page: &Path) -> Result<ImportReport, String> {
     let fragments = fragments_of_page(&text, &page_name)?;
 
     let page_copy = layout.pages_dir().join(&page_name);
-    let mut no_longer_on_page = Vec::new();
-    if let Ok(previous) = std::fs::read_to_string(&page_copy) {
-        // The previous copy was imported before, so it parses; if it was
-        // hand-edited into something that does not, nothing can be said
-        // about removed operations, which is no reason to refuse the import.
-        if let Ok(previous) = fragments_of_page(&previous, &page_name) {
-            for id in previous.keys().filter(|id| !fragments.contains_key(*id)) {
-                let path = layout.fragments_dir().join(format!("{id}.json"));
-                if path.exists() {
-                    no_longer_on_page.push(layout.display(&path));
-                }
+    let previous = previous_copy(layout, &page_name, &fragments);
+    let mut withdrawn_files = Vec::new();
+    if let Some((_, previous_ids)) = &previous {
+        for id in previous_ids
+            .iter()
+            .filter(|id| !fragments.contains_key(*id))
+        {
+            let path = layout.fragments_dir().join(format!("{id}.json"));
+            if path.exists() {
+                withdrawn_files.push(path);
             }
         }
     }
@@ -64,16 +75,81 @@ pub fn import(layout: &Layout, page: &Path) -> Result<ImportReport, String> {
         })
         .collect();
     outputs.push(Output {
-        path: page_copy,
+        path: page_copy.clone(),
         contents: text.replace("\r\n", "\n"),
     });
     let written = files::write_or_check(layout, &outputs, Mode::Write, "")?;
+    // Deletions come last, once everything new is in place.
+    let renamed_from = previous
+        .map(|(path, _)| path)
+        .filter(|path| *path != page_copy);
+    let mut to_delete: Vec<&PathBuf> = renamed_from.iter().collect();
+    if withdrawn == Withdrawn::Delete {
+        to_delete.extend(&withdrawn_files);
+    }
+    for path in to_delete {
+        std::fs::remove_file(path)
+            .map_err(|e| format!("cannot delete {}: {e}", layout.display(path)))?;
+    }
     Ok(ImportReport {
         operations: fragments.len(),
         unchanged: outputs.len() - written.len(),
         written,
-        no_longer_on_page,
+        withdrawn: withdrawn_files.iter().map(|p| layout.display(p)).collect(),
+        kept_withdrawn: withdrawn == Withdrawn::Keep,
+        renamed_from: renamed_from.map(|p| layout.display(&p)),
     })
+}
+
+/// The stored copy of the page being imported, with its operationIds: the
+/// copy of the same name, or else (the page was saved under another name)
+/// the copy sharing the most operations with it.
+fn previous_copy(
+    layout: &Layout,
+    page_name: &str,
+    fragments: &BTreeMap<String, String>,
+) -> Option<(PathBuf, BTreeSet<String>)> {
+    let entries = std::fs::read_dir(layout.pages_dir()).ok()?;
+    let mut best: Option<(usize, PathBuf, BTreeSet<String>)> = None;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        // A stored copy was imported before, so it parses; one hand-edited
+        // into something that does not says nothing about withdrawals,
+        // which is no reason to refuse the import.
+        let Some(ids) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| fragments_of_page(&text, &name).ok())
+            .map(|ops| ops.into_keys().collect::<BTreeSet<_>>())
+        else {
+            continue;
+        };
+        if name == page_name {
+            return Some((path, ids));
+        }
+        let shared = ids.iter().filter(|id| fragments.contains_key(*id)).count();
+        if shared > 0 && best.as_ref().is_none_or(|(most, _, _)| shared > *most) {
+            best = Some((shared, path, ids));
+        }
+    }
+    best.map(|(_, path, ids)| (path, ids))
+}
+
+/// The operationIds of every stored page copy.
+pub fn operations_on_pages(layout: &Layout) -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(layout.pages_dir()) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).ok()?;
+            fragments_of_page(&text, &name).ok()
+        })
+        .flat_map(BTreeMap::into_keys)
+        .collect()
 }
 
 /// Every operation on the page, as `operationId` → canonical fragment text.

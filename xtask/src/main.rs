@@ -19,9 +19,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use files::{Layout, Mode};
+use import::Withdrawn;
 
 const USAGE: &str = "usage:
-  cargo xtask import <docs-page.md>   split a provider docs page into openapi/fragments/
+  cargo xtask import <docs-page.md>   split a provider docs page into openapi/fragments/;
+                                      deletes the fragments of operations the page withdrew
+  cargo xtask import --keep-withdrawn <docs-page.md>
+                                      the same, keeping those fragments
   cargo xtask generate                merge fragments, write openapi/openapi.json and the raw client
   cargo xtask generate --check        fail if either generated file is stale (writes nothing)";
 
@@ -30,7 +34,10 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let layout = Layout::workspace();
     let result = match args.as_slice() {
-        ["import", page] => run_import(&layout, Path::new(page)),
+        ["import", page] => run_import(&layout, Path::new(page), Withdrawn::Delete),
+        ["import", "--keep-withdrawn", page] | ["import", page, "--keep-withdrawn"] => {
+            run_import(&layout, Path::new(page), Withdrawn::Keep)
+        }
         ["generate"] => run_generate(&layout, Mode::Write),
         ["generate", "--check"] => run_generate(&layout, Mode::Check),
         ["help" | "--help" | "-h"] => {
@@ -48,8 +55,9 @@ fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
-    let report = import::import(layout, page).map_err(|e| format!("{e}\n  nothing was written"))?;
+pub(crate) fn run_import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<(), String> {
+    let report = import::import(layout, page, withdrawn)
+        .map_err(|e| format!("{e}\n  nothing was written"))?;
     println!(
         "imported {} operations from {}: {} file(s) written, {} unchanged",
         report.operations,
@@ -60,25 +68,72 @@ pub(crate) fn run_import(layout: &Layout, page: &Path) -> Result<(), String> {
     for file in &report.written {
         println!("  wrote {file}");
     }
-    if !report.no_longer_on_page.is_empty() {
+    if let Some(old) = &report.renamed_from {
+        println!("  deleted {old} (the previous copy of this page, under another name)");
+    }
+    if !report.withdrawn.is_empty() {
+        let done = if report.kept_withdrawn {
+            "their fragments were kept (--keep-withdrawn); delete them to drop the operations"
+        } else {
+            "their fragments were deleted; the changelog will list them as removed"
+        };
         eprintln!(
-            "warning: {} operation(s) are no longer on {} but their fragments were kept; delete them to drop the operations:",
-            report.no_longer_on_page.len(),
-            page.display()
+            "warning: {} operation(s) were withdrawn from {}: {done}:",
+            report.withdrawn.len(),
+            page.display(),
         );
-        for file in &report.no_longer_on_page {
+        for file in &report.withdrawn {
             eprintln!("  {file}");
         }
     }
-    if !report.written.is_empty() {
+    if !report.written.is_empty() || !report.withdrawn.is_empty() {
         println!("next: cargo xtask generate");
     }
     Ok(())
 }
 
+/// Fragments whose operations no stored docs page has (withdrawn by the
+/// provider, kept by `import --keep-withdrawn` or left behind), worded for
+/// the maintainer; `None` when there are none or nothing can be said.
+fn fragments_on_no_page(layout: &Layout) -> Option<String> {
+    let on_pages = import::operations_on_pages(layout);
+    if on_pages.is_empty() {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for fragment in merge::load_fragments(layout).ok()? {
+        for op in spec::operations(&fragment.doc, &fragment.shown).ok()? {
+            if !on_pages.contains(&op.operation_id) {
+                lines.push(format!(
+                    "  {}: operation `{}` is on no page in openapi/pages/ (withdrawn by the provider?)",
+                    fragment.shown, op.operation_id
+                ));
+            }
+        }
+    }
+    (!lines.is_empty()).then(|| {
+        format!(
+            "  {} fragment(s) describe operations no imported page has:\n{}\n  delete them (or re-import the page: `cargo xtask import <page.md>` deletes withdrawn fragments)",
+            lines.len(),
+            lines.join("\n")
+        )
+    })
+}
+
 pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     let nothing_written = |e| format!("{e}\n  nothing was written");
-    let merged = codegen::merged_spec(layout).map_err(nothing_written)?;
+    let stale = fragments_on_no_page(layout);
+    let merged = codegen::merged_spec(layout)
+        .map_err(|e| match &stale {
+            // The likeliest cause of a conflict: a withdrawn operation's
+            // fragment still describing the old version of a shared schema.
+            Some(stale) => format!("{e}\n{stale}"),
+            None => e,
+        })
+        .map_err(nothing_written)?;
+    if let Some(stale) = &stale {
+        eprintln!("warning: {}", stale.trim_start());
+    }
     let outputs = codegen::outputs(layout, &merged).map_err(nothing_written)?;
     let changed = files::write_or_check(layout, &outputs, mode, "cargo xtask generate")?;
     let gaps = table::rows(&merged).and_then(|rows| coverage::gaps(layout, &rows))?;

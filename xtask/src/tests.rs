@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::files::{self, Layout, Mode};
+use crate::import::Withdrawn;
 use crate::{codegen, coverage, import, merge, run_generate, run_import, table};
 
 /// The operationIds of the committed spec, sorted (the table's order).
@@ -59,6 +60,7 @@ fn temp_workspace() -> (tempfile::TempDir, Layout) {
         fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
         fs::copy(&path, to).expect("copy");
     }
+    copy_sources(&layout);
     (dir, layout)
 }
 
@@ -104,7 +106,7 @@ fn importing_the_committed_page_reproduces_the_committed_fragments_byte_for_byte
     let layout = Layout {
         root: dir.path().to_path_buf(),
     };
-    let report = import::import(&layout, &committed_page()).expect("imports");
+    let report = import::import(&layout, &committed_page(), Withdrawn::Delete).expect("imports");
     assert_eq!(report.operations, 10);
     let produced = tree(&layout.fragments_dir());
     let names: Vec<String> = produced
@@ -126,29 +128,33 @@ fn importing_the_committed_page_reproduces_the_committed_fragments_byte_for_byte
 fn reimporting_the_same_page_writes_nothing() {
     let (_dir, layout) = temp_workspace();
     let before = tree(&layout.root);
-    let report = import::import(&layout, &committed_page()).expect("imports");
+    let report = import::import(&layout, &committed_page(), Withdrawn::Delete).expect("imports");
     assert!(report.written.is_empty(), "{:?}", report.written);
     assert_eq!(report.unchanged, 11, "10 fragments and the page copy");
-    assert!(report.no_longer_on_page.is_empty());
+    assert!(report.withdrawn.is_empty());
     assert_eq!(tree(&layout.root), before);
 }
 
-#[test]
-fn import_updates_changed_operations_and_reports_removed_ones_without_deleting() {
-    let (dir, layout) = temp_workspace();
+/// The committed page with `getCustomer`'s description changed and the
+/// restore section (heading, quote and json block) dropped.
+fn page_without_restore() -> String {
     let page = fs::read_to_string(committed_page()).expect("page");
     let changed = page.replace("Get customer details by ID", "Get one customer by its ID");
-    // Drop the restore section: its heading, quote and json block.
     let start = changed.find("## Restore a customer").expect("section");
     let end = start
         + changed[start..]
             .find("## List customer users")
             .expect("next");
-    let changed = format!("{}{}", &changed[..start], &changed[end..]);
-    let page_path = dir.path().join("customers-openapi.md");
-    fs::write(&page_path, changed).expect("write page");
+    format!("{}{}", &changed[..start], &changed[end..])
+}
 
-    let report = import::import(&layout, &page_path).expect("imports");
+#[test]
+fn import_updates_changed_operations_and_deletes_withdrawn_ones() {
+    let (dir, layout) = temp_workspace();
+    let page_path = dir.path().join("customers-openapi.md");
+    fs::write(&page_path, page_without_restore()).expect("write page");
+
+    let report = import::import(&layout, &page_path, Withdrawn::Delete).expect("imports");
     assert_eq!(report.operations, 9);
     assert_eq!(
         report.written,
@@ -157,16 +163,72 @@ fn import_updates_changed_operations_and_reports_removed_ones_without_deleting()
             "openapi/pages/customers-openapi.md"
         ]
     );
-    assert_eq!(
-        report.no_longer_on_page,
-        ["openapi/fragments/restoreCustomer.json"]
-    );
-    assert!(layout.fragments_dir().join("restoreCustomer.json").exists());
+    assert_eq!(report.withdrawn, ["openapi/fragments/restoreCustomer.json"]);
+    assert!(!layout.fragments_dir().join("restoreCustomer.json").exists());
+    assert_eq!(report.renamed_from, None);
     let get = read_fragment(&layout, "getCustomer");
     assert_eq!(
         get["paths"]["/customers/{id}"]["get"]["description"],
         "Get one customer by its ID"
     );
+    // The overlay still says how to retry it: that needs a person.
+    let err = run_generate(&layout, Mode::Write).expect_err("overlay names it");
+    assert!(
+        err.starts_with("openapi/overlay.json: /operations/restoreCustomer: no operation \"restoreCustomer\" in the spec"),
+        "{err}"
+    );
+    let overlay = fs::read_to_string(layout.overlay()).expect("overlay");
+    let mut overlay: Value = serde_json::from_str(&overlay).expect("json");
+    overlay["operations"]
+        .as_object_mut()
+        .expect("operations")
+        .remove("restoreCustomer");
+    fs::write(layout.overlay(), overlay.to_string()).expect("write");
+    run_generate(&layout, Mode::Write).expect("generates without the withdrawn operation");
+}
+
+#[test]
+fn a_withdrawal_is_found_when_the_page_is_saved_under_another_name() {
+    let (dir, layout) = temp_workspace();
+    let page_path = dir.path().join("Customers API - v2.md");
+    fs::write(&page_path, page_without_restore()).expect("write page");
+
+    let report = import::import(&layout, &page_path, Withdrawn::Delete).expect("imports");
+    assert_eq!(report.withdrawn, ["openapi/fragments/restoreCustomer.json"]);
+    assert_eq!(
+        report.renamed_from.as_deref(),
+        Some("openapi/pages/customers-openapi.md")
+    );
+    let pages: Vec<_> = tree(&layout.pages_dir()).into_keys().collect();
+    assert_eq!(pages, [layout.pages_dir().join("Customers API - v2.md")]);
+    assert!(!layout.fragments_dir().join("restoreCustomer.json").exists());
+}
+
+#[test]
+fn a_kept_withdrawn_fragment_is_named_when_it_breaks_the_merge() {
+    let (dir, layout) = temp_workspace();
+    // The provider withdraws restore and, on the same page, adds a field to
+    // the customer schema every operation shares.
+    let page = page_without_restore().replace(
+        "\"city\":{\"type\":\"string\"}",
+        "\"city\":{\"type\":\"string\"},\"region\":{\"type\":\"string\"}",
+    );
+    assert_ne!(page, page_without_restore(), "the page has a city field");
+    let page_path = dir.path().join("customers-openapi.md");
+    fs::write(&page_path, page).expect("write page");
+    let report = import::import(&layout, &page_path, Withdrawn::Keep).expect("imports");
+    assert!(report.kept_withdrawn);
+    assert!(layout.fragments_dir().join("restoreCustomer.json").exists());
+
+    let before = tree(&layout.root);
+    let err = run_generate(&layout, Mode::Write).expect_err("the stale fragment conflicts");
+    assert!(err.starts_with("conflicting fragments: "), "{err}");
+    assert!(
+        err.contains("  1 fragment(s) describe operations no imported page has:\n  openapi/fragments/restoreCustomer.json: operation `restoreCustomer` is on no page in openapi/pages/ (withdrawn by the provider?)\n  delete them"),
+        "{err}"
+    );
+    assert!(err.ends_with("nothing was written"), "{err}");
+    assert_eq!(tree(&layout.root), before);
 }
 
 #[test]
@@ -340,7 +402,7 @@ fn import_failure(page: &str) -> String {
         |layout| {
             let path = layout.root.join("page.md");
             fs::write(&path, page).expect("write page");
-            let result = run_import(layout, &path);
+            let result = run_import(layout, &path, Withdrawn::Delete);
             fs::remove_file(path).expect("rm page");
             result
         },
@@ -593,7 +655,6 @@ fn the_client_and_the_mock_serve_every_operation_and_query_parameter_of_the_spec
 #[test]
 fn coverage_names_a_missing_wrapper_handler_and_filter() {
     let (_dir, layout) = temp_workspace();
-    copy_sources(&layout);
     let resources = layout
         .root
         .join("crates/alternative-payments/src/resources.rs");
