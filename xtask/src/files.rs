@@ -44,6 +44,11 @@ impl Layout {
         self.root.join("openapi/overlay.json")
     }
 
+    /// The workspace changelog; `generate` records API changes in it.
+    pub fn changelog(&self) -> PathBuf {
+        self.root.join("CHANGELOG.md")
+    }
+
     /// The operation table, in the raw crate and in the mock.
     pub fn operation_tables(&self) -> [PathBuf; 2] {
         [

@@ -1,6 +1,7 @@
 //! Maintainer tasks: `cargo xtask import <page.md>`, `cargo xtask generate
 //! [--check]`. See README.md, "Maintaining the generated client".
 
+mod changelog;
 mod codegen;
 mod convert;
 mod coverage;
@@ -92,6 +93,23 @@ pub(crate) fn run_import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> 
     Ok(())
 }
 
+/// What changed between the committed merged spec and `merged`.
+fn api_changes(
+    layout: &Layout,
+    merged: &serde_json::Value,
+) -> Result<Vec<changelog::Change>, String> {
+    let path = layout.merged_spec();
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let shown = layout.display(&path);
+    let old = files::read_to_string(&path, &shown)?;
+    let old = files::parse_json(&old, &shown, 0).map_err(|e| {
+        format!("{e}\n  the changelog compares with the committed spec: restore it (git checkout {shown}) and run generate again")
+    })?;
+    Ok(changelog::diff(&old, merged))
+}
+
 /// Fragments whose operations no stored docs page has (withdrawn by the
 /// provider, kept by `import --keep-withdrawn` or left behind), worded for
 /// the maintainer; `None` when there are none or nothing can be said.
@@ -134,8 +152,44 @@ pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     if let Some(stale) = &stale {
         eprintln!("warning: {}", stale.trim_start());
     }
-    let outputs = codegen::outputs(layout, &merged).map_err(nothing_written)?;
+    let mut outputs = codegen::outputs(layout, &merged).map_err(nothing_written)?;
+    let changes = match mode {
+        Mode::Write => api_changes(layout, &merged).map_err(nothing_written)?,
+        // A stale spec fails the check anyway; a fresh one has no changes.
+        Mode::Check => Vec::new(),
+    };
+    if !changes.is_empty() {
+        let path = layout.changelog();
+        let shown = layout.display(&path);
+        let current = path
+            .exists()
+            .then(|| files::read_to_string(&path, &shown))
+            .transpose()
+            .map_err(nothing_written)?;
+        let contents =
+            changelog::record(current.as_deref(), &changes, &shown).map_err(nothing_written)?;
+        outputs.push(files::Output { path, contents });
+    }
     let changed = files::write_or_check(layout, &outputs, mode, "cargo xtask generate")?;
+    if !changes.is_empty() {
+        let breaking = changes
+            .iter()
+            .filter(|c| c.class == changelog::Class::Breaking)
+            .count();
+        println!(
+            "API changes ({} breaking, {} compatible), recorded in CHANGELOG.md under Unreleased:",
+            breaking,
+            changes.len() - breaking
+        );
+        for change in &changes {
+            println!("  - {change}");
+        }
+        if breaking > 0 {
+            println!(
+                "  breaking changes need a major version bump (0.x: minor) of the crates users depend on: see README.md, \"Maintaining the generated client\""
+            );
+        }
+    }
     let gaps = table::rows(&merged).and_then(|rows| coverage::gaps(layout, &rows))?;
     if !gaps.is_empty() {
         eprintln!(

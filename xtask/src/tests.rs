@@ -677,3 +677,158 @@ fn coverage_names_a_missing_wrapper_handler_and_filter() {
     .expect("write");
     insta::assert_snapshot!(gaps(&layout).join("\n"));
 }
+
+/// The committed docs page as the provider might publish it next: one new
+/// operation, one new list filter, a new response field, a new enum value,
+/// a request field made required, and one operation withdrawn.
+fn provider_next_page() -> String {
+    let page = fs::read_to_string(committed_page()).expect("page");
+    let mut out = String::new();
+    let mut skip_section = false;
+    let mut balance = None;
+    for line in page.lines() {
+        if line.starts_with("## ") {
+            skip_section = line == "## Restore a customer";
+        }
+        if skip_section {
+            continue;
+        }
+        if !line.starts_with("{\"openapi\"") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let mut doc: Value = serde_json::from_str(line).expect("block");
+        let schemas = &mut doc["components"]["schemas"];
+        if let Some(reply) = schemas.get_mut("CustomerReply") {
+            reply["properties"]["tax_id"] = json!({ "type": "string" });
+        }
+        if let Some(kind) = schemas.get_mut("MethodType") {
+            kind["enum"]
+                .as_array_mut()
+                .expect("values")
+                .push(json!("sepa"));
+        }
+        if let Some(patch) = schemas.get_mut("PatchCustomerRequest") {
+            patch["required"] = json!(["name"]);
+        }
+        if let Some(list) = doc.pointer_mut("/paths/~1customers/get/parameters") {
+            list.as_array_mut().expect("params").push(json!({
+                "in": "query", "name": "status", "description": "Only customers in this state",
+                "schema": { "type": "string" }
+            }));
+        }
+        if doc.pointer("/paths/~1customers~1{id}/get").is_some() {
+            let mut new = doc.clone();
+            let mut item = new["paths"]["/customers/{id}"].take();
+            item["get"]["operationId"] = json!("getCustomerBalance");
+            item["get"]["summary"] = json!("Get a customer's balance");
+            item["get"]["responses"]["200"]["content"]["application/json"]["schema"] =
+                json!({ "$ref": "#/components/schemas/CustomerBalance" });
+            new["paths"] = json!({ "/customers/{id}/balance": item });
+            new["components"]["schemas"] = json!({
+                "HttpError": new["components"]["schemas"]["HttpError"].take(),
+                "CustomerBalance": { "type": "object", "properties": {
+                    "amount": { "type": "integer" }, "currency": { "type": "string" } } }
+            });
+            balance = Some(new);
+        }
+        out.push_str(&doc.to_string());
+        out.push('\n');
+    }
+    let balance = balance.expect("built from getCustomer");
+    out.push_str(&format!(
+        "\n## Get a customer's balance\n\n```json\n{balance}\n```\n"
+    ));
+    out
+}
+
+/// A maintainer's round on a changed provider page, on a scratch copy of
+/// this workspace: import, generate, and what the changelog and the
+/// coverage check say.
+#[test]
+fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
+    let (dir, layout) = temp_workspace();
+    let page = dir.path().join("customers-openapi.md");
+    fs::write(&page, provider_next_page()).expect("write page");
+
+    run_import(&layout, &page, Withdrawn::Delete).expect("imports");
+    assert!(!layout.fragments_dir().join("restoreCustomer.json").exists());
+    assert!(
+        layout
+            .fragments_dir()
+            .join("getCustomerBalance.json")
+            .exists()
+    );
+
+    // The overlay still names the withdrawn operation: a person decides.
+    let before = tree(&layout.root);
+    let err = run_generate(&layout, Mode::Write).expect_err("overlay");
+    assert!(
+        err.contains("/operations/restoreCustomer: no operation"),
+        "{err}"
+    );
+    assert_eq!(tree(&layout.root), before, "nothing written");
+    let overlay: Value =
+        serde_json::from_str(&fs::read_to_string(layout.overlay()).expect("overlay"))
+            .expect("json");
+    let mut overlay = overlay;
+    overlay["operations"]
+        .as_object_mut()
+        .expect("operations")
+        .remove("restoreCustomer");
+    fs::write(layout.overlay(), overlay.to_string()).expect("write overlay");
+
+    run_generate(&layout, Mode::Write).expect("generates");
+    run_generate(&layout, Mode::Check).expect("and is then fresh");
+
+    let changelog = fs::read_to_string(layout.changelog()).expect("changelog written");
+    let unreleased = changelog
+        .split_once("## [Unreleased]\n")
+        .expect("section")
+        .1;
+    for expected in [
+        "- compatible: operation `getCustomerBalance` (`GET /customers/{id}/balance`) added",
+        "- compatible: query parameter `status` of `listCustomers` added (optional)",
+        "- compatible: response field `CustomerReply.tax_id` added",
+        "- compatible: enum `MethodType`: value `sepa` added",
+        "- **breaking**: request field `PatchCustomerRequest.name` made required",
+        "- **breaking**: operation `restoreCustomer` (`POST /customers/{id}/restore`) removed",
+    ] {
+        assert!(
+            unreleased.contains(expected),
+            "{expected} missing:\n{unreleased}"
+        );
+    }
+    insta::assert_snapshot!(unreleased);
+
+    // What cargo test would say in that workspace.
+    let gaps = gaps(&layout);
+    let named = |needle: &str| gaps.iter().any(|g| g.starts_with(needle));
+    assert!(
+        named(
+            "operation `getCustomerBalance` (GET /customers/{id}/balance): the client does not serve it"
+        ),
+        "{gaps:#?}"
+    );
+    assert!(
+        named(
+            "operation `getCustomerBalance` (GET /customers/{id}/balance): the mock does not serve it"
+        ),
+        "{gaps:#?}"
+    );
+    assert!(
+        named("query parameter `status` of `listCustomers`: the client does not expose it"),
+        "{gaps:#?}"
+    );
+    assert_eq!(gaps.len(), 3, "{gaps:#?}");
+
+    // The new operation is in the generated client and both tables.
+    let code = fs::read_to_string(layout.generated_rs()).expect("code");
+    assert!(code.contains("pub fn get_customer_balance(&self)"));
+    for table in layout.operation_tables() {
+        let table = fs::read_to_string(table).expect("table");
+        assert!(table.contains("GetCustomerBalance =>"), "{table}");
+        assert!(!table.contains("RestoreCustomer"), "{table}");
+    }
+}
