@@ -95,7 +95,7 @@ fn run(operation: &str, response: MockResponse) -> Result<(), Error> {
                 .map(drop),
             _ => client
                 .customers()
-                .create(Default::default())
+                .create(alternative_payments::types::NewCustomer::default())
                 .send()
                 .await
                 .map(drop),

@@ -344,22 +344,13 @@ async fn call(op: Operation, client: &Client, ids: &Ids) -> Result<(), Error> {
     match op {
         Operation::ListCustomers => c.list().send().await.map(drop),
         Operation::CreateCustomer => c
-            .create(NewCustomer {
-                name: Some("New".into()),
-                ..Default::default()
-            })
+            .create(NewCustomer::builder().name("New".to_string()))
             .send()
             .await
             .map(drop),
         Operation::GetCustomer => c.get(id).send().await.map(drop),
         Operation::UpdateCustomer => c
-            .update(
-                id,
-                CustomerUpdate {
-                    city: Some("Oslo".into()),
-                    ..Default::default()
-                },
-            )
+            .update(id, CustomerUpdate::builder().city("Oslo".to_string()))
             .send()
             .await
             .map(drop),
@@ -375,10 +366,7 @@ async fn call(op: Operation, client: &Client, ids: &Ids) -> Result<(), Error> {
         Operation::ListCustomerUsers => c.users(id).list().send().await.map(drop),
         Operation::CreateCustomerUser => c
             .users(id)
-            .create(NewCustomerUser {
-                first_name: Some("Jo".into()),
-                ..Default::default()
-            })
+            .create(NewCustomerUser::builder().first_name("Jo".to_string()))
             .send()
             .await
             .map(drop),

@@ -287,10 +287,7 @@ async fn two_hundred_parallel_creates_lose_nothing() {
     let creates = (0..200).map(|i| {
         let client = client.clone();
         tokio::spawn(async move {
-            let new = alternative_payments::types::NewCustomer {
-                name: Some(format!("C{i}")),
-                ..Default::default()
-            };
+            let new = alternative_payments::types::NewCustomer::builder().name(format!("C{i}"));
             client
                 .customers()
                 .create(new)

@@ -11,14 +11,12 @@ use time::macros::datetime;
 use super::{mock, sdk};
 
 fn named(name: &str) -> NewCustomer {
-    NewCustomer {
-        name: Some(name.into()),
-        email: Some(format!(
-            "{}@example.test",
-            name.to_lowercase().replace(' ', ".")
-        )),
-        ..Default::default()
-    }
+    let email = format!("{}@example.test", name.to_lowercase().replace(' ', "."));
+    NewCustomer::builder()
+        .name(name.to_string())
+        .email(email)
+        .try_into()
+        .expect("every field is optional")
 }
 
 #[tokio::test]
@@ -37,13 +35,7 @@ async fn customers_lifecycle() {
     assert_eq!(created.email.as_deref(), Some("acme@example.test"));
 
     let patched = customers
-        .update(
-            &id,
-            CustomerUpdate {
-                city: Some("Paris".into()),
-                ..Default::default()
-            },
-        )
+        .update(&id, CustomerUpdate::builder().city("Paris".to_string()))
         .send()
         .await
         .expect("patch");
@@ -207,11 +199,9 @@ async fn users_are_created_and_paginated() {
         .id
         .expect("id");
     for i in 0..7 {
-        let user = NewCustomerUser {
-            first_name: Some(format!("U{i}")),
-            email: Some(format!("u{i}@acme.test")),
-            ..Default::default()
-        };
+        let user = NewCustomerUser::builder()
+            .first_name(format!("U{i}"))
+            .email(format!("u{i}@acme.test"));
         client
             .customers()
             .users(&id)
@@ -509,11 +499,9 @@ async fn injected_faults_are_retried_and_creates_are_never_duplicated() {
 async fn validation_errors_name_their_fields() {
     let mock = mock().await;
     let client = sdk(&mock);
-    let bad = NewCustomer {
-        email: Some("not an email".into()),
-        name: Some("Acme".into()),
-        ..Default::default()
-    };
+    let bad = NewCustomer::builder()
+        .email("not an email".to_string())
+        .name("Acme".to_string());
     let err = client
         .customers()
         .create(bad)
@@ -524,10 +512,7 @@ async fn validation_errors_name_their_fields() {
     assert_eq!(api.status.as_u16(), 422);
     assert_eq!(api.code.as_deref(), Some("validation_failed"));
     assert_eq!(api.validation_errors.keys().collect::<Vec<_>>(), ["email"]);
-    let user = NewCustomerUser {
-        email: Some("@acme".into()),
-        ..Default::default()
-    };
+    let user = NewCustomerUser::builder().email("@acme".to_string());
     let id = mock.create_customer(serde_json::json!({}));
     let err = client
         .customers()

@@ -217,7 +217,7 @@ async fn a_refused_token_is_replaced_and_the_request_replayed_once() {
     let client = client(&server);
     let created = client
         .customers()
-        .create(Default::default())
+        .create(alternative_payments::types::NewCustomer::default())
         .send()
         .await
         .expect("replayed");

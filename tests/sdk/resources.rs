@@ -71,10 +71,7 @@ async fn validation_errors_are_typed_with_their_fields() {
         )
         .mount(&server)
         .await;
-    let input = NewCustomer {
-        email: Some("nope".into()),
-        ..Default::default()
-    };
+    let input = NewCustomer::builder().email("nope".to_string());
     let err = client(&server)
         .customers()
         .create(input)
@@ -199,7 +196,7 @@ async fn empty_ids_are_refused_before_sending() {
             .expect_err("empty"),
         customers
             .users("")
-            .create(Default::default())
+            .create(alternative_payments::types::NewCustomerUser::default())
             .send()
             .await
             .expect_err("empty"),
@@ -235,7 +232,7 @@ async fn an_undocumented_success_status_is_still_a_success() {
     let err = client
         .customers()
         .users("cus_9")
-        .create(Default::default())
+        .create(alternative_payments::types::NewCustomerUser::default())
         .send()
         .await
         .expect_err("not JSON");

@@ -134,7 +134,7 @@ async fn client_errors_are_not_retried() {
         flaky(&server, "PATCH", "/customers/cus_1", status, 5, None).await;
         let err = client(&server)
             .customers()
-            .update("cus_1", Default::default())
+            .update("cus_1", alternative_payments::types::CustomerUpdate::default())
             .send()
             .await
             .expect_err("fails");
@@ -199,7 +199,7 @@ async fn creates_are_not_retried_once_the_server_may_have_seen_them() {
         flaky(&server, "POST", "/customers", status, 1, Some("1")).await;
         let err = client(&server)
             .customers()
-            .create(Default::default())
+            .create(alternative_payments::types::NewCustomer::default())
             .send()
             .await
             .expect_err("not retried");
@@ -222,7 +222,7 @@ async fn creates_are_not_retried_once_the_server_may_have_seen_them() {
         client(&server)
             .customers()
             .users("cus_1")
-            .create(Default::default())
+            .create(alternative_payments::types::NewCustomerUser::default())
             .send()
             .await
             .expect_err("not retried");
@@ -249,7 +249,7 @@ async fn creates_are_retried_when_the_connection_was_refused() {
     let started = Instant::now();
     let err = client
         .customers()
-        .create(Default::default())
+        .create(alternative_payments::types::NewCustomer::default())
         .send()
         .await
         .expect_err("refused");
@@ -304,7 +304,7 @@ async fn timeouts_are_retried_for_reads_but_not_for_creates() {
 
     let err = client
         .customers()
-        .create(Default::default())
+        .create(alternative_payments::types::NewCustomer::default())
         .send()
         .await
         .expect_err("times out");

@@ -61,20 +61,15 @@ async fn call(customers: Customers<'_>, operation: Operation) {
                 .expect("list"),
         ),
         Operation::CreateCustomer => {
-            let new = NewCustomer {
-                name: Some("Acme".into()),
-                email: Some("billing@acme.test".into()),
-                external_id: Some("ext-1".into()),
-                ..Default::default()
-            };
+            let new = NewCustomer::builder()
+                .name("Acme".to_string())
+                .email("billing@acme.test".to_string())
+                .external_id("ext-1".to_string());
             customers.create(new).send().await.expect("create");
         }
         Operation::GetCustomer => drop(customers.get("cus_1").send().await.expect("get")),
         Operation::UpdateCustomer => {
-            let update = CustomerUpdate {
-                city: Some("Lyon".into()),
-                ..Default::default()
-            };
+            let update = CustomerUpdate::builder().city("Lyon".to_string());
             customers
                 .update("cus_1", update)
                 .send()
@@ -113,11 +108,9 @@ async fn call(customers: Customers<'_>, operation: Operation) {
                 .expect("users"),
         ),
         Operation::CreateCustomerUser => {
-            let user = NewCustomerUser {
-                first_name: Some("Jo".into()),
-                email: Some("jo@acme.test".into()),
-                ..Default::default()
-            };
+            let user = NewCustomerUser::builder()
+                .first_name("Jo".to_string())
+                .email("jo@acme.test".to_string());
             customers
                 .users("cus_1")
                 .create(user)

@@ -85,7 +85,10 @@ pub fn client_code(merged: &serde_json::Value) -> Result<String, String> {
 }
 
 /// Puts the open enums into progenitor's `types` module, where the
-/// replacements point and where users look for model types.
+/// replacements point and where users look for model types, and makes every
+/// model struct `#[non_exhaustive]`: the provider adding a field must be a
+/// compatible change for users, so they build models with the generated
+/// builders (`NewCustomer::builder()`) or `Default`, never struct literals.
 fn add_to_types_module(file: &mut syn::File, open_enums: &[OpenEnum]) -> Result<(), String> {
     let types = file
         .items
@@ -95,6 +98,11 @@ fn add_to_types_module(file: &mut syn::File, open_enums: &[OpenEnum]) -> Result<
             _ => None,
         })
         .ok_or("progenitor's output has no `types` module")?;
+    for item in types.1.iter_mut() {
+        if let syn::Item::Struct(model) = item {
+            model.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+        }
+    }
     for open in open_enums {
         let extra: syn::File = syn::parse2(enums::tokens(open)?)
             .map_err(|e| format!("open enum {} does not parse: {e}", open.name))?;

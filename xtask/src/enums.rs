@@ -221,7 +221,10 @@ pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
         #[doc = #doc]
         ///
         #[doc = #open_doc]
+        // Non-exhaustive: a value the provider adds becomes a new variant in
+        // a minor release (matches keep a `_` arm).
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #name {
             #( #[doc = #value_docs] #idents, )*
             /// A value this version of the SDK does not know, kept verbatim.

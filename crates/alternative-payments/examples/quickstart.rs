@@ -132,12 +132,10 @@ async fn read_only(client: &Client) -> Result<()> {
 /// and a validation error.
 async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
     let customers = client.customers();
-    let new = NewCustomer {
-        name: Some("Quickstart Ltd".into()),
-        email: Some("billing@quickstart.example".into()),
-        external_id: Some("qs-1".into()),
-        ..Default::default()
-    };
+    let new = NewCustomer::builder()
+        .name("Quickstart Ltd".to_string())
+        .email("billing@quickstart.example".to_string())
+        .external_id("qs-1".to_string());
     let created = customers.create(new).send().await?;
     let id = created.id.clone().unwrap_or_default();
     println!(
@@ -145,10 +143,7 @@ async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
         created.name.as_deref().unwrap_or("?")
     );
 
-    let update = CustomerUpdate {
-        city: Some("Lisbon".into()),
-        ..Default::default()
-    };
+    let update = CustomerUpdate::builder().city("Lisbon".to_string());
     let updated = customers.update(&id, update).send().await?;
     println!(
         "7. Patched its city to {}; its email is unchanged: {}.",
@@ -185,11 +180,10 @@ async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
         methods.len()
     );
 
-    let user = NewCustomerUser {
-        first_name: Some("Quinn".into()),
-        last_name: Some("Start".into()),
-        email: Some("quinn@quickstart.example".into()),
-    };
+    let user = NewCustomerUser::builder()
+        .first_name("Quinn".to_string())
+        .last_name("Start".to_string())
+        .email("quinn@quickstart.example".to_string());
     let user = customers.users(&id).create(user).send().await?;
     let users: Vec<_> = customers.users(&id).list().stream().try_collect().await?;
     println!(
@@ -198,10 +192,7 @@ async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
         users.len()
     );
 
-    let invalid = NewCustomer {
-        email: Some("not-an-email".into()),
-        ..Default::default()
-    };
+    let invalid = NewCustomer::builder().email("not-an-email".to_string());
     match customers.create(invalid).send().await {
         Err(Error::Api(api)) => {
             println!("11. A bad email is refused with {}:", api.status);

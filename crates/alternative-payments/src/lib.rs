@@ -50,7 +50,7 @@
 //! use alternative_payments::Error;
 //!
 //! # async fn run(client: alternative_payments::Client) {
-//! let new = NewCustomer { name: Some("Acme".into()), email: Some("not-an-email".into()), ..Default::default() };
+//! let new = NewCustomer::builder().name("Acme".to_string()).email("not-an-email".to_string());
 //! match client.customers().create(new).send().await {
 //!     Ok(customer) => println!("created {:?}", customer.id),
 //!     Err(Error::Api(api)) if !api.validation_errors.is_empty() => {

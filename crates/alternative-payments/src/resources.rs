@@ -120,6 +120,19 @@ impl<'a, T: serde::de::DeserializeOwned + Send + 'a> Request<'a, T> {
     }
 }
 
+/// A model from what the caller passed: the model itself, or its builder
+/// (`NewCustomer::builder().name(..)`), whose missing required fields are an
+/// `InvalidArgument` naming them.
+fn model<T, B>(what: &str, value: B) -> Result<T>
+where
+    B: TryInto<T>,
+    B::Error: fmt::Display,
+{
+    value
+        .try_into()
+        .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
+}
+
 fn non_empty(what: &str, id: String) -> Result<String> {
     if id.is_empty() {
         Err(Error::InvalidArgument(format!("{what} is empty")))
@@ -146,11 +159,18 @@ impl<'a> Customers<'a> {
 
     /// Creates a customer. Never retried unless the request provably did not
     /// reach the server, so it cannot create two.
-    pub fn create(&self, customer: NewCustomer) -> Request<'a, Customer> {
+    ///
+    /// `customer` is a [`NewCustomer`] or its builder:
+    /// `NewCustomer::builder().name("Acme".to_string())`.
+    pub fn create<B>(&self, customer: B) -> Request<'a, Customer>
+    where
+        B: TryInto<NewCustomer>,
+        B::Error: fmt::Display,
+    {
         Request::new(
             self.client,
             Operation::CreateCustomer,
-            Ok(customer),
+            model("new customer", customer),
             |raw, body| async move { raw.create_customer().body(body).send().await },
         )
     }
@@ -167,8 +187,14 @@ impl<'a> Customers<'a> {
     }
 
     /// Changes the fields set in `update` (PATCH); others are kept.
-    pub fn update(&self, id: impl Into<String>, update: CustomerUpdate) -> Request<'a, Customer> {
-        let args = non_empty("customer id", id.into()).map(|id| (id, update));
+    /// `update` is a [`CustomerUpdate`] or its builder.
+    pub fn update<B>(&self, id: impl Into<String>, update: B) -> Request<'a, Customer>
+    where
+        B: TryInto<CustomerUpdate>,
+        B::Error: fmt::Display,
+    {
+        let args = non_empty("customer id", id.into())
+            .and_then(|id| Ok((id, model("customer update", update)?)));
         Request::new(
             self.client,
             Operation::UpdateCustomer,
@@ -277,8 +303,15 @@ impl<'a> Users<'a> {
 
     /// Creates a user. Never retried unless the request provably did not
     /// reach the server, so it cannot create two.
-    pub fn create(&self, user: NewCustomerUser) -> Request<'a, CustomerUser> {
-        let args = non_empty("customer id", self.customer_id.clone()).map(|id| (id, user));
+    ///
+    /// `user` is a [`NewCustomerUser`] or its builder.
+    pub fn create<B>(&self, user: B) -> Request<'a, CustomerUser>
+    where
+        B: TryInto<NewCustomerUser>,
+        B::Error: fmt::Display,
+    {
+        let args = non_empty("customer id", self.customer_id.clone())
+            .and_then(|id| Ok((id, model("new user", user)?)));
         Request::new(
             self.client,
             Operation::CreateCustomerUser,
