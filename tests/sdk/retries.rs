@@ -134,7 +134,10 @@ async fn client_errors_are_not_retried() {
         flaky(&server, "PATCH", "/customers/cus_1", status, 5, None).await;
         let err = client(&server)
             .customers()
-            .update("cus_1", alternative_payments::types::CustomerUpdate::default())
+            .update(
+                "cus_1",
+                alternative_payments::types::CustomerUpdate::default(),
+            )
             .send()
             .await
             .expect_err("fails");

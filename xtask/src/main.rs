@@ -10,6 +10,7 @@ mod files;
 mod import;
 mod merge;
 mod overlay;
+mod public_api;
 mod spec;
 mod table;
 
@@ -28,7 +29,9 @@ const USAGE: &str = "usage:
   cargo xtask import --keep-withdrawn <docs-page.md>
                                       the same, keeping those fragments
   cargo xtask generate                merge fragments, write openapi/openapi.json and the raw client
-  cargo xtask generate --check        fail if either generated file is stale (writes nothing)";
+  cargo xtask generate --check        fail if a generated file is stale (writes nothing)
+  cargo xtask public-api              list the public API of the crates users compile against
+  cargo xtask public-api --check      fail if a listing differs from the code (CI)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +44,8 @@ fn main() -> ExitCode {
         }
         ["generate"] => run_generate(&layout, Mode::Write),
         ["generate", "--check"] => run_generate(&layout, Mode::Check),
+        ["public-api"] => run_public_api(&layout, Mode::Write),
+        ["public-api", "--check"] => run_public_api(&layout, Mode::Check),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
@@ -89,6 +94,21 @@ pub(crate) fn run_import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> 
     }
     if !report.written.is_empty() || !report.withdrawn.is_empty() {
         println!("next: cargo xtask generate");
+    }
+    Ok(())
+}
+
+fn run_public_api(layout: &Layout, mode: Mode) -> Result<(), String> {
+    let outputs = public_api::outputs(layout)?;
+    let changed = files::write_or_check(layout, &outputs, mode, "cargo xtask public-api")
+        .map_err(|e| {
+            format!("{e}\n  the public API changed: review the listing's diff, and the version (cargo-semver-checks)")
+        })?;
+    for file in &changed {
+        println!("wrote {file}");
+    }
+    if changed.is_empty() {
+        println!("public API listings are up to date");
     }
     Ok(())
 }
