@@ -222,8 +222,9 @@ pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
         ///
         #[doc = #open_doc]
         // Non-exhaustive: a value the provider adds becomes a new variant in
-        // a minor release (matches keep a `_` arm).
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // a minor release (matches keep a `_` arm). No derived `Ord`: it
+        // would order by variant position, which a new value changes.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum #name {
             #( #[doc = #value_docs] #idents, )*

@@ -1914,7 +1914,7 @@ pub mod types {
     ///`MethodType`
     ///
     ///Open enum: besides the values known when this SDK was generated (`card`, `ach`), any other string decodes into [`MethodType::Unknown`] and is sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum MethodType {
         ///`card`
