@@ -7,6 +7,7 @@ mod convert;
 mod coverage;
 mod enums;
 mod files;
+mod gate;
 mod import;
 mod merge;
 mod overlay;
@@ -31,7 +32,9 @@ const USAGE: &str = "usage:
   cargo xtask generate                merge fragments, write openapi/openapi.json and the raw client
   cargo xtask generate --check        fail if a generated file is stale (writes nothing)
   cargo xtask public-api              list the public API of the crates users compile against
-  cargo xtask public-api --check      fail if a listing differs from the code (CI)";
+  cargo xtask public-api --check      fail if a listing differs from the code (CI)
+  cargo xtask breaking-check <rev>    fail if CHANGELOG.md lists a breaking change under Unreleased
+                                      but the crates have no breaking version bump since <rev>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         }
         ["generate"] => run_generate(&layout, Mode::Write),
         ["generate", "--check"] => run_generate(&layout, Mode::Check),
+        ["breaking-check", rev] => gate::check(&layout, rev).map(|ok| println!("{ok}")),
         ["public-api"] => run_public_api(&layout, Mode::Write),
         ["public-api", "--check"] => run_public_api(&layout, Mode::Check),
         ["help" | "--help" | "-h"] => {
