@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use alternative_payments::{Client, Credentials, Error, RetryPolicy};
 use alternative_payments_mock::{MockResponse, MockServer};
+use alternative_payments_raw::operations::Operation;
 use proptest::prelude::*;
 
 type Served = (tokio::runtime::Runtime, MockServer, String);
@@ -82,25 +83,15 @@ fn run(operation: &str, response: MockResponse) -> Result<(), Error> {
         .build()
         .expect("runtime");
     let _ = runtime; // the mock keeps serving on its own runtime
-    local.block_on(async {
-        match operation {
-            "getCustomer" => client.customers().get(id).send().await.map(drop),
-            "listCustomers" => client.customers().list().send().await.map(drop),
-            "listPaymentMethods" => client
-                .customers()
-                .payment_methods(id)
-                .list()
-                .send()
-                .await
-                .map(drop),
-            _ => client
-                .customers()
-                .create(alternative_payments::types::NewCustomer::default())
-                .send()
-                .await
-                .map(drop),
-        }
-    })
+    let ids = crate::Ids {
+        customer: id.clone(),
+        archived: id.clone(),
+        // The queued response answers before any handler looks it up.
+        method: "pm_1".into(),
+    };
+    // The token endpoint's response is tried through any call.
+    let operation = Operation::from_operation_id(operation).unwrap_or(Operation::GetCustomer);
+    local.block_on(crate::call(operation, &client, &ids))
 }
 
 proptest! {
@@ -110,7 +101,7 @@ proptest! {
     fn any_api_response_is_a_value_or_a_typed_error(
         status in status(),
         body in body(),
-        operation in prop_oneof![Just("getCustomer"), Just("listCustomers"), Just("listPaymentMethods"), Just("createCustomer")],
+        operation in proptest::sample::select(Operation::ALL.map(Operation::operation_id).to_vec()),
     ) {
         let result = run(operation, MockResponse::raw(status, "application/json", body.clone()));
         match &result {

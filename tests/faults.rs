@@ -9,7 +9,6 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use alternative_payments::types::{CustomerUpdate, NewCustomer, NewCustomerUser};
 use alternative_payments::{Client, Credentials, Error, RetryPolicy};
 use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
 use alternative_payments_raw::operations::{Operation, RetryClass};
@@ -311,13 +310,7 @@ fn faults() -> Vec<Fault> {
     faults
 }
 
-struct Ids {
-    customer: String,
-    archived: String,
-    method: String,
-}
-
-fn seed(mock: &MockServer) -> Ids {
+fn seed(mock: &MockServer) -> crate::Ids {
     let customer = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test" }));
     let archived = mock.create_customer(json!({ "name": "Gone" }));
     mock.set_archived(&archived, true).expect("archive");
@@ -329,47 +322,10 @@ fn seed(mock: &MockServer) -> Ids {
         .expect("pm");
     mock.add_user(&customer, json!({ "email": "u@acme.test" }))
         .expect("user");
-    Ids {
+    crate::Ids {
         customer,
         archived,
         method,
-    }
-}
-
-/// One call of each operation through the client. Exhaustive: an operation
-/// the spec gains fails to compile here until the matrix covers it.
-async fn call(op: Operation, client: &Client, ids: &Ids) -> Result<(), Error> {
-    let c = client.customers();
-    let id = ids.customer.as_str();
-    match op {
-        Operation::ListCustomers => c.list().send().await.map(drop),
-        Operation::CreateCustomer => c
-            .create(NewCustomer::builder().name("New".to_string()))
-            .send()
-            .await
-            .map(drop),
-        Operation::GetCustomer => c.get(id).send().await.map(drop),
-        Operation::UpdateCustomer => c
-            .update(id, CustomerUpdate::builder().city("Oslo".to_string()))
-            .send()
-            .await
-            .map(drop),
-        Operation::ArchiveCustomer => c.archive(id).send().await.map(drop),
-        Operation::RestoreCustomer => c.restore(&ids.archived).send().await.map(drop),
-        Operation::ListPaymentMethods => c.payment_methods(id).list().send().await.map(drop),
-        Operation::GetPaymentMethod => c
-            .payment_methods(id)
-            .get(&ids.method)
-            .send()
-            .await
-            .map(drop),
-        Operation::ListCustomerUsers => c.users(id).list().send().await.map(drop),
-        Operation::CreateCustomerUser => c
-            .users(id)
-            .create(NewCustomerUser::builder().first_name("Jo".to_string()))
-            .send()
-            .await
-            .map(drop),
     }
 }
 
@@ -432,7 +388,7 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
     let users_before = mock.user_count(&ids.customer);
     let (result, waited) = runtime.block_on(async {
         let started = tokio::time::Instant::now();
-        let result = call(operation(op), &client, &ids).await;
+        let result = crate::call(operation(op), &client, &ids).await;
         (result, started.elapsed())
     });
 

@@ -317,6 +317,16 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         ),
     ];
 
+    // Every operation of the spec has a case: a new one fails here, named.
+    let without_case: Vec<&String> = ops
+        .keys()
+        .filter(|op| !cases.iter().any(|case| case.0 == op.as_str()))
+        .collect();
+    assert!(
+        without_case.is_empty(),
+        "operations of the spec with no case in this test: {without_case:?}"
+    );
+
     let mut failures = Vec::new();
     let mut seen = String::new();
     for (operation, ids, query, body, bearer, fault) in cases {
