@@ -89,22 +89,6 @@ struct Fault {
     dead_server: bool,
 }
 
-/// An HTTP date (whole seconds) at least `seconds` ahead: the next whole
-/// second after now + `seconds`. Rounding down instead could leave less than
-/// `seconds - 1` once the real time before the client reads it has passed.
-fn http_date_in(seconds: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970");
-    let at = time::OffsetDateTime::from_unix_timestamp((now.as_secs() + seconds + 1) as i64)
-        .expect("a valid time");
-    let format = time::format_description::parse_borrowed::<2>(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
-    )
-    .expect("format");
-    at.format(&format).expect("formats")
-}
-
 fn retried_once_or_refused(op: &str, waited: (Duration, Duration), status: u16) -> Expect {
     if creates(op) {
         expect(Outcome::Api(status), 1, 1, NO_WAIT)
@@ -138,7 +122,7 @@ fn faults() -> Vec<Fault> {
                 enqueue(
                     mock,
                     op,
-                    [MockResponse::status(429).header("retry-after", &http_date_in(3))],
+                    [MockResponse::status(429).header("retry-after", &crate::http_date_in(3))],
                 )
             },
             expect: |op| {

@@ -119,3 +119,19 @@ pub(crate) async fn call(
             .map(drop),
     }
 }
+
+/// An HTTP date (whole seconds) at least `seconds` ahead: the next whole
+/// second after now + `seconds`. Rounding down instead could leave less than
+/// `seconds - 1` once the real time before the client reads it has passed.
+pub(crate) fn http_date_in(seconds: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    let at = time::OffsetDateTime::from_unix_timestamp((now.as_secs() + seconds + 1) as i64)
+        .expect("a valid time");
+    let format = time::format_description::parse_borrowed::<2>(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
+    )
+    .expect("format");
+    at.format(&format).expect("formats")
+}

@@ -28,6 +28,16 @@ pub enum Class {
     Compatible,
 }
 
+impl Class {
+    fn breaking_if(breaking: bool) -> Self {
+        if breaking {
+            Self::Breaking
+        } else {
+            Self::Compatible
+        }
+    }
+}
+
 /// The keep-a-changelog section a change goes under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Section {
@@ -361,11 +371,7 @@ impl Cx<'_> {
         let what = format!("request body of `{id}`");
         match (before.is_null(), after.is_null()) {
             (true, false) => {
-                let class = if after["required"] == Value::Bool(true) {
-                    Class::Breaking
-                } else {
-                    Class::Compatible
-                };
+                let class = Class::breaking_if(after["required"] == Value::Bool(true));
                 out.push(Section::Added, class, format!("{what} added"));
             }
             (false, true) => out.push(Section::Removed, Class::Breaking, format!("{what} removed")),
@@ -452,20 +458,12 @@ impl Cx<'_> {
             // Sent: accepting null is looser. Received: null may now arrive.
             (false, true) => out.push(
                 Section::Changed,
-                if usage.receives() {
-                    Class::Breaking
-                } else {
-                    Class::Compatible
-                },
+                Class::breaking_if(usage.receives()),
                 format!("{what} may now be null"),
             ),
             (true, false) => out.push(
                 Section::Changed,
-                if usage.sends() {
-                    Class::Breaking
-                } else {
-                    Class::Compatible
-                },
+                Class::breaking_if(usage.sends()),
                 format!("{what} may no longer be null"),
             ),
             _ => {}
@@ -561,11 +559,7 @@ impl Cx<'_> {
                     let breaking = new_req.contains(prop) && usage.sends();
                     out.push(
                         Section::Added,
-                        if breaking {
-                            Class::Breaking
-                        } else {
-                            Class::Compatible
-                        },
+                        Class::breaking_if(breaking),
                         if new_req.contains(prop) {
                             format!("{label} added, required")
                         } else {
@@ -584,11 +578,7 @@ impl Cx<'_> {
                         ),
                         (true, false) => out.push(
                             Section::Changed,
-                            if usage.receives() {
-                                Class::Breaking
-                            } else {
-                                Class::Compatible
-                            },
+                            Class::breaking_if(usage.receives()),
                             format!("{label} made optional"),
                         ),
                         _ => {}
