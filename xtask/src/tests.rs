@@ -574,6 +574,27 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
             )),
         ),
         (
+            "a spec change, and a changelog with no Unreleased section",
+            generate_failure(|layout| {
+                // Every fragment carries the schema: change them all alike.
+                for entry in fs::read_dir(layout.fragments_dir()).expect("dir") {
+                    let path = entry.expect("entry").path();
+                    let mut f: Value =
+                        serde_json::from_str(&fs::read_to_string(&path).expect("read"))
+                            .expect("json");
+                    if let Some(reply) = f.pointer_mut("/components/schemas/CustomerReply") {
+                        reply["properties"]["nickname"] = json!({ "type": "string" });
+                        fs::write(&path, files::canonical_json(&f)).expect("write");
+                    }
+                }
+                fs::write(
+                    layout.changelog(),
+                    "# Changelog\n\n## [0.1.0] - 2026-01-01\n- first\n",
+                )
+                .expect("write changelog");
+            }),
+        ),
+        (
             "docs page with no json blocks",
             import_failure("# Customers\n\nNothing here yet.\n```bash\ncurl ...\n```\n"),
         ),
