@@ -108,6 +108,10 @@ impl fmt::Debug for Token {
 const UNKNOWN_LIFETIME: Duration = Duration::from_secs(60);
 /// Refresh at most this long before expiry...
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// The longest lifetime a token is trusted for, whatever `expires_in` says:
+/// refreshing a long-lived token daily costs one request, while an absurd
+/// value (`u64::MAX` seconds) must not overflow the clock.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// ...and not again within this long of a failed background refresh.
 const REFRESH_FAILURE_PAUSE: Duration = Duration::from_secs(5);
 
@@ -363,7 +367,8 @@ impl ParsedToken {
     fn into_token(self, requested_at: Instant) -> Result<Token, AuthError> {
         let lifetime = self
             .expires_in
-            .map_or(UNKNOWN_LIFETIME, Duration::from_secs);
+            .map_or(UNKNOWN_LIFETIME, Duration::from_secs)
+            .min(MAX_LIFETIME);
         let margin = MAX_REFRESH_MARGIN
             .min(lifetime / 2)
             .mul_f64(0.8 + fastrand::f64() * 0.2);
@@ -388,6 +393,18 @@ impl ParsedToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_absurd_lifetime_is_clamped_not_a_panic() {
+        for expires_in in [u64::MAX, u64::MAX / 1000, 10 * 365 * 24 * 3600] {
+            let body = format!(r#"{{"access_token":"t","token_type":"Bearer","expires_in":{expires_in}}}"#);
+            let response = parse_token_response(StatusCode::OK, body.as_bytes()).expect("token");
+            let now = Instant::now();
+            let token = response.into_token(now).expect("a token, not a panic");
+            assert_eq!(token.expires_at - now, MAX_LIFETIME, "expires_in {expires_in}");
+            assert!(token.refresh_at < token.expires_at);
+        }
+    }
 
     #[test]
     fn token_responses() {
