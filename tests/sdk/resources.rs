@@ -58,6 +58,38 @@ async fn created_at_that_is_not_rfc3339_is_reported_and_kept() {
     assert_eq!(c.created_at_str(), Some("yesterday"));
 }
 
+/// Statuses where the spec documents `HttpError` (422 for a create) and
+/// one where it does not (400 for a list): a body holding only
+/// `validation_errors` keeps them.
+#[tokio::test]
+async fn a_body_with_only_validation_errors_keeps_them() {
+    let (server, _) = server().await;
+    let body = json!({ "validation_errors": { "name": "is required" } });
+    for (verb, route, status) in [("POST", "/customers", 422), ("GET", "/customers", 400)] {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body.clone()))
+            .mount(&server)
+            .await;
+    }
+    let client = client(&server);
+    let create = client
+        .customers()
+        .create(NewCustomer::default())
+        .send()
+        .await;
+    let list = client.customers().list().send().await.map(drop);
+    for err in [create.map(drop).expect_err("422"), list.expect_err("400")] {
+        let api = err.api().expect("api error");
+        assert_eq!(
+            api.validation_errors.get("name").map(String::as_str),
+            Some("is required"),
+            "{err:?}"
+        );
+        assert_eq!(api.body_snippet, None, "the body was understood: {err:?}");
+    }
+}
+
 #[tokio::test]
 async fn validation_errors_are_typed_with_their_fields() {
     let (server, _) = server().await;

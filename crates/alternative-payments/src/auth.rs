@@ -397,11 +397,17 @@ mod tests {
     #[test]
     fn an_absurd_lifetime_is_clamped_not_a_panic() {
         for expires_in in [u64::MAX, u64::MAX / 1000, 10 * 365 * 24 * 3600] {
-            let body = format!(r#"{{"access_token":"t","token_type":"Bearer","expires_in":{expires_in}}}"#);
+            let body = format!(
+                r#"{{"access_token":"t","token_type":"Bearer","expires_in":{expires_in}}}"#
+            );
             let response = parse_token_response(StatusCode::OK, body.as_bytes()).expect("token");
             let now = Instant::now();
             let token = response.into_token(now).expect("a token, not a panic");
-            assert_eq!(token.expires_at - now, MAX_LIFETIME, "expires_in {expires_in}");
+            assert_eq!(
+                token.expires_at - now,
+                MAX_LIFETIME,
+                "expires_in {expires_in}"
+            );
             assert!(token.refresh_at < token.expires_at);
         }
     }

@@ -175,12 +175,15 @@ impl Call {
         // `keep` recorded.
         let mut from_body = |status: StatusCode, parsed: Option<HttpError>| {
             let body = record.error_body.take().unwrap_or_default();
+            // A body says something when it has any of the three; one with
+            // only validation errors is still an API error document.
+            let says_something = |p: &HttpError| {
+                p.code.is_some() || p.message.is_some() || !p.validation_errors.is_empty()
+            };
             let parsed = parsed
-                .filter(|p| {
-                    p.code.is_some() || p.message.is_some() || !p.validation_errors.is_empty()
-                })
+                .filter(says_something)
                 .or_else(|| serde_json::from_slice::<HttpError>(&body).ok())
-                .filter(|p| p.code.is_some() || p.message.is_some());
+                .filter(says_something);
             let snippet = parsed.is_none().then(|| snippet(&body, 256));
             api_error(status, parsed, snippet, record.request_id.take())
         };
