@@ -184,11 +184,15 @@ pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
         }
         variants.push((value.clone(), variant));
     }
-    // The catch-all takes the first name no known value uses.
+    // The catch-all takes the first name no known value uses: the usual
+    // ones, then Unknown2, Unknown3, ... (n values take at most n names).
+    let taken = |name: &str| variants.iter().any(|(_, v)| v == name);
     let catch_all = ["Unknown", "Other", "UnknownValue"]
         .into_iter()
-        .find(|c| variants.iter().all(|(_, v)| v != c))
-        .expect("three distinct names cannot all be taken by a check above");
+        .map(String::from)
+        .chain((2..).map(|n| format!("Unknown{n}")))
+        .find(|name| !taken(name))
+        .unwrap_or_default();
 
     let name = format_ident!("{}", open.name);
     let name_str = &open.name;
@@ -417,6 +421,15 @@ mod tests {
         assert!(
             with_unknown.contains("Other (:: std :: string :: String)"),
             "{with_unknown}"
+        );
+    }
+
+    #[test]
+    fn values_taking_every_usual_catch_all_name_leave_one_free() {
+        let code = code(&["unknown", "other", "unknown_value"]).expect("no panic");
+        assert!(
+            code.contains("Unknown2 (:: std :: string :: String)"),
+            "{code}"
         );
     }
 
