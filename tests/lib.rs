@@ -135,3 +135,19 @@ pub(crate) fn http_date_in(seconds: u64) -> String {
     .expect("format");
     at.format(&format).expect("formats")
 }
+
+/// Each layer of an error chain: the error, then its sources.
+pub(crate) fn layers(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        out.push(e.to_string());
+        source = e.source();
+    }
+    out
+}
+
+/// An error as `anyhow` prints it with `{:#}`: every layer, once.
+pub(crate) fn report(err: &(dyn std::error::Error + 'static)) -> String {
+    layers(err).join(": ")
+}

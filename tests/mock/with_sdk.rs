@@ -377,7 +377,8 @@ async fn wrong_secret_and_missing_scope() {
         .send()
         .await
         .expect_err("scope refused");
-    assert!(err.to_string().contains("invalid_scope"), "{err}");
+    let report = crate::report(&err);
+    assert!(report.contains("invalid_scope"), "{report}");
 }
 
 #[tokio::test]

@@ -355,3 +355,60 @@ async fn a_chunked_body_is_cut_off_as_soon_as_it_passes_the_limit() {
         "{err:?}"
     );
 }
+
+/// reqwest's rule: `Display` describes this layer only; the cause is
+/// `source()`. Otherwise a report prints each cause twice.
+#[tokio::test]
+async fn error_chains_print_each_layer_once() {
+    let (server, _) = server().await;
+    Mock::given(method("GET"))
+        .and(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"id\": 7"))
+        .mount(&server)
+        .await;
+    let decode = client(&server).customers().get("cus_1").send().await;
+
+    let refused = wiremock::MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({ "error": "invalid_client" })),
+        )
+        .mount(&refused)
+        .await;
+    let auth = client(&refused).customers().get("cus_1").send().await;
+
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        drop(listener);
+        url
+    };
+    let transport = alternative_payments::Client::builder()
+        .credentials(alternative_payments::Credentials::api_key("k"))
+        .base_url(dead)
+        .retry_policy(alternative_payments::RetryPolicy::none())
+        .build()
+        .expect("client")
+        .customers()
+        .get("cus_1")
+        .send()
+        .await;
+
+    for (kind, result) in [("decode", decode), ("auth", auth), ("transport", transport)] {
+        let err = result.expect_err(kind);
+        let layers = crate::layers(&err);
+        assert!(
+            layers.len() >= 2,
+            "{kind}: the cause is reachable: {layers:?}"
+        );
+        for pair in layers.windows(2) {
+            assert!(
+                !pair[0].contains(&pair[1]),
+                "{kind}: {:?} repeats its cause {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+}

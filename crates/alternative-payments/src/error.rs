@@ -23,7 +23,8 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// No access token could be obtained, or the API refused the one sent.
-    #[error("authentication failed: {0}")]
+    /// What the token endpoint said is the [`source`](std::error::Error::source).
+    #[error("authentication failed")]
     Auth(#[from] AuthError),
 
     /// An attempt got no complete response in time (after any retries).
@@ -36,11 +37,12 @@ pub enum Error {
     },
 
     /// The API could not be reached, or the connection failed mid-way.
-    #[error("{operation}: could not reach the API: {message}")]
+    /// The cause is the [`source`](std::error::Error::source).
+    #[error("{operation}: could not reach the API")]
     Transport {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
-        /// What failed.
+        /// The whole cause chain as one line, for logs that print one field.
         message: String,
         /// The underlying error.
         #[source]
@@ -48,9 +50,7 @@ pub enum Error {
     },
 
     /// A success response whose body is not what the API describes.
-    #[error(
-        "{operation}: cannot decode the {status} response: {source}; body starts with {snippet:?}"
-    )]
+    #[error("{operation}: cannot decode the {status} response; body starts with {snippet:?}")]
     Decode {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
