@@ -15,11 +15,35 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The workspace this run is for, found at run time: the compile-time
+    /// path would point at whichever checkout last built the binary, which a
+    /// shared `CARGO_TARGET_DIR` can reuse for another checkout.
     pub fn workspace() -> Self {
-        let xtask_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        Self {
-            root: xtask_dir.parent().unwrap_or(xtask_dir).to_path_buf(),
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+        Self::locate(manifest_dir, &cwd).unwrap_or_else(|| {
+            Self::locate(None, Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(Self { root: cwd })
+        })
+    }
+
+    /// `cargo run` sets `CARGO_MANIFEST_DIR` to this checkout's `xtask/`;
+    /// otherwise the nearest ancestor of `start` holding `xtask/Cargo.toml`
+    /// and `openapi/` is the root.
+    pub fn locate(manifest_dir: Option<PathBuf>, start: &Path) -> Option<Self> {
+        let is_root =
+            |dir: &Path| dir.join("xtask/Cargo.toml").is_file() && dir.join("openapi").is_dir();
+        if let Some(root) = manifest_dir
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|d| is_root(d))
+        {
+            return Some(Self {
+                root: root.to_path_buf(),
+            });
         }
+        start.ancestors().find(|dir| is_root(dir)).map(|root| Self {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn fragments_dir(&self) -> PathBuf {

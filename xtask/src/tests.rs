@@ -853,3 +853,18 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
         assert!(!table.contains("RestoreCustomer"), "{table}");
     }
 }
+
+#[test]
+fn the_workspace_is_found_at_run_time_not_where_the_binary_was_built() {
+    let (dir, layout) = temp_workspace();
+    fs::create_dir_all(layout.root.join("xtask")).expect("mkdir");
+    fs::write(layout.root.join("xtask/Cargo.toml"), "[package]\n").expect("write");
+    let nested = layout.root.join("crates/alternative-payments/src");
+    // From inside the other checkout, with no help from cargo.
+    let found = Layout::locate(None, &nested).expect("found");
+    assert_eq!(found.root, dir.path());
+    // cargo run's CARGO_MANIFEST_DIR wins over the current directory.
+    let found = Layout::locate(Some(layout.root.join("xtask")), &real().root).expect("found");
+    assert_eq!(found.root, dir.path());
+    assert!(Layout::locate(None, Path::new("/")).is_none());
+}
