@@ -427,22 +427,14 @@ impl Cx<'_> {
             return;
         }
         let (old_ref, new_ref) = (ref_name(old), ref_name(new));
-        if old_ref.is_some() || new_ref.is_some() {
-            if old_ref != new_ref {
-                out.push(
-                    Section::Changed,
-                    Class::Breaking,
-                    format!(
-                        "type of {what} changed from {} to {}",
-                        type_name(old),
-                        type_name(new)
-                    ),
-                );
-            }
-            return;
-        }
         let ((old_types, old_null), (new_types, new_null)) = (types(old), types(new));
-        if old_types != new_types || old["format"] != new["format"] {
+        let named = old_ref.is_some() || new_ref.is_some();
+        let retyped = if named {
+            old_ref != new_ref
+        } else {
+            old_types != new_types || old["format"] != new["format"]
+        };
+        if retyped {
             out.push(
                 Section::Changed,
                 Class::Breaking,
@@ -452,6 +444,8 @@ impl Cx<'_> {
                     type_name(new)
                 ),
             );
+        }
+        if retyped || named {
             return;
         }
         match (old_null, new_null) {
@@ -788,5 +782,16 @@ mod tests {
             ]
         );
         assert!(diff(&new, &new).is_empty());
+
+        let retyped = doc(json!({ "type": "object", "properties": {
+            "a": { "type": "integer" }, "b": { "$ref": "#/components/schemas/Other" } } }));
+        let lines: Vec<String> = diff(&old, &retyped).iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "**breaking**: type of field `C.a` changed from string to integer",
+                "**breaking**: type of field `C.b` changed from string to `Other`",
+            ]
+        );
     }
 }
