@@ -171,7 +171,7 @@ impl Client {
                     source,
                 })
             }
-            Err(e) => Err(call.error(widen(e))),
+            Err(e) => Err(call.error(e)),
         }
     }
 }
@@ -191,27 +191,6 @@ impl ErrorBody for HttpError {
 impl ErrorBody for () {
     fn into_http_error(self) -> HttpError {
         HttpError::default()
-    }
-}
-
-/// progenitor's error of any operation, as the one type `Call::error` reads.
-fn widen<E: ErrorBody>(e: raw::Error<E>) -> raw::Error<HttpError> {
-    match e {
-        raw::Error::ErrorResponse(r) => {
-            let (status, headers) = (r.status(), r.headers().clone());
-            raw::Error::ErrorResponse(raw::ResponseValue::new(
-                r.into_inner().into_http_error(),
-                status,
-                headers,
-            ))
-        }
-        raw::Error::InvalidRequest(m) => raw::Error::InvalidRequest(m),
-        raw::Error::CommunicationError(e) => raw::Error::CommunicationError(e),
-        raw::Error::InvalidUpgrade(e) => raw::Error::InvalidUpgrade(e),
-        raw::Error::ResponseBodyError(e) => raw::Error::ResponseBodyError(e),
-        raw::Error::InvalidResponsePayload(b, e) => raw::Error::InvalidResponsePayload(b, e),
-        raw::Error::UnexpectedResponse(r) => raw::Error::UnexpectedResponse(r),
-        raw::Error::Custom(m) => raw::Error::Custom(m),
     }
 }
 

@@ -20,6 +20,7 @@ use secrecy::ExposeSecret;
 use tracing::Instrument;
 
 use crate::auth::{Token, TokenCache};
+use crate::client::ErrorBody;
 use crate::error::{ApiError, AuthError, Error, snippet};
 use crate::retry::{RetryPolicy, is_retryable_status};
 
@@ -149,7 +150,7 @@ impl Call {
     }
 
     /// Converts the generated client's error, using what this call saw.
-    pub(crate) fn error(&self, error: raw::Error<HttpError>) -> Error {
+    pub(crate) fn error<E: ErrorBody>(&self, error: raw::Error<E>) -> Error {
         let operation = self.operation.method_name();
         let mut record = self.record();
         if let Some(auth) = record.auth_error.take() {
@@ -188,9 +189,10 @@ impl Call {
             api_error(status, parsed, snippet, record.request_id.take())
         };
         match error {
-            raw::Error::ErrorResponse(response) => {
-                from_body(response.status(), Some(response.into_inner()))
-            }
+            raw::Error::ErrorResponse(response) => from_body(
+                response.status(),
+                Some(response.into_inner().into_http_error()),
+            ),
             raw::Error::UnexpectedResponse(response) if !response.status().is_success() => {
                 from_body(response.status(), None)
             }
