@@ -137,13 +137,13 @@ fn api_changes(
 /// Fragments whose operations no stored docs page has (withdrawn by the
 /// provider, kept by `import --keep-withdrawn` or left behind), worded for
 /// the maintainer; `None` when there are none or nothing can be said.
-fn fragments_on_no_page(layout: &Layout) -> Option<String> {
+fn fragments_on_no_page(layout: &Layout, fragments: &[merge::Fragment]) -> Option<String> {
     let on_pages = import::operations_on_pages(layout);
     if on_pages.is_empty() {
         return None;
     }
     let mut lines = Vec::new();
-    for fragment in merge::load_fragments(layout).ok()? {
+    for fragment in fragments {
         for op in spec::operations(&fragment.doc, &fragment.shown).ok()? {
             if !on_pages.contains(&op.operation_id) {
                 lines.push(format!(
@@ -164,8 +164,9 @@ fn fragments_on_no_page(layout: &Layout) -> Option<String> {
 
 pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     let nothing_written = |e| format!("{e}\n  nothing was written");
-    let stale = fragments_on_no_page(layout);
-    let merged = codegen::merged_spec(layout)
+    let fragments = merge::load_fragments(layout).map_err(nothing_written)?;
+    let stale = fragments_on_no_page(layout, &fragments);
+    let merged = codegen::merged_spec(layout, &fragments)
         .map_err(|e| match &stale {
             // The likeliest cause of a conflict: a withdrawn operation's
             // fragment still describing the old version of a shared schema.
@@ -176,7 +177,8 @@ pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     if let Some(stale) = &stale {
         eprintln!("warning: {}", stale.trim_start());
     }
-    let mut outputs = codegen::outputs(layout, &merged).map_err(nothing_written)?;
+    let rows = table::rows(&merged).map_err(nothing_written)?;
+    let mut outputs = codegen::outputs(layout, &merged, &rows).map_err(nothing_written)?;
     let changes = match mode {
         Mode::Write => api_changes(layout, &merged).map_err(nothing_written)?,
         // A stale spec fails the check anyway; a fresh one has no changes.
@@ -214,7 +216,7 @@ pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
             );
         }
     }
-    let gaps = table::rows(&merged).and_then(|rows| coverage::gaps(layout, &rows))?;
+    let gaps = coverage::gaps(layout, &rows)?;
     if !gaps.is_empty() {
         eprintln!(
             "warning: {} thing(s) in the spec are not served yet (cargo test fails until they are):",
