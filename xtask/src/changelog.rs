@@ -302,10 +302,7 @@ impl Cx<'_> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|p| match ref_target(doc, p) {
-                    Some(target) => target.clone(),
-                    None => p.clone(),
-                })
+                .map(|p| spec::ref_target(doc, p).unwrap_or(p).clone())
                 .filter_map(|p| {
                     let key = (
                         p["in"].as_str()?.to_string(),
@@ -589,11 +586,6 @@ impl Cx<'_> {
             );
         }
     }
-}
-
-fn ref_target<'a>(doc: &'a Value, value: &Value) -> Option<&'a Value> {
-    let reference = value.get("$ref")?.as_str()?.strip_prefix('#')?;
-    doc.pointer(reference)
 }
 
 /// The changelog file with `changes` added under `## [Unreleased]`: each

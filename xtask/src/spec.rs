@@ -21,6 +21,12 @@ impl OperationRef {
     }
 }
 
+/// What a local `$ref` (`#/components/...`) in `value` points to in `doc`.
+pub fn ref_target<'a>(doc: &'a Value, value: &Value) -> Option<&'a Value> {
+    let reference = value.get("$ref")?.as_str()?.strip_prefix('#')?;
+    doc.pointer(reference)
+}
+
 /// RFC 6901 escaping of one JSON pointer segment.
 pub fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")

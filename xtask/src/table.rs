@@ -76,7 +76,8 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             .chain(path_level)
             .flatten()
         {
-            let param = resolve(merged, param);
+            // Parameters may be shared components.
+            let param = spec::ref_target(merged, param).unwrap_or(param);
             if param["in"] == "query"
                 && let Some(name) = param["name"].as_str()
                 && !query.iter().any(|q| q == name)
@@ -108,17 +109,6 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
     }
     rows.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
     Ok(rows)
-}
-
-/// A `$ref` to a component, followed once (parameters may be shared).
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    match value.get("$ref").and_then(Value::as_str) {
-        Some(reference) => reference
-            .strip_prefix('#')
-            .and_then(|pointer| doc.pointer(pointer))
-            .unwrap_or(value),
-        None => value,
-    }
 }
 
 /// Where the table is written and how visible it is there.

@@ -659,7 +659,8 @@ fn copy_sources(layout: &Layout) {
 }
 
 fn gaps(layout: &Layout) -> Vec<String> {
-    let merged = codegen::merged_spec(layout).expect("merges");
+    let fragments = merge::load_fragments(layout).expect("loads");
+    let merged = codegen::merged_spec(layout, &fragments).expect("merges");
     coverage::gaps(layout, &table::rows(&merged).expect("rows")).expect("scans")
 }
 
