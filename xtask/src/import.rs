@@ -101,6 +101,27 @@ pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<Impo
     })
 }
 
+/// Every stored page copy with its operationIds. A copy was imported
+/// before, so it parses; one hand-edited into something that does not says
+/// nothing about withdrawals and is passed over rather than refuse the import.
+fn stored_pages(layout: &Layout) -> Vec<(PathBuf, BTreeSet<String>)> {
+    let Ok(entries) = std::fs::read_dir(layout.pages_dir()) else {
+        return Vec::new();
+    };
+    let mut pages: Vec<(PathBuf, BTreeSet<String>)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).ok()?;
+            let ops = fragments_of_page(&text, &name).ok()?;
+            Some((path, ops.into_keys().collect()))
+        })
+        .collect();
+    pages.sort();
+    pages
+}
+
 /// The stored copy of the page being imported, with its operationIds: the
 /// copy of the same name, or else (the page was saved under another name)
 /// the copy sharing the most operations with it.
@@ -109,46 +130,28 @@ fn previous_copy(
     page_name: &str,
     fragments: &BTreeMap<String, String>,
 ) -> Option<(PathBuf, BTreeSet<String>)> {
-    let entries = std::fs::read_dir(layout.pages_dir()).ok()?;
-    let mut best: Option<(usize, PathBuf, BTreeSet<String>)> = None;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = path.file_name()?.to_string_lossy().into_owned();
-        // A stored copy was imported before, so it parses; one hand-edited
-        // into something that does not says nothing about withdrawals,
-        // which is no reason to refuse the import.
-        let Some(ids) = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|text| fragments_of_page(&text, &name).ok())
-            .map(|ops| ops.into_keys().collect::<BTreeSet<_>>())
-        else {
-            continue;
-        };
-        if name == page_name {
-            return Some((path, ids));
-        }
-        let shared = ids.iter().filter(|id| fragments.contains_key(*id)).count();
-        if shared > 0 && best.as_ref().is_none_or(|(most, _, _)| shared > *most) {
-            best = Some((shared, path, ids));
-        }
+    let pages = stored_pages(layout);
+    if let Some(same) = pages.iter().find(|(path, _)| {
+        path.file_name()
+            .is_some_and(|n| n.to_string_lossy() == page_name)
+    }) {
+        return Some(same.clone());
     }
-    best.map(|(_, path, ids)| (path, ids))
+    let shared =
+        |ids: &BTreeSet<String>| ids.iter().filter(|id| fragments.contains_key(*id)).count();
+    pages
+        .into_iter()
+        .filter(|(_, ids)| shared(ids) > 0)
+        // Of equals, the first by file name wins (max_by_key takes the last).
+        .rev()
+        .max_by_key(|(_, ids)| shared(ids))
 }
 
 /// The operationIds of every stored page copy.
 pub fn operations_on_pages(layout: &Layout) -> BTreeSet<String> {
-    let Ok(entries) = std::fs::read_dir(layout.pages_dir()) else {
-        return BTreeSet::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let path = entry.path();
-            let name = path.file_name()?.to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).ok()?;
-            fragments_of_page(&text, &name).ok()
-        })
-        .flat_map(BTreeMap::into_keys)
+    stored_pages(layout)
+        .into_iter()
+        .flat_map(|(_, ids)| ids)
         .collect()
 }
 
