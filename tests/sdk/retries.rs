@@ -309,6 +309,12 @@ async fn timeouts_are_retried_for_reads_but_not_for_creates() {
         1,
         "a create that may have arrived is not resent"
     );
+    assert!(err.outcome_unknown(), "the create may have arrived");
+    assert!(
+        err.to_string()
+            .ends_with("; an attempt may have taken effect (Error::outcome_unknown)"),
+        "{err}"
+    );
 
     // A per-request timeout overrides the client's.
     let err = client
@@ -319,5 +325,123 @@ async fn timeouts_are_retried_for_reads_but_not_for_creates() {
         .send()
         .await
         .expect_err("times out");
-    assert_eq!(err.to_string(), "get_customer: timed out after 50ms");
+    assert_eq!(
+        err.to_string(),
+        "get_customer: timed out waiting for the response after 50ms"
+    );
+    assert!(!err.outcome_unknown(), "a read has no effect to miss");
+}
+
+/// A listener whose accept queue is full: connecting to it hangs (the
+/// kernel drops the SYNs), as to a host that does not answer.
+async fn unanswering_listener() -> (tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => return (listener, held),
+        }
+    }
+    panic!("the accept queue never filled: connections do not hang here");
+}
+
+#[tokio::test]
+async fn a_connect_timeout_is_reported_as_one() {
+    let (listener, _held) = unanswering_listener().await;
+    let client = alternative_payments::Client::builder()
+        .credentials(alternative_payments::Credentials::api_key("k"))
+        .base_url(format!("http://{}", listener.local_addr().expect("addr")))
+        .connect_timeout(Duration::from_millis(100))
+        .timeout(Duration::from_secs(30))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = client
+        .customers()
+        .create(alternative_payments::types::NewCustomer::default())
+        .send()
+        .await
+        .expect_err("cannot connect");
+    match &err {
+        Error::Timeout {
+            timeout,
+            connecting,
+            ..
+        } => {
+            assert!(*connecting, "{err:?}");
+            assert_eq!(
+                *timeout,
+                Some(Duration::from_millis(100)),
+                "the connect timeout, not the 30 s one"
+            );
+        }
+        other => panic!("expected a timeout: {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "create_customer: timed out connecting after 100ms"
+    );
+    assert!(
+        !err.outcome_unknown(),
+        "the create never reached the server"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_answered_4xx_after_a_5xx_says_the_outcome_is_unknown() {
+    // The first archive may have worked before its 502; the retry's 400
+    // ("already archived") must not read as a plain bad request.
+    let (server, _) = server().await;
+    Mock::given(method("DELETE"))
+        .and(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({ "code": "already_archived", "message": "customer cus_1 is already archived" }),
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .customers()
+        .archive("cus_1")
+        .send()
+        .await
+        .expect_err("400");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+    assert!(err.outcome_unknown(), "{err:?}");
+    assert!(
+        err.to_string()
+            .ends_with("an attempt may have taken effect (Error::outcome_unknown)"),
+        "{err}"
+    );
+
+    // The same 400 on the first attempt is a plain bad request.
+    server.reset().await;
+    super::TokenEndpoint::new(Some(3600)).mount(&server).await;
+    Mock::given(method("DELETE"))
+        .and(path("/customers/cus_1"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({ "code": "already_archived" })),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .customers()
+        .archive("cus_1")
+        .send()
+        .await
+        .expect_err("400");
+    assert!(!err.outcome_unknown(), "{err:?}");
+    assert!(err.is_invalid_request());
 }

@@ -336,12 +336,16 @@ impl ClientBuilder {
             ))
         })?;
 
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        let (http, connect_timeout) = match self.http_client {
+            Some(client) => (client, None),
+            None => {
+                let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+                let client = reqwest::Client::builder()
+                    .connect_timeout(connect_timeout)
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+                (client, Some(connect_timeout))
+            }
         };
         let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
         let auth = match credentials.0 {
@@ -372,6 +376,7 @@ impl ClientBuilder {
                 auth,
                 retry: self.retry,
                 timeout,
+                connect_timeout,
                 user_agent,
                 max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
             }),

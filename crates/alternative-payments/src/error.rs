@@ -28,20 +28,31 @@ pub enum Error {
     Auth(#[from] AuthError),
 
     /// An attempt got no complete response in time (after any retries).
-    #[error("{operation}: timed out{}", timeout.map(|t| format!(" after {t:?}")).unwrap_or_default())]
+    #[error("{operation}: timed out {}{}{}",
+        if *connecting { "connecting" } else { "waiting for the response" },
+        timeout.map(|t| format!(" after {t:?}")).unwrap_or_default(),
+        if *outcome_unknown { UNKNOWN_OUTCOME } else { "" })]
     Timeout {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
-        /// The per-attempt limit that was exceeded, when known.
+        /// The limit that was exceeded, when known: the connect timeout when
+        /// `connecting`, else the per-attempt timeout.
         timeout: Option<Duration>,
+        /// The last attempt never got a connection (the connect timeout
+        /// fired), so it never reached the server.
+        connecting: bool,
+        /// See [`Error::outcome_unknown`].
+        outcome_unknown: bool,
     },
 
     /// The API could not be reached, or the connection failed mid-way.
     /// The cause is the [`source`](std::error::Error::source).
-    #[error("{operation}: could not reach the API")]
+    #[error("{operation}: could not reach the API{}", if *outcome_unknown { UNKNOWN_OUTCOME } else { "" })]
     Transport {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
+        /// See [`Error::outcome_unknown`].
+        outcome_unknown: bool,
         /// The whole cause chain as one line, for logs that print one field.
         message: String,
         /// The underlying error.
@@ -147,6 +158,37 @@ impl Error {
         }
     }
 
+    /// Whether the request may have taken effect although the call failed.
+    ///
+    /// True when an attempt ended without a definite answer: it timed out
+    /// after connecting, lost its connection after sending, or got a 5xx
+    /// (the last attempt, or an earlier one the client retried). Then:
+    ///
+    /// - a create may exist although the call failed: look for it (by
+    ///   `external_id`, say) before creating it again;
+    /// - a 4xx may answer the *repeated* request, not the first: a `400`
+    ///   "already archived" from an archive whose first response was lost
+    ///   means the customer was archived, very likely by this call. Read the
+    ///   resource to know.
+    ///
+    /// False when every attempt was refused with a definite status (4xx
+    /// other than after such an attempt) or provably never reached the
+    /// server (connection refused, connect timeout), for errors raised
+    /// before anything was sent, and always for reads (`GET`), which have no
+    /// effect to miss.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Api(api) => api.outcome_unknown,
+            Error::Timeout {
+                outcome_unknown, ..
+            }
+            | Error::Transport {
+                outcome_unknown, ..
+            } => *outcome_unknown,
+            _ => false,
+        }
+    }
+
     /// The request id the server sent, if any (quote it to support).
     pub fn request_id(&self) -> Option<&str> {
         self.api().and_then(|a| a.request_id.as_deref())
@@ -171,7 +213,13 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The first bytes of a body that was not an API error document.
     pub body_snippet: Option<String>,
+    /// An attempt of this call ended without a definite answer, so the
+    /// request may have taken effect; see [`Error::outcome_unknown`].
+    pub outcome_unknown: bool,
 }
+
+/// How errors whose request may have taken effect end their message.
+const UNKNOWN_OUTCOME: &str = "; an attempt may have taken effect (Error::outcome_unknown)";
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,6 +243,9 @@ impl fmt::Display for ApiError {
         }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
+        }
+        if self.outcome_unknown {
+            f.write_str(UNKNOWN_OUTCOME)?;
         }
         Ok(())
     }

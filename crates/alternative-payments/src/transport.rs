@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Option<Duration>,
+    /// The built-in HTTP client's connect timeout (unknown for one the
+    /// caller supplied).
+    pub(crate) connect_timeout: Option<Duration>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) max_response_size: usize,
 }
@@ -70,6 +73,9 @@ struct Record {
     error_body: Option<bytes::Bytes>,
     /// Set when a success body went over `max_response_size`.
     too_large: Option<usize>,
+    /// Some attempt ended without a definite answer after the request may
+    /// have reached the server (see `Error::outcome_unknown`).
+    outcome_unknown: bool,
 }
 
 impl Call {
@@ -156,6 +162,8 @@ impl Call {
         if let Some(auth) = record.auth_error.take() {
             return Error::Auth(auth);
         }
+        let last_status = record.status;
+        let outcome_unknown = record.outcome_unknown;
         let api_error =
             |status: StatusCode, body: Option<HttpError>, snippet: Option<String>, request_id| {
                 let body = body.unwrap_or_default();
@@ -167,9 +175,9 @@ impl Call {
                     validation_errors: body.validation_errors,
                     request_id,
                     body_snippet: snippet,
+                    outcome_unknown,
                 }))
             };
-        let last_status = record.status;
         // An error status: what the body says, from progenitor's decoding or
         // from the body this call buffered.
         // The request id comes from the final response's headers, which
@@ -223,7 +231,13 @@ impl Call {
             }
             raw::Error::CommunicationError(e)
             | raw::Error::ResponseBodyError(e)
-            | raw::Error::InvalidUpgrade(e) => transport_error(operation, e, self.timeout),
+            | raw::Error::InvalidUpgrade(e) => Error::transport(
+                operation,
+                e,
+                self.timeout,
+                self.shared.connect_timeout,
+                outcome_unknown,
+            ),
             raw::Error::InvalidRequest(message) | raw::Error::Custom(message) => {
                 Error::InvalidArgument(message)
             }
@@ -243,6 +257,8 @@ impl Call {
         // an operation that is not idempotent is sent again only when the
         // previous attempt provably never reached the server.
         let idempotent = self.operation.retry_class() == RetryClass::Idempotent;
+        // A read has no effect that could have happened unseen.
+        let changes_state = !matches!(self.operation.http_method(), "GET" | "HEAD" | "OPTIONS");
         let mut retries = 0;
         let mut replayed_401 = false;
         let mut attempt = 0;
@@ -269,6 +285,9 @@ impl Call {
                 .instrument(span.clone())
                 .await;
             span.record("duration_ms", started.elapsed().as_millis() as u64);
+            if changes_state && may_have_acted(&result) {
+                self.record().outcome_unknown = true;
+            }
             let Some(original) = spare else { return result };
             request = original;
 
@@ -414,14 +433,41 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
 }
 
-fn transport_error(operation: &'static str, e: reqwest::Error, timeout: Option<Duration>) -> Error {
-    if e.is_timeout() {
-        Error::Timeout { operation, timeout }
-    } else {
-        Error::Transport {
-            operation,
-            message: crate::auth::error_chain(&e),
-            source: Box::new(e),
+/// Whether an attempt ended without a definite answer after the request may
+/// have reached the server: a 5xx, or any failure but a connect error (which
+/// proves the request was never sent).
+fn may_have_acted(result: &reqwest::Result<Received>) -> bool {
+    match result {
+        Ok(response) => response.status.is_server_error(),
+        Err(e) => !e.is_connect(),
+    }
+}
+
+impl Error {
+    fn transport(
+        operation: &'static str,
+        e: reqwest::Error,
+        timeout: Option<Duration>,
+        connect_timeout: Option<Duration>,
+        outcome_unknown: bool,
+    ) -> Error {
+        if e.is_timeout() {
+            // reqwest marks a connect timeout as both: the connection was
+            // never made, and the limit that fired is the connect timeout.
+            let connecting = e.is_connect();
+            Error::Timeout {
+                operation,
+                timeout: if connecting { connect_timeout } else { timeout },
+                connecting,
+                outcome_unknown,
+            }
+        } else {
+            Error::Transport {
+                operation,
+                outcome_unknown,
+                message: crate::auth::error_chain(&e),
+                source: Box::new(e),
+            }
         }
     }
 }
