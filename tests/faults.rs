@@ -54,6 +54,18 @@ struct Expect {
     token_requests: usize,
     /// Bounds of the wait between attempts, in virtual time.
     waited: (Duration, Duration),
+    /// The error must say the request may have taken effect
+    /// (`Error::outcome_unknown`).
+    outcome_unknown: bool,
+}
+
+impl Expect {
+    fn unknown(self) -> Self {
+        Self {
+            outcome_unknown: true,
+            ..self
+        }
+    }
 }
 
 const NO_WAIT: (Duration, Duration) = (Duration::ZERO, Duration::ZERO);
@@ -74,6 +86,7 @@ fn expect(
         attempts,
         token_requests,
         waited,
+        outcome_unknown: false,
     }
 }
 
@@ -87,11 +100,20 @@ struct Fault {
     create: &'static str,
     needs_real_time: bool,
     dead_server: bool,
+    /// The server carries the request out before the fault hits its
+    /// answer: a create leaves exactly one record.
+    after_effect: bool,
 }
 
 fn retried_once_or_refused(op: &str, waited: (Duration, Duration), status: u16) -> Expect {
     if creates(op) {
-        expect(Outcome::Api(status), 1, 1, NO_WAIT)
+        let refused = expect(Outcome::Api(status), 1, 1, NO_WAIT);
+        // A 5xx may follow the effect; a 429 refuses the request unseen.
+        if status >= 500 {
+            refused.unknown()
+        } else {
+            refused
+        }
     } else {
         expect(Outcome::Ok, 2, 1, waited)
     }
@@ -115,6 +137,7 @@ fn faults() -> Vec<Fault> {
             create: "not retried: `Error::Api` 429, retryable (1 attempt)",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "429 with `Retry-After: <HTTP date 3 s ahead>`",
@@ -134,6 +157,7 @@ fn faults() -> Vec<Fault> {
             create: "not retried: `Error::Api` 429 (1 attempt)",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
     ];
     for (status, name) in [
@@ -157,9 +181,10 @@ fn faults() -> Vec<Fault> {
                 _ => |op: &str| retried_once_or_refused(op, ONE_BACKOFF, 504),
             },
             reads: "retried after a 0.25-0.5 s backoff; succeeds (2 attempts)",
-            create: "not retried: `Error::Api`, retryable (1 attempt)",
+            create: "not retried: `Error::Api`, retryable, `outcome_unknown()` (1 attempt)",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         });
     }
     faults.extend([
@@ -171,6 +196,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "404",
@@ -180,6 +206,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "422 with `validation_errors`",
@@ -192,6 +219,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "connection refused",
@@ -201,28 +229,31 @@ fn faults() -> Vec<Fault> {
             create: "same: a refused connection provably never reached the server",
             needs_real_time: false,
             dead_server: true,
+            after_effect: false,
         },
         Fault {
             name: "connection reset mid-response",
             inject: |mock, op| enqueue(mock, op, [MockResponse::drop_connection()]),
             expect: |op| {
-                if creates(op) { expect(Outcome::Transport, 1, 1, NO_WAIT) } else { expect(Outcome::Ok, 2, 1, ONE_BACKOFF) }
+                if creates(op) { expect(Outcome::Transport, 1, 1, NO_WAIT).unknown() } else { expect(Outcome::Ok, 2, 1, ONE_BACKOFF) }
             },
             reads: "retried after a backoff; succeeds (2 attempts)",
-            create: "not retried: `Error::Transport` (1 attempt)",
+            create: "not retried: `Error::Transport`, `outcome_unknown()` (1 attempt)",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "server stalls past the timeout (100 ms)",
             inject: |mock, op| enqueue(mock, op, (0..3).map(|_| MockResponse::stall(Duration::from_secs(2)))),
             expect: |op| {
-                if creates(op) { expect(Outcome::Timeout, 1, 1, NO_WAIT) } else { expect(Outcome::Timeout, 3, 1, NO_WAIT) }
+                if creates(op) { expect(Outcome::Timeout, 1, 1, NO_WAIT).unknown() } else if changes_state(op) { expect(Outcome::Timeout, 3, 1, NO_WAIT).unknown() } else { expect(Outcome::Timeout, 3, 1, NO_WAIT) }
             },
-            reads: "`Error::Timeout` after 3 attempts",
-            create: "`Error::Timeout` after 1 attempt (the create may have arrived)",
+            reads: "`Error::Timeout` after 3 attempts (`outcome_unknown()` for writes)",
+            create: "`Error::Timeout`, `outcome_unknown()`, after 1 attempt (the create may have arrived)",
             needs_real_time: true,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "truncated JSON with 200/201",
@@ -232,6 +263,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "HTML error page with 200/201",
@@ -241,6 +273,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "empty body with 200/201",
@@ -250,6 +283,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "10 MB body",
@@ -262,6 +296,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "token endpoint down (503)",
@@ -271,6 +306,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "token endpoint returns non-JSON",
@@ -280,6 +316,7 @@ fn faults() -> Vec<Fault> {
             create: "same",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
         },
         Fault {
             name: "401 with a token that had not expired",
@@ -289,9 +326,85 @@ fn faults() -> Vec<Fault> {
             create: "same (a 401 is refused before processing: nothing was created)",
             needs_real_time: false,
             dead_server: false,
+            after_effect: false,
+        },
+        Fault {
+            name: "500 after the effect (the server acted; its answer is lost)",
+            inject: |mock, op| enqueue(mock, op, [MockResponse::status(500).after_handling()]),
+            expect: |op| after_effect(op, Outcome::Api(500), ONE_BACKOFF),
+            reads: AFTER_EFFECT_RETRIED,
+            create: "not retried: `Error::Api` 500, `outcome_unknown()`; exactly 1 record",
+            needs_real_time: false,
+            dead_server: false,
+            after_effect: true,
+        },
+        Fault {
+            name: "connection dropped after the effect",
+            inject: |mock, op| enqueue(mock, op, [MockResponse::drop_connection().after_handling()]),
+            expect: |op| after_effect(op, Outcome::Transport, ONE_BACKOFF),
+            reads: AFTER_EFFECT_RETRIED,
+            create: "not retried: `Error::Transport`, `outcome_unknown()`; exactly 1 record",
+            needs_real_time: false,
+            dead_server: false,
+            after_effect: true,
+        },
+        Fault {
+            name: "answer stalled past the timeout after the effect",
+            inject: |mock, op| enqueue(mock, op, [MockResponse::stall(Duration::from_secs(2)).after_handling()]),
+            expect: |op| after_effect(op, Outcome::Timeout, (Duration::ZERO, Duration::MAX)),
+            reads: AFTER_EFFECT_RETRIED,
+            create: "not retried: `Error::Timeout`, `outcome_unknown()`; exactly 1 record",
+            needs_real_time: true,
+            dead_server: false,
+            after_effect: true,
         },
     ]);
     faults
+}
+
+const AFTER_EFFECT_RETRIED: &str = "retried; succeeds (2 attempts). Archive, restore: the retry is answered 400 (already done), an `Error::Api` whose `outcome_unknown()` is true";
+
+/// How the server answers a request sent again after its first copy took
+/// effect. Exhaustive: a new operation needs a person to say.
+enum Repeat {
+    /// Not sent again (the spec's table classes it not idempotent).
+    NotResent,
+    /// The same answer as the first: reads, and writes that set a state.
+    Same,
+    /// Refused with this status: the first copy already made the change.
+    Refused(u16),
+}
+
+fn repeat(op: Operation) -> Repeat {
+    let repeat = match op {
+        Operation::CreateCustomer | Operation::CreateCustomerUser => Repeat::NotResent,
+        Operation::ListCustomers
+        | Operation::GetCustomer
+        | Operation::UpdateCustomer
+        | Operation::ListPaymentMethods
+        | Operation::GetPaymentMethod
+        | Operation::ListCustomerUsers => Repeat::Same,
+        Operation::ArchiveCustomer | Operation::RestoreCustomer => Repeat::Refused(400),
+    };
+    assert_eq!(
+        matches!(repeat, Repeat::NotResent),
+        op.retry_class() == RetryClass::NotIdempotent,
+        "{op:?}: this table and the spec's retry class disagree"
+    );
+    repeat
+}
+
+/// Writes, whose effect a lost answer can hide.
+fn changes_state(op: &str) -> bool {
+    operation(op).http_method() != "GET"
+}
+
+fn after_effect(op: &str, lost: Outcome, waited: (Duration, Duration)) -> Expect {
+    match repeat(operation(op)) {
+        Repeat::NotResent => expect(lost, 1, 1, NO_WAIT).unknown(),
+        Repeat::Same => expect(Outcome::Ok, 2, 1, waited),
+        Repeat::Refused(status) => expect(Outcome::Api(status), 2, 1, waited).unknown(),
+    }
 }
 
 fn seed(mock: &MockServer) -> crate::Ids {
@@ -403,8 +516,17 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
     }
     let created = (mock.customer_count() - customers_before)
         + (mock.user_count(&ids.customer) - users_before);
-    if created > 1 {
-        problems.push(format!("{created} records created by one create"));
+    if let Some(problem) = duplicates(created, fault.after_effect && creates(op)) {
+        problems.push(problem);
+    }
+    if let Err(e) = &result
+        && e.outcome_unknown() != expect.outcome_unknown
+    {
+        problems.push(format!(
+            "outcome_unknown() is {}, expected {}",
+            e.outcome_unknown(),
+            expect.outcome_unknown
+        ));
     }
     match (&result, expect.outcome) {
         (Err(e), Outcome::Api(404)) if !e.is_not_found() => {
@@ -419,6 +541,20 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
         _ => {}
     }
     (!problems.is_empty()).then(|| format!("{} / {op}: {}", fault.name, problems.join("; ")))
+}
+
+/// What is wrong with `created` records after one call, if anything: never
+/// more than one, and exactly one where the server carried the create out.
+fn duplicates(created: usize, carried_out: bool) -> Option<String> {
+    if created > 1 {
+        Some(format!("{created} records created by one create"))
+    } else if carried_out && created != 1 {
+        Some(format!(
+            "{created} records after a create the server carried out"
+        ))
+    } else {
+        None
+    }
 }
 
 const START: &str = "<!-- fault-matrix:start -->";
@@ -492,4 +628,44 @@ fn fault_matrix() {
             );
         }
     }
+}
+
+#[test]
+fn the_duplicate_check_sees_a_resent_create() {
+    // What a client that resends creates would do after a lost answer: the
+    // second copy makes a second record, and the matrix's check says so.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mock = MockServer::start().await.expect("mock");
+        enqueue(
+            &mock,
+            "createCustomer",
+            [MockResponse::drop_connection().after_handling()],
+        );
+        let client = Client::builder()
+            .credentials(Credentials::client_credentials(
+                mock.client_id(),
+                mock.client_secret(),
+            ))
+            .base_url(mock.base_url())
+            .build()
+            .expect("client");
+        let ids = seed(&mock);
+        let before = mock.customer_count();
+        let lost = crate::call(Operation::CreateCustomer, &client, &ids).await;
+        assert!(lost.as_ref().is_err_and(Error::outcome_unknown), "{lost:?}");
+        crate::call(Operation::CreateCustomer, &client, &ids)
+            .await
+            .expect("the resent create");
+        let created = mock.customer_count() - before;
+        assert_eq!(
+            duplicates(created, true).as_deref(),
+            Some("2 records created by one create")
+        );
+        assert_eq!(duplicates(1, true), None);
+        assert_eq!(
+            duplicates(0, true).as_deref(),
+            Some("0 records after a create the server carried out")
+        );
+    });
 }

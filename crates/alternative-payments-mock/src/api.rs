@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -141,12 +142,43 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let (before, after) = match fault {
+        Some(Fault::AfterHandling(after)) => (None, Some(*after)),
+        before => (before, None),
+    };
+    if let Some(fault) = before {
+        match replacement(fault) {
+            Ok(response) => return response,
+            Err(stall) => tokio::time::sleep(stall).await,
+        }
+    }
+    let response = match operation {
+        Some(TOKEN) | None => None,
+        Some(_) => authorise(&shared, &parts.headers, &parts.method).err(),
+    };
+    let response = match response {
+        Some(refusal) => refusal,
+        None => next.run(Request::from_parts(parts, Body::from(body))).await,
+    };
+    match after.map(replacement) {
+        Some(Ok(lost)) => lost,
+        Some(Err(stall)) => {
+            tokio::time::sleep(stall).await;
+            response
+        }
+        None => response,
+    }
+}
+
+/// The response an injected fault sends instead of the real one, or how
+/// long it delays the real one.
+fn replacement(fault: Fault) -> Result<Response, Duration> {
     match fault {
-        Some(Fault::Respond {
+        Fault::Respond {
             status,
             headers,
             body,
-        }) => {
+        } => {
             let mut response = Response::new(Body::from(body));
             *response.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -158,9 +190,9 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
                     response.headers_mut().append(name, value);
                 }
             }
-            return response;
+            Ok(response)
         }
-        Some(Fault::Drop) => {
+        Fault::Drop => {
             // The status line goes out, then the body fails: hyper aborts
             // the connection mid-response.
             let broken = futures::stream::once(async {
@@ -177,20 +209,12 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
-            return response;
+            Ok(response)
         }
-        Some(Fault::Stall(delay)) => tokio::time::sleep(delay).await,
-        None => {}
+        Fault::Stall(delay) => Err(delay),
+        // `MockResponse::after_handling` never nests one in another.
+        Fault::AfterHandling(_) => Err(Duration::ZERO),
     }
-    match operation {
-        Some(TOKEN) | None => {}
-        Some(_) => {
-            if let Err(refusal) = authorise(&shared, &parts.headers, &parts.method) {
-                return refusal;
-            }
-        }
-    }
-    next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
 /// Bearer tokens (or configured API keys), and the scope the method needs.
