@@ -169,9 +169,23 @@ fn hoist_in(
 pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
     let mut variants = Vec::new();
     for value in &open.values {
-        let mut variant = value.to_upper_camel_case();
+        // Rust identifiers here are ASCII: heck keeps letters of any
+        // script, and some (combining marks) cannot start or be an
+        // identifier. Values that lose everything get their code points.
+        let mut variant: String = value
+            .to_upper_camel_case()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if variant.is_empty() && !value.is_empty() {
+            let points: Vec<String> = value.chars().map(|c| format!("{:X}", c as u32)).collect();
+            variant = format!("U{}", points.join("U"));
+        }
         if variant.is_empty() {
             variant = "Empty".into();
+        }
+        if variant == "Self" {
+            variant = "SelfValue".into();
         }
         if variant.starts_with(|c: char| c.is_ascii_digit()) {
             variant.insert(0, 'V');
@@ -437,6 +451,23 @@ mod tests {
     fn values_that_are_not_identifiers_get_usable_variant_names() {
         let code = code(&["3ds", "sepa-debit", ""]).expect("ok");
         for variant in ["V3ds ,", "SepaDebit ,", "Empty ,"] {
+            assert!(code.contains(variant), "{variant} missing in {code}");
+        }
+    }
+
+    #[test]
+    fn values_in_other_scripts_and_keywords_get_ascii_identifiers() {
+        // Found by fuzz_conversion: a combining mark made quote panic.
+        let values = ["\u{5b3}", "self", "café", "東京"];
+        let open = OpenEnum {
+            name: "E".into(),
+            description: None,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        let tokens = tokens(&open).expect("no panic, no error");
+        syn::parse2::<syn::File>(tokens.clone()).expect("the enum parses as Rust");
+        let code = tokens.to_string();
+        for variant in ["U5B3 ,", "SelfValue ,", "Caf ,", "U6771U4EAC ,"] {
             assert!(code.contains(variant), "{variant} missing in {code}");
         }
     }

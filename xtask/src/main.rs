@@ -16,6 +16,8 @@ mod spec;
 mod table;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
