@@ -27,103 +27,204 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn malformed_bodies_and_parameters_are_refused_and_nothing_is_stored() {
-    let mock = mock().await;
+type Case = (
+    reqwest::Method,
+    &'static str,
+    Option<&'static str>,
+    u16,
+    Value,
+);
+
+/// Sends each case; asserts its status and its error code or fields.
+async fn expect_statuses(mock: &MockServer, cases: Vec<Case>) {
     let http = reqwest::Client::new();
-    let post = reqwest::Method::POST;
-    let cases: Vec<(reqwest::Method, &str, Option<&str>, u16, Value)> = vec![
+    for (method, path, body, status, expected) in cases {
+        let (got, response) = call(&http, mock, method.clone(), path, body).await;
+        assert_eq!(got, status, "{method} {path} {body:?}: {response}");
+        match expected {
+            Value::String(code) => assert_eq!(response["code"], code.as_str()),
+            Value::Null => {}
+            fields => assert_eq!(response["validation_errors"], fields, "{path}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_the_spec_allows_is_accepted_and_extra_rules_are_opt_in() {
+    use reqwest::Method;
+    // Valid by the spec: any string for email and the created_at filters,
+    // any integer for limit (clamped), after and before together.
+    let spec_allows: Vec<Case> = vec![
         (
-            post.clone(),
+            Method::POST,
             "/customers",
-            Some("{\"name\": "),
-            400,
-            json!("invalid_json"),
+            Some("{\"email\": \"no-at-sign\"}"),
+            201,
+            Value::Null,
+        ),
+        (Method::GET, "/customers?limit=0", None, 200, Value::Null),
+        (
+            Method::GET,
+            "/customers?limit=-91377",
+            None,
+            200,
+            Value::Null,
+        ),
+        (Method::GET, "/customers?limit=1001", None, 200, Value::Null),
+        (
+            Method::GET,
+            "/customers?created_at_start=2026-13-01",
+            None,
+            200,
+            Value::Null,
         ),
         (
-            post.clone(),
-            "/customers",
-            Some("[1, 2]"),
-            400,
-            json!("invalid_json"),
+            Method::GET,
+            "/customers?after=&before=&created_at_start=&created_at_end=&company_name=",
+            None,
+            200,
+            Value::Null,
         ),
+    ];
+    let mock = mock().await;
+    expect_statuses(&mock, spec_allows).await;
+    let (http, id) = (reqwest::Client::new(), mock.create_customer(json!({})));
+    let (_, page) = call(&http, &mock, Method::GET, "/customers?limit=0", None).await;
+    assert_eq!(
+        page["data"].as_array().map(Vec::len),
+        Some(1),
+        "limit 0 serves 1: {page}"
+    );
+    let (_, page) = call(
+        &http,
+        &mock,
+        Method::GET,
+        "/customers?created_at_start=2026-13-01",
+        None,
+    )
+    .await;
+    assert_eq!(
+        page["data"].as_array().map(Vec::len),
+        Some(2),
+        "not a timestamp: no filter"
+    );
+    drop(id);
+
+    let strict = MockServer::builder()
+        .extra_rules(true)
+        .start()
+        .await
+        .expect("mock");
+    let extra_rules: Vec<Case> = vec![
         (
-            post.clone(),
-            "/customers",
-            Some("{\"name\": 42, \"email\": \"x@y.z\"}"),
-            422,
-            json!({ "name": "must be a string" }),
-        ),
-        (
-            post.clone(),
+            Method::POST,
             "/customers",
             Some("{\"email\": \"no-at-sign\"}"),
             422,
             json!({ "email": "must be a valid email address" }),
         ),
         (
-            reqwest::Method::GET,
+            Method::GET,
             "/customers?limit=0",
             None,
             400,
             json!({ "limit": "must be an integer from 1 to 1000" }),
         ),
         (
-            reqwest::Method::GET,
+            Method::GET,
             "/customers?limit=1001",
             None,
             400,
             json!({ "limit": "must be an integer from 1 to 1000" }),
         ),
         (
-            reqwest::Method::GET,
-            "/customers?limit=ten",
-            None,
-            400,
-            json!({ "limit": "must be an integer from 1 to 1000" }),
-        ),
-        (
-            reqwest::Method::GET,
+            Method::GET,
             "/customers?created_at_start=2026-13-01",
             None,
             400,
             json!({ "created_at_start": "must be an RFC 3339 timestamp" }),
         ),
         (
-            reqwest::Method::GET,
+            Method::GET,
             "/customers?created_at_end=yesterday",
             None,
             400,
             json!({ "created_at_end": "must be an RFC 3339 timestamp" }),
         ),
+    ];
+    expect_statuses(&strict, extra_rules).await;
+    assert_eq!(strict.customer_count(), 0);
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_parameters_are_refused_and_nothing_is_stored() {
+    use reqwest::Method;
+    let mock = mock().await;
+    let http = reqwest::Client::new();
+    let cases: Vec<Case> = vec![
         (
-            reqwest::Method::GET,
+            Method::POST,
+            "/customers",
+            Some("{\"name\": "),
+            400,
+            json!("invalid_json"),
+        ),
+        (
+            Method::POST,
+            "/customers",
+            Some("[1, 2]"),
+            400,
+            json!("invalid_json"),
+        ),
+        (
+            Method::POST,
+            "/customers",
+            Some("{\"name\": 42, \"email\": \"x@y.z\"}"),
+            422,
+            json!({ "name": "must be a string" }),
+        ),
+        // The spec's fields are strings, not nullable.
+        (
+            Method::POST,
+            "/customers",
+            Some("{\"name\": \"A\", \"email\": null}"),
+            422,
+            json!({ "email": "must be a string, not null" }),
+        ),
+        (
+            Method::GET,
+            "/customers?limit=ten",
+            None,
+            400,
+            json!({ "limit": "must be an integer" }),
+        ),
+        (
+            Method::GET,
             "/customers?after=abc",
             None,
             400,
             json!({ "after": "is not a valid cursor" }),
         ),
     ];
-    for (method, path, body, status, expected) in cases {
-        let (got, response) = call(&http, &mock, method.clone(), path, body).await;
-        assert_eq!(got, status, "{method} {path} {body:?}: {response}");
-        match expected {
-            Value::String(code) => assert_eq!(response["code"], code.as_str()),
-            fields => assert_eq!(response["validation_errors"], fields, "{path}"),
-        }
-    }
+    expect_statuses(&mock, cases).await;
     assert_eq!(mock.customer_count(), 0);
 
     let id = mock.create_customer(json!({ "name": "Acme" }));
-    let (status, _) = call(
-        &http,
-        &mock,
-        reqwest::Method::PATCH,
-        &format!("/customers/{id}"),
-        Some("{\"city\": false}"),
-    )
-    .await;
-    assert_eq!(status, 400, "PATCH documents 400, not 422");
+    for bad in ["{\"city\": false}", "{\"city\": null}"] {
+        let (status, response) = call(
+            &http,
+            &mock,
+            reqwest::Method::PATCH,
+            &format!("/customers/{id}"),
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, 400, "PATCH documents 400, not 422");
+        assert!(
+            response["validation_errors"]["city"].is_string(),
+            "{response}"
+        );
+    }
     let (status, customer) = call(
         &http,
         &mock,

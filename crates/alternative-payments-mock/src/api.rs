@@ -431,14 +431,15 @@ fn is_email(text: &str) -> bool {
         && domain.split('.').all(|label| !label.is_empty())
 }
 
-/// Keeps the `allowed` string fields of `input`; wrong types and invalid
-/// emails become an error (`status`: 422 for creates, 400 for PATCH, as the
-/// spec documents them) naming each field. `null` means "absent" (for a
-/// PATCH: clear the field), kept as `Value::Null`.
+/// Keeps the `allowed` string fields of `input`; anything else in them
+/// (`null` too: the spec's fields are not nullable), and with the extra
+/// rules an email that is not an address, becomes an error (`status`: 422
+/// for creates, 400 for PATCH, as the spec documents them) naming each field.
 fn validated(
     input: Map<String, Value>,
     allowed: &[&str],
     status: StatusCode,
+    extra_rules: bool,
 ) -> Result<Map<String, Value>, Response> {
     let mut problems = Map::new();
     let mut out = Map::new();
@@ -447,11 +448,14 @@ fn validated(
             continue; // unknown fields are ignored, as the API's do
         }
         match &value {
-            Value::String(s) if key == "email" && !is_email(s) => {
+            Value::String(s) if extra_rules && key == "email" && !is_email(s) => {
                 problems.insert(key, json!("must be a valid email address"));
             }
-            Value::String(_) | Value::Null => {
+            Value::String(_) => {
                 out.insert(key, value);
+            }
+            Value::Null => {
+                problems.insert(key, json!("must be a string, not null"));
             }
             _ => {
                 problems.insert(key, json!("must be a string"));
@@ -468,11 +472,6 @@ fn validated(
             problems,
         ))
     }
-}
-
-fn without_nulls(mut fields: Map<String, Value>) -> Map<String, Value> {
-    fields.retain(|_, v| !v.is_null());
-    fields
 }
 
 fn not_found(what: &str, id: &str) -> Response {
@@ -501,24 +500,25 @@ fn query_pairs(query: &Option<String>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, Response> {
+fn page_request(pairs: &[(String, String)], extra_rules: bool) -> Result<PageRequest, Response> {
     let get = |name: &str| {
         pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let limit = match get("limit") {
+    // The spec: an integer, no range. The mock serves 1 to MAX_LIMIT.
+    let limit = match get("limit").map(|text| text.parse::<i128>()) {
         None => DEFAULT_LIMIT,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(bad_parameter(
-                    "limit",
-                    &format!("must be an integer from 1 to {MAX_LIMIT}"),
-                ));
-            }
-        },
+        Some(Ok(n)) if !extra_rules => n.clamp(1, MAX_LIMIT as i128) as usize,
+        Some(Ok(n)) if (1..=MAX_LIMIT as i128).contains(&n) => n as usize,
+        Some(Ok(_)) => {
+            return Err(bad_parameter(
+                "limit",
+                &format!("must be an integer from 1 to {MAX_LIMIT}"),
+            ));
+        }
+        Some(Err(_)) => return Err(bad_parameter("limit", "must be an integer")),
     };
     let cursor = |name: &str| -> Result<Option<u64>, Response> {
         match get(name) {
@@ -528,9 +528,12 @@ fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, Response> {
                 .ok_or_else(|| bad_parameter(name, "is not a valid cursor")),
         }
     };
-    let (after, before) = (cursor("after")?, cursor("before")?);
+    let (after, mut before) = (cursor("after")?, cursor("before")?);
     if after.is_some() && before.is_some() {
-        return Err(bad_parameter("before", "cannot be combined with after"));
+        if extra_rules {
+            return Err(bad_parameter("before", "cannot be combined with after"));
+        }
+        before = None;
     }
     Ok(PageRequest {
         limit,
@@ -539,21 +542,31 @@ fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, Response> {
     })
 }
 
-fn timestamp(pairs: &[(String, String)], name: &str) -> Result<Option<OffsetDateTime>, Response> {
+/// A `created_at` filter. The spec says only "a string": one that is not an
+/// RFC 3339 timestamp (an empty one included) does not filter, unless the
+/// extra rules refuse it.
+fn timestamp(
+    pairs: &[(String, String)],
+    name: &str,
+    extra_rules: bool,
+) -> Result<Option<OffsetDateTime>, Response> {
     match pairs.iter().find(|(k, _)| k == name) {
         None => Ok(None),
-        Some((_, text)) => OffsetDateTime::parse(text, &Rfc3339)
-            .map(Some)
-            .map_err(|_| bad_parameter(name, "must be an RFC 3339 timestamp")),
+        Some((_, text)) => match OffsetDateTime::parse(text, &Rfc3339) {
+            Ok(time) => Ok(Some(time)),
+            Err(_) if extra_rules => Err(bad_parameter(name, "must be an RFC 3339 timestamp")),
+            Err(_) => Ok(None),
+        },
     }
 }
 
 async fn list_customers(State(shared): State<AppState>, request: Request) -> Response {
     let pairs = query_pairs(&request.uri().query().map(String::from));
+    let strict = shared.config.extra_rules;
     let (page, start, end) = match (
-        page_request(&pairs),
-        timestamp(&pairs, "created_at_start"),
-        timestamp(&pairs, "created_at_end"),
+        page_request(&pairs, strict),
+        timestamp(&pairs, "created_at_start", strict),
+        timestamp(&pairs, "created_at_end", strict),
     ) {
         (Ok(p), Ok(s), Ok(e)) => (p, s, e),
         (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
@@ -585,10 +598,11 @@ async fn list_customers(State(shared): State<AppState>, request: Request) -> Res
 }
 
 async fn create_customer(State(shared): State<AppState>, body: Bytes) -> Response {
+    let strict = shared.config.extra_rules;
     let fields = match json_object(&body)
-        .and_then(|o| validated(o, &CREATE_FIELDS, StatusCode::UNPROCESSABLE_ENTITY))
+        .and_then(|o| validated(o, &CREATE_FIELDS, StatusCode::UNPROCESSABLE_ENTITY, strict))
     {
-        Ok(fields) => without_nulls(fields),
+        Ok(fields) => fields,
         Err(response) => return response,
     };
     let json = shared.lock().store.create_customer(fields).to_json();
@@ -617,8 +631,9 @@ async fn update_customer(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    let strict = shared.config.extra_rules;
     let changes = match json_object(&body)
-        .and_then(|o| validated(o, &PATCH_FIELDS, StatusCode::BAD_REQUEST))
+        .and_then(|o| validated(o, &PATCH_FIELDS, StatusCode::BAD_REQUEST, strict))
     {
         Ok(changes) => changes,
         Err(response) => return response,
@@ -627,13 +642,7 @@ async fn update_customer(
     let Some(customer) = state.store.customer_mut(&id) else {
         return not_found("customer", &id);
     };
-    for (key, value) in changes {
-        if value.is_null() {
-            customer.fields.remove(&key);
-        } else {
-            customer.fields.insert(key, value);
-        }
-    }
+    customer.fields.extend(changes);
     customer_response(customer)
 }
 
@@ -703,7 +712,7 @@ async fn list_users(
     request: Request,
 ) -> Response {
     let pairs = query_pairs(&request.uri().query().map(String::from));
-    let page = match page_request(&pairs) {
+    let page = match page_request(&pairs, shared.config.extra_rules) {
         Ok(page) => page,
         Err(response) => return response,
     };
@@ -726,10 +735,11 @@ async fn create_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    let strict = shared.config.extra_rules;
     let fields = match json_object(&body)
-        .and_then(|o| validated(o, &USER_FIELDS, StatusCode::UNPROCESSABLE_ENTITY))
+        .and_then(|o| validated(o, &USER_FIELDS, StatusCode::UNPROCESSABLE_ENTITY, strict))
     {
-        Ok(fields) => without_nulls(fields),
+        Ok(fields) => fields,
         Err(response) => return response,
     };
     let mut state = shared.lock();

@@ -5,14 +5,18 @@ use std::process::ExitCode;
 
 use alternative_payments_mock::MockServer;
 
-const USAGE: &str = "usage: alternative-payments-mock [--port PORT] [--seed demo|none]
-  --port PORT   loopback port to listen on (default 4010; 0 for any free port)
-  --seed demo   start with a dozen demo customers (default); none: start empty";
+const USAGE: &str =
+    "usage: alternative-payments-mock [--port PORT] [--seed demo|none] [--extra-rules on|off]
+  --port PORT        loopback port to listen on (default 4010; 0 for any free port)
+  --seed demo        start with a dozen demo customers (default); none: start empty
+  --extra-rules on   also enforce rules the spec does not state (email syntax,
+                     limit 1-1000, RFC 3339 filters); off by default";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut port: u16 = 4010;
     let mut seed = true;
+    let mut extra_rules = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next();
@@ -23,6 +27,11 @@ async fn main() -> ExitCode {
             },
             ("--seed", Some("demo")) => seed = true,
             ("--seed", Some("none")) => seed = false,
+            ("--extra-rules", Some("on")) => extra_rules = true,
+            ("--extra-rules", Some("off")) => extra_rules = false,
+            ("--extra-rules", Some(other)) => {
+                return usage(&format!("--extra-rules: {other:?} is not on or off"));
+            }
             ("--seed", Some(other)) => {
                 return usage(&format!("--seed: unknown data set {other:?}"));
             }
@@ -36,6 +45,7 @@ async fn main() -> ExitCode {
     let mock = match MockServer::builder()
         .port(port)
         .seed_demo(seed)
+        .extra_rules(extra_rules)
         .start()
         .await
     {
