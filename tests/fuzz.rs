@@ -232,9 +232,22 @@ fn check_api_response(operation: Operation, status: u16, body: &[u8]) {
         false,
     );
     let input = || format!("{operation:?} {status} {:?}", String::from_utf8_lossy(body));
+    if let Err(e) = &result {
+        let _ = (
+            e.to_string(),
+            format!("{e:?}"),
+            e.is_retryable(),
+            e.status(),
+        );
+    }
+    if status == 401 {
+        // Replayed once with a new token: the real handler answers, with
+        // whatever the mock's state gives (a restore of a customer that is
+        // not archived is a 400).
+        return;
+    }
     match &result {
-        // A 401 is answered by replaying with a new token, which succeeds.
-        Ok(()) => assert!((200..300).contains(&status) || status == 401, "{}", input()),
+        Ok(()) => assert!((200..300).contains(&status), "{}", input()),
         Err(Error::Api(api)) => {
             assert!(!(200..300).contains(&status), "{}", input());
             assert_eq!(api.status.as_u16(), status, "{}", input());
@@ -250,14 +263,6 @@ fn check_api_response(operation: Operation, status: u16, body: &[u8]) {
         }
         Err(other) => panic!("unexpected error kind for {}: {other}", input()),
     }
-    if let Err(e) = &result {
-        let _ = (
-            e.to_string(),
-            format!("{e:?}"),
-            e.is_retryable(),
-            e.status(),
-        );
-    }
 }
 
 #[test]
@@ -265,7 +270,7 @@ fn fuzz_api_responses() {
     for (name, body) in corpus("api_responses") {
         eprintln!("corpus: {name}");
         for operation in Operation::ALL {
-            for status in [operation.success_status(), 400, 422, 500] {
+            for status in [operation.success_status(), 400, 401, 422, 500] {
                 check_api_response(operation, status, &body);
             }
         }
@@ -377,7 +382,12 @@ fn check_retry_after(value: &str) {
     );
     assert!(result.is_ok(), "Retry-After {value:?}: {result:?}");
     assert!(waited <= cap, "Retry-After {value:?}: waited {waited:?}");
-    if let Ok(seconds) = value.trim().parse::<u64>() {
+    // Only a value that can be a header is sent (the mock drops others);
+    // HTTP trims spaces and tabs around it.
+    let sendable = value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+    if let (true, Ok(seconds)) = (sendable, value.trim_matches([' ', '\t']).parse::<u64>()) {
         let expected = Duration::from_secs(seconds).min(cap);
         assert_eq!(waited, expected, "Retry-After {value:?}");
     }
