@@ -211,7 +211,12 @@ fn body(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
         };
         reply[key] = value;
     }
-    let mut bytes = serde_json::to_vec(&reply).expect("json");
+    encoded(u, &reply)
+}
+
+/// `value` as JSON, one time in five cut short.
+fn encoded(u: &mut Unstructured<'_>, value: &Value) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec(value).expect("json");
     if u.ratio(1, 5)? {
         let cut = u.int_in_range(0..=bytes.len())?;
         bytes.truncate(cut);
@@ -341,12 +346,7 @@ fn token_body(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
             _ => json!(u.arbitrary::<u64>()?),
         };
     }
-    let mut bytes = serde_json::to_vec(&body).expect("json");
-    if u.ratio(1, 5)? {
-        let cut = u.int_in_range(0..=bytes.len())?;
-        bytes.truncate(cut);
-    }
-    Ok(bytes)
+    encoded(u, &body)
 }
 
 #[test]
