@@ -63,6 +63,12 @@ impl Layout {
             .join("crates/alternative-payments-raw/src/generated.rs")
     }
 
+    /// The `altpay` command tree.
+    pub fn cli_rs(&self) -> PathBuf {
+        self.root
+            .join("crates/alternative-payments-cli/src/generated.rs")
+    }
+
     /// What the workspace adds to the provider's spec (retry classes).
     pub fn overlay(&self) -> PathBuf {
         self.root.join("openapi/overlay.json")

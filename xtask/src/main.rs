@@ -2,6 +2,7 @@
 //! [--check]`. See README.md, "Maintaining the generated client".
 
 mod changelog;
+mod cli;
 mod codegen;
 mod convert;
 mod coverage;

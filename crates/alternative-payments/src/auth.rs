@@ -89,14 +89,24 @@ pub enum ClientAuthMethod {
 pub(crate) struct Token {
     /// The `Authorization` header value, marked sensitive.
     pub(crate) header: HeaderValue,
+    /// The `scope` the token endpoint says it granted, if it said.
+    pub(crate) scope: Option<String>,
     refresh_at: Instant,
     expires_at: Instant,
+}
+
+impl Token {
+    /// How long it stays usable from now.
+    pub(crate) fn expires_in(&self) -> Duration {
+        self.expires_at.saturating_duration_since(Instant::now())
+    }
 }
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Token")
             .field("value", &format_args!("[redacted]"))
+            .field("scope", &self.scope)
             .field("refresh_at", &self.refresh_at)
             .field("expires_at", &self.expires_at)
             .finish()
@@ -302,11 +312,13 @@ struct TokenResponse {
     access_token: String,
     token_type: Option<String>,
     expires_in: Option<u64>,
+    scope: Option<String>,
 }
 
 struct ParsedToken {
     access_token: SecretString,
     expires_in: Option<u64>,
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +347,7 @@ fn parse_token_response(status: StatusCode, body: &[u8]) -> Result<ParsedToken, 
         return Ok(ParsedToken {
             access_token: SecretString::from(parsed.access_token),
             expires_in: parsed.expires_in,
+            scope: parsed.scope,
         });
     }
     match serde_json::from_slice::<ErrorResponse>(body) {
@@ -384,6 +397,7 @@ impl ParsedToken {
         header.set_sensitive(true);
         Ok(Token {
             header,
+            scope: self.scope,
             refresh_at: expires_at - margin,
             expires_at,
         })
@@ -460,6 +474,7 @@ mod tests {
             let token = ParsedToken {
                 access_token: SecretString::from("t".to_string()),
                 expires_in,
+                scope: None,
             }
             .into_token(now)
             .expect("token");

@@ -85,7 +85,7 @@ impl Client {
     /// `ALTERNATIVE_PAYMENTS_BASE_URL` and `ALTERNATIVE_PAYMENTS_SCOPES`.
     /// A missing or malformed variable is an error naming it.
     pub fn from_env() -> Result<Self> {
-        Self::builder_from(|name| std::env::var(name))?.build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// [`Client::from_env`] with the variables looked up by `lookup`.
@@ -146,9 +146,106 @@ impl Client {
         F: FnOnce(raw::Client) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        let call = Call::new(self.shared.clone(), options, operation);
-        let result = f(call.raw_client()).await;
-        let name = operation.method_name();
+        let call = RawCall {
+            call: Call::new(self.shared.clone(), options, Some(operation)),
+        };
+        let result = f(call.client()).await;
+        call.finish(result).await
+    }
+
+    /// Obtains an access token now (or takes the cached one) and says what
+    /// it grants, never the token itself: for checking credentials at
+    /// startup. `None` for [`Credentials::api_key`] and
+    /// [`Credentials::bearer_token`], which have no token endpoint to ask.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// if let Some(token) = client.check_credentials().await? {
+    ///     println!("scopes {:?}, valid for {:?}", token.scopes, token.expires_in);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn check_credentials(&self) -> Result<Option<TokenInfo>> {
+        let Auth::OAuth(cache) = &self.shared.auth else {
+            return Ok(None);
+        };
+        let token = crate::transport::token(cache, &self.shared.retry).await?;
+        Ok(Some(TokenInfo {
+            scopes: token
+                .scope
+                .as_deref()
+                .map(|s| s.split_whitespace().map(String::from).collect()),
+            expires_in: token.expires_in(),
+        }))
+    }
+
+    /// The generated client ([`alternative_payments_raw::Client`]) with this
+    /// client's authentication, retries, timeouts and error conversion: an
+    /// escape hatch for an operation this crate does not wrap yet, or for
+    /// tools that handle every operation alike (the `altpay` CLI).
+    ///
+    /// Make one `RawCall` per API call: it records what happened to that
+    /// call for [`RawCall::finish`], and retries by that operation's class
+    /// (a second, different operation through it is refused).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let call = client.raw_call();
+    /// let result = call.client().get_customer().id("cus_123").send().await;
+    /// let customer = call.finish(result).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn raw_call(&self) -> RawCall {
+        RawCall {
+            call: Call::new(self.shared.clone(), &RequestOptions::default(), None),
+        }
+    }
+}
+
+/// What [`Client::check_credentials`] learnt about the access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenInfo {
+    /// The scopes the token endpoint says it granted; `None` when it did
+    /// not say, which RFC 6749 §5.1 allows when they are the ones requested.
+    pub scopes: Option<Vec<String>>,
+    /// How long the client will use the token from now: the server's
+    /// `expires_in`, at most a day, 60 s when the server gave none.
+    pub expires_in: Duration,
+}
+
+/// One call through the generated client with a [`Client`]'s policy; see
+/// [`Client::raw_call`].
+pub struct RawCall {
+    call: Arc<Call>,
+}
+
+impl fmt::Debug for RawCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawCall").finish_non_exhaustive()
+    }
+}
+
+impl RawCall {
+    /// The generated client to make the call with.
+    pub fn client(&self) -> raw::Client {
+        self.call.raw_client()
+    }
+
+    /// What the generated method returned, as this crate's [`Result`]: its
+    /// error converted into [`Error`] with what the call saw (status, request
+    /// id, validation errors, whether a write's outcome is unknown), and a
+    /// 2xx the spec does not list decoded as a success.
+    pub async fn finish<T, E>(
+        self,
+        result: std::result::Result<raw::ResponseValue<T>, raw::Error<E>>,
+    ) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+    {
+        let call = self.call;
+        let name = call.operation_name();
         if let Some(limit) = call.response_too_large() {
             return Err(Error::ResponseTooLarge {
                 operation: name,
@@ -176,9 +273,16 @@ impl Client {
     }
 }
 
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::HttpError {}
+    impl Sealed for () {}
+}
+
 /// The error body type of a generated operation: `HttpError` where the spec
-/// documents error responses, `()` where it documents none.
-pub(crate) trait ErrorBody {
+/// documents error responses, `()` where it documents none. Sealed.
+pub trait ErrorBody: sealed::Sealed {
+    #[doc(hidden)]
     fn into_http_error(self) -> HttpError;
 }
 
@@ -231,6 +335,14 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// A builder configured from the environment as [`Client::from_env`]
+    /// does, for settings the environment does not give (a base URL from a
+    /// command-line flag, a timeout, a user agent). A missing or malformed
+    /// variable is an error naming it.
+    pub fn from_env() -> Result<Self> {
+        Client::builder_from(|name| std::env::var(name))
+    }
+
     /// How to authenticate (required).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);

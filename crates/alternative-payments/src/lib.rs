@@ -82,11 +82,11 @@ pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
+    Client, ClientBuilder, DEFAULT_BASE_URL, ErrorBody, RawCall, TokenInfo, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_TIMEOUT, env,
 };
 pub use error::{ApiError, AuthError, Error, Result};
-pub use pagination::Page;
+pub use pagination::{Cursor, Page, json_pages};
 pub use resources::{
     CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,
     UserQuery, Users,

@@ -13,9 +13,12 @@ use crate::error::{Error, Result};
 
 /// Which page to fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Cursor {
+pub enum Cursor {
+    /// The first page: no cursor.
     First,
+    /// The page after this cursor (the `after` query parameter).
     After(String),
+    /// The page before this cursor (the `before` query parameter).
     Before(String),
 }
 
@@ -217,6 +220,93 @@ impl<T: Send + 'static> PagesState<T> {
         Next::Prefetched(Prefetch(tokio::spawn(
             self.source.clone().fetch(Cursor::After(cursor)),
         )))
+    }
+}
+
+/// Every page of any cursor-paginated operation of this API, as JSON, with
+/// the prefetch and loop protection of the wrapper's streams: for an
+/// operation this crate does not wrap yet, or for a tool that handles every
+/// operation alike (the `altpay` CLI).
+///
+/// `fetch` makes one request for the page at a [`Cursor`] (with
+/// [`Client::raw_call`](crate::Client::raw_call), say) and returns the
+/// answer: an object with the API's page fields (`data`, `has_next_page`,
+/// `has_previous_page`, `start_cursor`, `end_cursor`). An answer without a
+/// `data` array ends the stream with [`Error::Pagination`]. `operation`
+/// names the operation in errors.
+///
+/// ```no_run
+/// use alternative_payments::{Client, Cursor, json_pages};
+/// use futures::TryStreamExt;
+///
+/// # async fn run(client: Client) -> alternative_payments::Result<()> {
+/// let mut pages = json_pages("list_customers", move |cursor| {
+///     let call = client.raw_call();
+///     async move {
+///         let mut request = call.client().list_customers();
+///         if let Cursor::After(after) = cursor {
+///             request = request.after(after);
+///         }
+///         let page = call.finish(request.send().await).await?;
+///         Ok(serde_json::to_value(page).expect("generated types serialise"))
+///     }
+/// });
+/// while let Some(page) = pages.try_next().await? {
+///     println!("{} customers", page.items().len());
+/// }
+/// # Ok(()) }
+/// ```
+pub fn json_pages<F, Fut>(
+    operation: &'static str,
+    fetch: F,
+) -> BoxStream<'static, Result<Page<serde_json::Value>>>
+where
+    F: Fn(Cursor) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<serde_json::Value>> + Send + 'static,
+{
+    pages(Arc::new(JsonSource { operation, fetch }), None)
+}
+
+struct JsonSource<F> {
+    operation: &'static str,
+    fetch: F,
+}
+
+impl<F, Fut> PageSource<serde_json::Value> for JsonSource<F>
+where
+    F: Fn(Cursor) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<serde_json::Value>> + Send + 'static,
+{
+    fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    fn fetch(
+        self: Arc<Self>,
+        cursor: Cursor,
+    ) -> BoxFuture<'static, Result<Page<serde_json::Value>>> {
+        let answer = (self.fetch)(cursor);
+        Box::pin(async move {
+            let mut answer = answer.await?;
+            // `get_mut`, not indexing: indexing a non-object panics.
+            let data = answer.get_mut("data").map(serde_json::Value::take);
+            let Some(serde_json::Value::Array(items)) = data else {
+                return Err(Error::Pagination {
+                    operation: self.operation,
+                    message: "the answer has no `data` array".into(),
+                });
+            };
+            let flag = |name: &str| answer[name].as_bool().unwrap_or(false);
+            let cursor = |name: &str| answer[name].as_str().map(String::from);
+            Ok(Page {
+                items,
+                has_next_page: flag("has_next_page"),
+                has_previous_page: flag("has_previous_page"),
+                start_cursor: cursor("start_cursor"),
+                end_cursor: cursor("end_cursor"),
+                source: self,
+            })
+        })
     }
 }
 

@@ -7,7 +7,7 @@
 //! what happened (auth failure, last status, a buffered error body) that the
 //! error conversion reads, since progenitor's error cannot carry it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use alternative_payments_raw as raw;
@@ -58,7 +58,10 @@ pub(crate) struct RequestOptions {
 /// One call: its settings and what happened to it.
 pub(crate) struct Call {
     shared: Arc<Shared>,
-    operation: Operation,
+    /// Known up front for the wrapper's calls; for a [`RawCall`]
+    /// (crate::RawCall) learnt from the generated client's hook when the
+    /// request is prepared, so its retry class can never be the wrong one.
+    operation: OnceLock<Operation>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
     record: Mutex<Record>,
@@ -82,10 +85,10 @@ impl Call {
     pub(crate) fn new(
         shared: Arc<Shared>,
         options: &RequestOptions,
-        operation: Operation,
+        operation: Option<Operation>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            operation,
+            operation: operation.map(OnceLock::from).unwrap_or_default(),
             retry: options
                 .retry
                 .clone()
@@ -94,6 +97,13 @@ impl Call {
             shared,
             record: Mutex::new(Record::default()),
         })
+    }
+
+    /// The operation's method name, e.g. `get_customer`.
+    pub(crate) fn operation_name(&self) -> &'static str {
+        self.operation
+            .get()
+            .map_or("unknown operation", |op| op.method_name())
     }
 
     fn record(&self) -> std::sync::MutexGuard<'_, Record> {
@@ -119,21 +129,7 @@ impl Call {
         let header = match &self.shared.auth {
             Auth::Static(value) => value.clone(),
             Auth::OAuth(cache) => {
-                // Token requests are idempotent: transient failures (5xx,
-                // 429, timeouts, connection errors) follow the retry policy.
-                let mut retries = 0;
-                let token = loop {
-                    match cache.token().await {
-                        Ok(token) => break token,
-                        Err(e) if e.is_retryable() && retries < self.retry.max_retries => {
-                            let delay = self.retry.backoff(retries);
-                            retries += 1;
-                            tracing::debug!(?delay, retry = retries, error = %e, "token request failed; retrying");
-                            tokio::time::sleep(delay).await;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                };
+                let token = token(cache, &self.retry).await?;
                 let header = token.header.clone();
                 self.record().token = Some(token);
                 header
@@ -157,7 +153,7 @@ impl Call {
 
     /// Converts the generated client's error, using what this call saw.
     pub(crate) fn error<E: ErrorBody>(&self, error: raw::Error<E>) -> Error {
-        let operation = self.operation.method_name();
+        let operation = self.operation_name();
         let mut record = self.record();
         if let Some(auth) = record.auth_error.take() {
             return Error::Auth(auth);
@@ -252,13 +248,17 @@ impl Call {
         client: &reqwest::Client,
         mut request: reqwest::Request,
     ) -> reqwest::Result<Received> {
-        let operation = self.operation.method_name();
+        let operation = self.operation_name();
+        let known = self.operation.get();
         // What the spec's operation table says (HTTP method, or the overlay):
         // an operation that is not idempotent is sent again only when the
-        // previous attempt provably never reached the server.
-        let idempotent = self.operation.retry_class() == RetryClass::Idempotent;
+        // previous attempt provably never reached the server. An operation
+        // not in the table (cannot happen: both come from one spec) is
+        // treated as the riskiest kind.
+        let idempotent = known.is_some_and(|op| op.retry_class() == RetryClass::Idempotent);
         // A read has no effect that could have happened unseen.
-        let changes_state = !matches!(self.operation.http_method(), "GET" | "HEAD" | "OPTIONS");
+        let changes_state =
+            known.is_none_or(|op| !matches!(op.http_method(), "GET" | "HEAD" | "OPTIONS"));
         let mut retries = 0;
         let mut replayed_401 = false;
         let mut attempt = 0;
@@ -374,6 +374,28 @@ impl Call {
     }
 }
 
+/// A token from `cache`, fetched if need be. Token requests are
+/// idempotent: transient failures (5xx, 429, timeouts, connection errors)
+/// follow the retry policy.
+pub(crate) async fn token(
+    cache: &Arc<TokenCache>,
+    retry: &RetryPolicy,
+) -> Result<Arc<Token>, AuthError> {
+    let mut retries = 0;
+    loop {
+        match cache.token().await {
+            Ok(token) => return Ok(token),
+            Err(e) if e.is_retryable() && retries < retry.max_retries => {
+                let delay = retry.backoff(retries);
+                retries += 1;
+                tracing::debug!(?delay, retry = retries, error = %e, "token request failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// A response read to the end.
 struct Received {
     url: reqwest::Url,
@@ -476,9 +498,21 @@ impl raw::RequestHooks for Call {
     fn prepare<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
-        _operation: &'static str,
+        operation: &'static str,
     ) -> BoxFuture<'a, Result<(), String>> {
+        let named = Operation::ALL
+            .into_iter()
+            .find(|op| op.method_name() == operation);
+        // A RawCall reused for another operation would retry it with the
+        // first one's class: refused instead.
+        let reused = named.is_some_and(|op| *self.operation.get_or_init(|| op) != op);
         Box::pin(async move {
+            if reused {
+                return Err(format!(
+                    "{operation}: this RawCall already made a {} call; make one RawCall per call",
+                    self.operation_name()
+                ));
+            }
             request
                 .headers_mut()
                 .insert(USER_AGENT, self.shared.user_agent.clone());

@@ -1,0 +1,4 @@
+#[allow(clippy::all, clippy::pedantic, unused)]
+#[rustfmt::skip]
+mod generated;
+fn main() {}

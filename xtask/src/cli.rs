@@ -1,0 +1,241 @@
+//! The `altpay` command tree: progenitor's clap CLI for every operation
+//! (`Generator::cli`), plus the table that gives each operation the command
+//! users type, derived from the spec rather than kept by hand:
+//!
+//! - the words are the path's fixed segments and the operationId's verb:
+//!   `listCustomerUsers` on `GET /customers/{id}/users` is
+//!   `customers users list`; a last segment that repeats the verb is
+//!   dropped (`restoreCustomer` on `/customers/{id}/restore` is
+//!   `customers restore`);
+//! - path parameters become positional arguments, in path order;
+//! - an operation taking an `after` cursor and answering
+//!   `has_next_page`/`end_cursor` can be paged with `--all`.
+//!
+//! Two operations landing on the same words is a generate error naming
+//! both, not a silently shadowed command.
+
+use std::collections::BTreeMap;
+
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::codegen::HEADER;
+use crate::spec;
+use crate::table::Row;
+
+/// The query parameter that asks for the page after a cursor.
+const CURSOR_PARAMETER: &str = "after";
+
+/// What the CLI needs to know about one operation beyond progenitor's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub operation_id: String,
+    /// `["customers", "users", "list"]`.
+    pub words: Vec<String>,
+    /// Path parameters as progenitor names their flags (kebab case), in
+    /// path order.
+    pub positional: Vec<String>,
+    /// Whether `--all` can follow its cursor.
+    pub paginated: bool,
+}
+
+/// The command of every operation, in table order; an error when two
+/// operations would share words, or one's words prefix another's (a command
+/// cannot also be a group).
+pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
+    let mut commands: Vec<Command> = Vec::new();
+    for row in rows {
+        let verb = row
+            .operation_id
+            .to_snake_case()
+            .split('_')
+            .next()
+            .unwrap_or_default()
+            .to_kebab_case();
+        let mut words = Vec::new();
+        let mut positional = Vec::new();
+        for segment in row.path.split('/').filter(|s| !s.is_empty()) {
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(param) => positional.push(param.to_kebab_case()),
+                None => words.push(segment.to_kebab_case()),
+            }
+        }
+        if words.last() == Some(&verb) {
+            words.pop();
+        }
+        words.push(verb);
+        let paginated = row.query.iter().any(|q| q == CURSOR_PARAMETER)
+            && answers_pages(merged, &row.path, &row.method);
+        let command = Command {
+            operation_id: row.operation_id.clone(),
+            words,
+            positional,
+            paginated,
+        };
+        if let Some(other) = commands.iter().find(|c| {
+            let shorter = c.words.len().min(command.words.len());
+            c.words[..shorter] == command.words[..shorter]
+        }) {
+            return Err(format!(
+                "operations `{}` and `{}` clash as altpay commands (`{}`, `{}`); \
+                 rename one operationId or change its path",
+                other.operation_id,
+                command.operation_id,
+                other.words.join(" "),
+                command.words.join(" ")
+            ));
+        }
+        commands.push(command);
+    }
+    Ok(commands)
+}
+
+/// Whether the success response is a cursor page (`has_next_page` and
+/// `end_cursor` properties).
+fn answers_pages(merged: &Value, path: &str, method: &str) -> bool {
+    let responses = &merged["paths"][path][method]["responses"];
+    let Some(success) = responses
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(status, _)| status.starts_with('2'))
+        .map(|(_, r)| r)
+    else {
+        return false;
+    };
+    let success = spec::ref_target(merged, success).unwrap_or(success);
+    let schema = &success["content"]["application/json"]["schema"];
+    let schema = spec::ref_target(merged, schema).unwrap_or(schema);
+    let properties = &schema["properties"];
+    properties.get("has_next_page").is_some() && properties.get("end_cursor").is_some()
+}
+
+/// The CLI's generated file: progenitor's command tree and the table above.
+pub fn code(
+    generator: &mut progenitor::Generator,
+    spec: &openapiv3::OpenAPI,
+    commands: &[Command],
+) -> Result<String, String> {
+    let tree = generator
+        .cli(spec, "alternative_payments_raw")
+        .map_err(|e| format!("progenitor cannot generate the CLI: {e}"))?;
+    let variants: Vec<_> = commands
+        .iter()
+        // progenitor names CliCommand variants sanitize(operationId, Pascal).
+        .map(|c| format_ident!("{}", c.operation_id.to_upper_camel_case()))
+        .collect();
+    let words = commands.iter().map(|c| {
+        let w = &c.words;
+        quote!(&[#(#w),*])
+    });
+    let positional = commands.iter().map(|c| {
+        let p = &c.positional;
+        quote!(&[#(#p),*])
+    });
+    let paginated = commands.iter().map(|c| c.paginated);
+    let by_words: BTreeMap<String, &str> = commands
+        .iter()
+        .map(|c| (c.words.join(" "), c.operation_id.as_str()))
+        .collect();
+    let listing: String = by_words
+        .iter()
+        .map(|(words, id)| format!("\n- `altpay {words}`: `{id}`"))
+        .collect();
+    let doc = format!(" The command users type for each operation:\n{listing}");
+    let tokens = quote! {
+        #tree
+
+        impl CliCommand {
+            #[doc = #doc]
+            pub const fn words(self) -> &'static [&'static str] {
+                match self { #( CliCommand::#variants => #words, )* }
+            }
+
+            /// Path parameters, taken as positional arguments in this order.
+            pub const fn positional(self) -> &'static [&'static str] {
+                match self { #( CliCommand::#variants => #positional, )* }
+            }
+
+            /// Whether `--all` can page through it with its `after` cursor.
+            pub const fn paginated(self) -> bool {
+                match self { #( CliCommand::#variants => #paginated, )* }
+            }
+        }
+    };
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| format!("progenitor produced CLI code that does not parse: {e}"))?;
+    Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::commands;
+    use crate::table;
+
+    fn words(spec: &serde_json::Value) -> Result<Vec<(String, String, Vec<String>, bool)>, String> {
+        let rows = table::rows(spec)?;
+        Ok(commands(spec, &rows)?
+            .into_iter()
+            .map(|c| (c.operation_id, c.words.join(" "), c.positional, c.paginated))
+            .collect())
+    }
+
+    fn op(id: &str) -> serde_json::Value {
+        json!({ "operationId": id, "responses": { "200": { "description": "ok" } } })
+    }
+
+    #[test]
+    fn command_words_come_from_the_path_and_the_verb() {
+        let page = json!({ "type": "object", "properties": {
+            "data": { "type": "array" }, "has_next_page": { "type": "boolean" },
+            "end_cursor": { "type": "string" } } });
+        let mut list = op("listCustomerUsers");
+        list["parameters"] = json!([{ "in": "query", "name": "after" }]);
+        list["responses"]["200"]["content"] = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } });
+        let spec = json!({
+            "openapi": "3.1.1",
+            "components": { "schemas": { "Page": page } },
+            "paths": {
+                "/customers/{id}/users": { "get": list, "post": op("createCustomerUser") },
+                "/customers/{id}/restore": { "post": op("restoreCustomer") },
+                "/customers/{id}/payment-methods/{method_id}": { "get": op("getPaymentMethod") },
+            }
+        });
+        let pos = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            words(&spec).expect("commands"),
+            [
+                ("createCustomerUser".into(), "customers users create".into(), pos(&["id"]), false),
+                ("getPaymentMethod".into(), "customers payment-methods get".into(), pos(&["id", "method-id"]), false),
+                ("listCustomerUsers".into(), "customers users list".into(), pos(&["id"]), true),
+                ("restoreCustomer".into(), "customers restore".into(), pos(&["id"]), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn two_operations_on_one_command_are_an_error_naming_both() {
+        let spec = json!({ "openapi": "3.1.1", "paths": {
+            "/things": { "get": op("listThings") },
+            "/things/{id}/list": { "get": op("listThingsAgain") },
+        } });
+        assert_eq!(
+            words(&spec).expect_err("a clash"),
+            "operations `listThings` and `listThingsAgain` clash as altpay commands (`things list`, `things list`); \
+             rename one operationId or change its path"
+        );
+        // A command that would also be a group of commands.
+        let spec = json!({ "openapi": "3.1.1", "paths": {
+            "/things": { "get": op("things") },
+            "/things/{id}/things": { "post": op("thingsCreate") },
+        } });
+        assert!(
+            words(&spec)
+                .expect_err("a prefix")
+                .contains("(`things`, `things things`)")
+        );
+    }
+}
