@@ -38,6 +38,10 @@ pub struct Command {
     pub positional: Vec<String>,
     /// Whether `--all` can follow its cursor.
     pub paginated: bool,
+    /// The request body's top-level fields, when the spec lists them: the
+    /// CLI refuses a `--json-body` with any other (a typo would otherwise
+    /// be dropped without a word).
+    pub body_fields: Option<Vec<String>>,
 }
 
 /// The command of every operation, in table order; an error when two
@@ -72,6 +76,7 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
             words,
             positional,
             paginated,
+            body_fields: body_fields(merged, &row.path, &row.method),
         };
         if let Some(other) = commands.iter().find(|c| {
             let shorter = c.words.len().min(command.words.len());
@@ -89,6 +94,16 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
         commands.push(command);
     }
     Ok(commands)
+}
+
+/// The top-level properties of the JSON request body, if it lists them.
+fn body_fields(merged: &Value, path: &str, method: &str) -> Option<Vec<String>> {
+    let body = &merged["paths"][path][method]["requestBody"];
+    let body = spec::ref_target(merged, body).unwrap_or(body);
+    let schema = &body["content"]["application/json"]["schema"];
+    let schema = spec::ref_target(merged, schema).unwrap_or(schema);
+    let fields: Vec<String> = schema["properties"].as_object()?.keys().cloned().collect();
+    Some(fields)
 }
 
 /// Whether the success response is a cursor page (`has_next_page` and
@@ -134,20 +149,26 @@ pub fn code(
         quote!(&[#(#p),*])
     });
     let paginated = commands.iter().map(|c| c.paginated);
+    let body_fields = commands.iter().map(|c| match &c.body_fields {
+        Some(fields) => quote!(Some(&[#(#fields),*])),
+        None => quote!(None),
+    });
     let by_words: BTreeMap<String, &str> = commands
         .iter()
         .map(|c| (c.words.join(" "), c.operation_id.as_str()))
         .collect();
-    let listing: String = by_words
-        .iter()
-        .map(|(words, id)| format!("\n- `altpay {words}`: `{id}`"))
-        .collect();
-    let doc = format!(" The command users type for each operation:\n{listing}");
+    let doc = [" The command users type for each operation:".to_string(), String::new()]
+        .into_iter()
+        .chain(
+            by_words
+                .iter()
+                .map(|(words, id)| format!(" - `altpay {words}`: `{id}`")),
+        );
     let tokens = quote! {
         #tree
 
         impl CliCommand {
-            #[doc = #doc]
+            #( #[doc = #doc] )*
             pub const fn words(self) -> &'static [&'static str] {
                 match self { #( CliCommand::#variants => #words, )* }
             }
@@ -160,6 +181,11 @@ pub fn code(
             /// Whether `--all` can page through it with its `after` cursor.
             pub const fn paginated(self) -> bool {
                 match self { #( CliCommand::#variants => #paginated, )* }
+            }
+
+            /// The request body's top-level fields, when the spec lists them.
+            pub const fn body_fields(self) -> Option<&'static [&'static str]> {
+                match self { #( CliCommand::#variants => #body_fields, )* }
             }
         }
     };

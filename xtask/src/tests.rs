@@ -51,6 +51,7 @@ fn temp_workspace() -> (tempfile::TempDir, Layout) {
         real.merged_spec(),
         real.generated_rs(),
         real.overlay(),
+        real.cli_rs(),
         raw_table,
         mock_table,
     ] {
@@ -249,6 +250,10 @@ fn check_fails_after_a_hand_edit_of_either_output_and_generate_repairs_it() {
             layout.operation_tables()[1].clone(),
             "crates/alternative-payments-mock/src/operations.rs",
         ),
+        (
+            layout.cli_rs(),
+            "crates/alternative-payments-cli/src/generated.rs",
+        ),
     ] {
         let original = fs::read_to_string(&path).expect("read");
         // A checkout with CRLF line endings is not stale.
@@ -276,9 +281,10 @@ fn check_names_every_stale_file() {
     for table in layout.operation_tables() {
         fs::write(table, "").expect("truncate");
     }
+    fs::write(layout.cli_rs(), "").expect("truncate");
     let err = run_generate(&layout, Mode::Check).expect_err("stale");
     assert!(
-        err.starts_with("files are out of date: openapi/openapi.json, crates/alternative-payments-raw/src/generated.rs, crates/alternative-payments-raw/src/operations.rs, crates/alternative-payments-mock/src/operations.rs\n"),
+        err.starts_with("files are out of date: openapi/openapi.json, crates/alternative-payments-raw/src/generated.rs, crates/alternative-payments-raw/src/operations.rs, crates/alternative-payments-mock/src/operations.rs, crates/alternative-payments-cli/src/generated.rs\n"),
         "{err}"
     );
     assert!(!layout.merged_spec().exists(), "--check writes nothing");
@@ -853,6 +859,16 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
         assert!(table.contains("GetCustomerBalance =>"), "{table}");
         assert!(!table.contains("RestoreCustomer"), "{table}");
     }
+    // ...and in the CLI, under the words derived from its path and verb.
+    let cli = fs::read_to_string(layout.cli_rs()).expect("cli");
+    for expected in [
+        "CliCommand::GetCustomerBalance => Self::cli_get_customer_balance()",
+        r#"CliCommand::GetCustomerBalance => &["customers", "balance", "get"]"#,
+        "/// - `altpay customers balance get`: `getCustomerBalance`",
+    ] {
+        assert!(cli.contains(expected), "{expected} missing from the CLI");
+    }
+    assert!(!cli.contains("RestoreCustomer"), "withdrawn from the CLI");
 }
 
 #[test]

@@ -881,18 +881,18 @@ impl CliCommand {
     }
 }
 impl CliCommand {
-    /** The command users type for each operation:
-
-- `altpay customers archive`: `archiveCustomer`
-- `altpay customers create`: `createCustomer`
-- `altpay customers get`: `getCustomer`
-- `altpay customers list`: `listCustomers`
-- `altpay customers payment-methods get`: `getPaymentMethod`
-- `altpay customers payment-methods list`: `listPaymentMethods`
-- `altpay customers restore`: `restoreCustomer`
-- `altpay customers update`: `updateCustomer`
-- `altpay customers users create`: `createCustomerUser`
-- `altpay customers users list`: `listCustomerUsers`*/
+    /// The command users type for each operation:
+    ///
+    /// - `altpay customers archive`: `archiveCustomer`
+    /// - `altpay customers create`: `createCustomer`
+    /// - `altpay customers get`: `getCustomer`
+    /// - `altpay customers list`: `listCustomers`
+    /// - `altpay customers payment-methods get`: `getPaymentMethod`
+    /// - `altpay customers payment-methods list`: `listPaymentMethods`
+    /// - `altpay customers restore`: `restoreCustomer`
+    /// - `altpay customers update`: `updateCustomer`
+    /// - `altpay customers users create`: `createCustomerUser`
+    /// - `altpay customers users list`: `listCustomerUsers`
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
@@ -935,6 +935,51 @@ impl CliCommand {
             CliCommand::ListPaymentMethods => false,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
+        }
+    }
+    /// The request body's top-level fields, when the spec lists them.
+    pub const fn body_fields(self) -> Option<&'static [&'static str]> {
+        match self {
+            CliCommand::ArchiveCustomer => None,
+            CliCommand::CreateCustomer => {
+                Some(
+                    &[
+                        "city",
+                        "country",
+                        "ein",
+                        "email",
+                        "external_id",
+                        "legal_name",
+                        "name",
+                        "postal_code",
+                        "state",
+                        "street_address",
+                        "sub_premise",
+                    ],
+                )
+            }
+            CliCommand::CreateCustomerUser => Some(&["email", "first_name", "last_name"]),
+            CliCommand::GetCustomer => None,
+            CliCommand::GetPaymentMethod => None,
+            CliCommand::ListCustomerUsers => None,
+            CliCommand::ListCustomers => None,
+            CliCommand::ListPaymentMethods => None,
+            CliCommand::RestoreCustomer => None,
+            CliCommand::UpdateCustomer => {
+                Some(
+                    &[
+                        "city",
+                        "country",
+                        "ein",
+                        "legal_name",
+                        "name",
+                        "postal_code",
+                        "state",
+                        "street_address",
+                        "sub_premise",
+                    ],
+                )
+            }
         }
     }
 }

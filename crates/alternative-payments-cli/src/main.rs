@@ -1,4 +1,506 @@
-#[allow(clippy::all, clippy::pedantic, unused)]
+//! `altpay`: the Alternative Payments API from a terminal.
+//!
+//! The command tree is progenitor's, generated from the spec into
+//! `generated.rs` with the words users type for each operation. This file
+//! adds only what the generator cannot know: authentication (the SDK's,
+//! through [`Client::raw_call`]), the friendly command tree, `--all`
+//! (the SDK's pagination, through [`json_pages`]), output formats, and
+//! exit codes.
+
+// Generated code follows progenitor's style, not this workspace's lints.
+#[allow(clippy::all, clippy::pedantic, clippy::restriction)]
+#[allow(unused, rust_2018_idioms)]
 #[rustfmt::skip]
 mod generated;
-fn main() {}
+mod body;
+mod output;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use alternative_payments::{Client, ClientBuilder, Cursor, Error, json_pages};
+use alternative_payments_raw as raw;
+use alternative_payments_raw::operations::Operation;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use futures::TryStreamExt;
+use generated::{Cli, CliCommand, CliConfig};
+use serde_json::Value;
+
+
+/// How `altpay` exits; documented in `altpay --help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    /// Something in altpay itself failed (writing the output).
+    Internal = 1,
+    /// Bad flags, arguments or request body; nothing was sent.
+    Usage = 2,
+    /// No usable credentials: missing or malformed settings, refused by the
+    /// token endpoint, or a 401/403 from the API.
+    Auth = 3,
+    /// The API refused the request (another 4xx).
+    Refused = 4,
+    /// The API or the network failed (5xx, timeout, connection, a response
+    /// that does not decode).
+    Failed = 5,
+}
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  2  usage: bad flags, arguments or request body (nothing was sent)
+  3  authentication or configuration: missing credentials, refused by the token endpoint, 401/403
+  4  the API refused the request (another 4xx)
+  5  the API or the network failed (5xx, timeout, connection, undecodable response)
+  1  altpay itself failed (writing the output)
+
+Credentials come from ALTERNATIVE_PAYMENTS_CLIENT_ID and ALTERNATIVE_PAYMENTS_CLIENT_SECRET
+(and optionally ALTERNATIVE_PAYMENTS_BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES), exactly as
+the alternative-payments crate reads them.";
+
+/// A failure to report: what to print on stderr, and how to exit.
+#[derive(Debug)]
+struct Failure {
+    exit: Exit,
+    message: String,
+}
+
+impl Failure {
+    fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let exit = match &error {
+            Error::Auth(_) | Error::Config(_) => Exit::Auth,
+            Error::Api(api) if matches!(api.status.as_u16(), 401 | 403) => Exit::Auth,
+            Error::Api(api) if api.status.is_client_error() => Exit::Refused,
+            Error::InvalidArgument(_) => Exit::Usage,
+            _ => Exit::Failed,
+        };
+        Self::new(exit, output::describe(&error))
+    }
+}
+
+fn main() -> ExitCode {
+    let matches = match command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) => {
+            // clap's own wording; help and --version exit 0.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    init_logging(matches.get_count("verbose"));
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return report(&Failure::new(Exit::Internal, format!("cannot start: {e}"))),
+    };
+    let result = runtime.block_on(run(&matches));
+    body::clean_up();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(&failure),
+    }
+}
+
+fn report(failure: &Failure) -> ExitCode {
+    let mut stderr = std::io::stderr().lock();
+    for line in failure.message.lines() {
+        let _ = writeln!(stderr, "{}", output::printable(line));
+    }
+    ExitCode::from(failure.exit as u8)
+}
+
+/// `-v`: the SDK's request log on stderr (`-vv` for more). The SDK never
+/// logs a secret, so neither does this.
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => return,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+/// The whole command tree: the generated commands under their words, and
+/// `auth check`.
+fn command() -> Command {
+    let root = Command::new("altpay")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("The Alternative Payments API from a terminal")
+        .after_help(EXIT_CODES)
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(
+            Arg::new("base-url")
+                .long("base-url")
+                .global(true)
+                .value_name("URL")
+                .help("API base URL (default: ALTERNATIVE_PAYMENTS_BASE_URL, else production)"),
+        )
+        .arg(
+            Arg::new("output")
+                .long("output")
+                .short('o')
+                .global(true)
+                .value_parser(["json", "table", "ndjson"])
+                .value_name("FORMAT")
+                .help("Output format [default: json; ndjson with --all]"),
+        )
+        .arg(
+            Arg::new("columns")
+                .long("columns")
+                .global(true)
+                .value_name("NAMES")
+                .value_delimiter(',')
+                .help("Columns of --output table, comma-separated (default: every scalar field)"),
+        )
+        .arg(
+            Arg::new("verbose")
+                .long("verbose")
+                .short('v')
+                .global(true)
+                .action(ArgAction::Count)
+                .help("Log requests on stderr (-vv for more); never prints secrets"),
+        )
+        .subcommand(
+            Command::new("auth")
+                .about("Credentials")
+                .subcommand_required(true)
+                .subcommand(Command::new("check").about(
+                    "Fetch an access token and report its scopes and lifetime (never the token)",
+                )),
+        );
+    CliCommand::iter().fold(root, |root, cmd| insert(root, cmd.words(), leaf(cmd)))
+}
+
+/// The generated command for `cmd`, with path parameters made positional
+/// and `--all` on lists.
+fn leaf(cmd: CliCommand) -> Command {
+    let mut leaf = Cli::<Capture>::get_command(cmd);
+    // progenitor puts summary and description in one `about`: listings show
+    // the summary, `--help` both.
+    if let Some(about) = leaf.get_about().map(ToString::to_string)
+        && let Some((summary, _)) = about.split_once("\n\n")
+    {
+        leaf = leaf.about(summary.to_string()).long_about(about);
+    }
+    leaf = leaf.after_help(operation_line(cmd));
+    for (index, name) in cmd.positional().iter().enumerate() {
+        leaf = leaf.mut_arg(*name, |arg| {
+            arg.long(None)
+                .index(index + 1)
+                .value_name(name.to_uppercase())
+        });
+    }
+    if leaf.get_arguments().any(|a| a.get_id() == "json-body") {
+        leaf = leaf.mut_arg("json-body", |arg| {
+            arg.value_parser(body::JsonBody(cmd))
+                .value_name("FILE")
+                .help("The whole request body as JSON, from FILE or - for stdin (flags override its fields)")
+        });
+    }
+    if cmd.paginated() {
+        let cursors: Vec<&str> = ["after", "before"]
+            .into_iter()
+            .filter(|c| leaf.get_arguments().any(|a| a.get_id() == *c))
+            .collect();
+        leaf = leaf.arg(
+            Arg::new("all")
+                .long("all")
+                .action(ArgAction::SetTrue)
+                .conflicts_with_all(cursors)
+                .help("Every page, streamed as NDJSON (one item per line) unless --output says otherwise"),
+        );
+    }
+    leaf
+}
+
+/// The operation of the spec's table a command runs. (progenitor's
+/// `CliCommand::operation_id` is the snake_case method name.)
+fn operation(cmd: CliCommand) -> Option<Operation> {
+    Operation::ALL
+        .into_iter()
+        .find(|op| op.method_name() == cmd.operation_id())
+}
+
+/// `The API's getCustomer operation: GET /customers/{id}.`
+fn operation_line(cmd: CliCommand) -> String {
+    match operation(cmd) {
+        Some(op) => format!(
+            "The API's {} operation: {} {}.",
+            op.operation_id(),
+            op.http_method(),
+            op.path()
+        ),
+        // Both tables come from one spec: unreachable but harmless.
+        None => String::new(),
+    }
+}
+
+/// Puts `leaf` under `parent` at `words`, making the groups on the way.
+fn insert(parent: Command, words: &[&'static str], leaf: Command) -> Command {
+    match words {
+        [] => parent,
+        [name] => parent.subcommand(leaf.name(*name)),
+        [group, rest @ ..] => {
+            let parent = if parent.find_subcommand(group).is_some() {
+                parent
+            } else {
+                parent.subcommand(
+                    Command::new(*group)
+                        .about(format!("Operations on {group}"))
+                        .subcommand_required(true)
+                        .arg_required_else_help(true),
+                )
+            };
+            parent.mut_subcommand(group, |g| insert(g, rest, leaf))
+        }
+    }
+}
+
+/// The command the user chose: its words and matches.
+fn chosen(matches: &ArgMatches) -> (Vec<&str>, &ArgMatches) {
+    let mut words = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        words.push(name);
+        current = sub;
+    }
+    (words, current)
+}
+
+async fn run(matches: &ArgMatches) -> Result<(), Failure> {
+    let (words, leaf) = chosen(matches);
+    let format = output::Options::from(leaf);
+    let client = client(leaf)?;
+    if words == ["auth", "check"] {
+        return auth_check(&client, &format).await;
+    }
+    let Some(cmd) = CliCommand::iter().find(|c| c.words() == words.as_slice()) else {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("error: unknown command `{}`", words.join(" ")),
+        ));
+    };
+    if cmd.paginated() && leaf.get_flag("all") {
+        return all_pages(&client, cmd, &format).await;
+    }
+    let value = execute(&client, cmd, leaf).await?;
+    format.write_one(&value)
+}
+
+/// The SDK client: settings from the environment, as the SDK reads them,
+/// and `--base-url`.
+fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
+    let mut builder = ClientBuilder::from_env()?;
+    if let Some(url) = leaf.get_one::<String>("base-url") {
+        builder = builder.base_url(url);
+    }
+    let builder = builder.user_agent_suffix(concat!("altpay/", env!("CARGO_PKG_VERSION")));
+    Ok(builder.build()?)
+}
+
+async fn auth_check(client: &Client, format: &output::Options) -> Result<(), Failure> {
+    let info = client.check_credentials().await?;
+    let value = match info {
+        Some(info) => serde_json::json!({
+            "scopes": info.scopes,
+            "expires_in_seconds": info.expires_in.as_secs(),
+        }),
+        // from_env always configures client credentials.
+        None => serde_json::json!({}),
+    };
+    format.write_one(&value)
+}
+
+/// Why [`execute`] failed.
+enum Failed {
+    /// The request was made (or refused by the SDK): the SDK's error.
+    Sdk(Error),
+    /// Nothing was sent: the body could not be read or does not fit.
+    Input(String),
+}
+
+impl From<Failed> for Failure {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Sdk(e) => e.into(),
+            Failed::Input(message) => Failure::new(Exit::Usage, format!("error: {message}")),
+        }
+    }
+}
+
+/// One request of `cmd` through the generated code, with the SDK's policy.
+async fn execute(client: &Client, cmd: CliCommand, matches: &ArgMatches) -> Result<Value, Failed> {
+    let call = client.raw_call();
+    let capture = Capture::default();
+    let cli = Cli::new(call.client(), capture.clone());
+    let error = match cli.execute(cmd, matches).await {
+        Ok(()) => return Ok(capture.take()),
+        Err(error) => error,
+    };
+    // The generated code's error is the raw client's: the SDK turns it into
+    // its own (and decodes a success the spec does not list).
+    let error = match error.downcast::<raw::Error<raw::types::HttpError>>() {
+        Ok(e) => return call.finish::<Value, _>(Err(e)).await.map_err(Failed::Sdk),
+        Err(error) => error,
+    };
+    let error = match error.downcast::<raw::Error<()>>() {
+        Ok(e) => return call.finish::<Value, _>(Err(e)).await.map_err(Failed::Sdk),
+        Err(error) => error,
+    };
+    Err(Failed::Input(body::describe(&error)))
+}
+
+/// `--all`: every page through the SDK's pagination, each page's items
+/// written as it arrives.
+async fn all_pages(client: &Client, cmd: CliCommand, format: &output::Options) -> Result<(), Failure> {
+    // Each page is the same command line with the cursor added, parsed
+    // again: the generated code reads its arguments from clap's matches.
+    let args: Arc<Vec<std::ffi::OsString>> = Arc::new(std::env::args_os().collect());
+    let fetch_client = client.clone();
+    let mut pages = json_pages(cmd.operation_id(), move |cursor| {
+        let client = fetch_client.clone();
+        let mut args = (*args).clone();
+        async move {
+            match cursor {
+                Cursor::First => {}
+                Cursor::After(c) => args.extend(["--after".into(), c.into()]),
+                Cursor::Before(c) => args.extend(["--before".into(), c.into()]),
+            }
+            // The first page parsed the same line: this cannot fail unless
+            // the server's cursor is unusable as an argument.
+            let matches = command()
+                .try_get_matches_from(args)
+                .map_err(|e| Error::InvalidArgument(format!("the next page's cursor: {e}")))?;
+            let (_, leaf) = chosen(&matches);
+            execute(&client, cmd, leaf).await.map_err(|failed| match failed {
+                Failed::Sdk(e) => e,
+                Failed::Input(message) => Error::InvalidArgument(message),
+            })
+        }
+    });
+    let mut writer = format.list_writer();
+    let mut progress = output::Progress::new(std::io::stderr().is_terminal());
+    let result = async {
+        while let Some(page) = pages.try_next().await? {
+            progress.page(page.items().len());
+            writer.items(page.into_items())?;
+        }
+        Ok::<(), Failure>(())
+    }
+    .await;
+    progress.done();
+    result?;
+    writer.finish()
+}
+
+/// Keeps what the generated code hands over, as JSON.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Option<Value>>>);
+
+impl Capture {
+    fn take(&self) -> Value {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or(Value::Null)
+    }
+
+    fn keep<T: serde::Serialize>(&self, value: &T) {
+        // Generated types always serialise; a failure would print `null`.
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+    }
+}
+
+impl CliConfig for Capture {
+    fn success_item<T>(&self, value: &raw::ResponseValue<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        self.keep(&**value);
+    }
+
+    fn success_no_item(&self, _: &raw::ResponseValue<()>) {}
+
+    // Errors are reported by `execute`, after the SDK converts them.
+    fn error<T>(&self, _: &raw::Error<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    // The list hooks serve progenitor's own pagination, which it generates
+    // only for Dropshot-style APIs; `--all` uses the SDK's instead.
+    fn list_start<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_item<T>(&self, value: &T)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+        self.keep(value);
+    }
+
+    fn list_end_success<T>(&self)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+
+    fn list_end_error<T>(&self, _: &raw::Error<T>)
+    where
+        T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+    {
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks over the whole tree: a body field
+    /// named like a global flag, or two commands on one name, fail here.
+    #[test]
+    fn the_command_tree_is_consistent() {
+        command().debug_assert();
+    }
+
+    /// Every operation of the spec's table has a command, reachable by its
+    /// words, and no command is left over.
+    #[test]
+    fn every_operation_is_a_command() {
+        let root = command();
+        for op in Operation::ALL {
+            let cmd = CliCommand::iter()
+                .find(|c| operation(*c) == Some(op))
+                .unwrap_or_else(|| panic!("{} has no command", op.operation_id()));
+            let mut found = &root;
+            for word in cmd.words() {
+                found = found
+                    .find_subcommand(word)
+                    .unwrap_or_else(|| panic!("`{}` is not reachable", cmd.words().join(" ")));
+            }
+            assert!(found.get_subcommands().next().is_none(), "a leaf");
+        }
+        assert_eq!(CliCommand::iter().count(), Operation::ALL.len());
+    }
+}
