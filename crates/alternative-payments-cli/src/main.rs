@@ -19,7 +19,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use alternative_payments::{Client, ClientBuilder, Cursor, Error, json_pages};
+use alternative_payments::{AuthError, Client, ClientBuilder, Cursor, Error, json_pages};
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::Operation;
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -76,6 +76,8 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let exit = match &error {
+            // Not reaching the token endpoint is a network failure.
+            Error::Auth(AuthError::Transport(_) | AuthError::Timeout) => Exit::Failed,
             Error::Auth(_) | Error::Config(_) => Exit::Auth,
             Error::Api(api) if matches!(api.status.as_u16(), 401 | 403) => Exit::Auth,
             Error::Api(api) if api.status.is_client_error() => Exit::Refused,
@@ -206,10 +208,23 @@ fn leaf(cmd: CliCommand) -> Command {
         });
     }
     if leaf.get_arguments().any(|a| a.get_id() == "json-body") {
+        // The generated code would let the file silently replace the
+        // fields given as flags: one or the other.
+        let flags: Vec<String> = leaf
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .filter(|id| {
+                cmd.body_fields()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|field| field.replace('_', "-") == *id)
+            })
+            .collect();
         leaf = leaf.mut_arg("json-body", |arg| {
             arg.value_parser(body::JsonBody(cmd))
                 .value_name("FILE")
-                .help("The whole request body as JSON, from FILE or - for stdin (flags override its fields)")
+                .conflicts_with_all(flags)
+                .help("The whole request body as JSON, from FILE or - for stdin; instead of the field flags")
         });
     }
     if cmd.paginated() {
@@ -374,7 +389,8 @@ async fn all_pages(client: &Client, cmd: CliCommand, format: &output::Options) -
     let fetch_client = client.clone();
     let mut pages = json_pages(cmd.operation_id(), move |cursor| {
         let client = fetch_client.clone();
-        let mut args = (*args).clone();
+        // Without --all, which forbids a cursor on the command line.
+        let mut args: Vec<_> = args.iter().filter(|a| *a != "--all").cloned().collect();
         async move {
             match cursor {
                 Cursor::First => {}
