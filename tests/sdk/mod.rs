@@ -2,6 +2,7 @@
 
 mod auth;
 mod config;
+mod escape;
 mod pagination;
 mod resources;
 mod retries;

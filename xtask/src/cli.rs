@@ -157,13 +157,16 @@ pub fn code(
         .iter()
         .map(|c| (c.words.join(" "), c.operation_id.as_str()))
         .collect();
-    let doc = [" The command users type for each operation:".to_string(), String::new()]
-        .into_iter()
-        .chain(
-            by_words
-                .iter()
-                .map(|(words, id)| format!(" - `altpay {words}`: `{id}`")),
-        );
+    let doc = [
+        " The command users type for each operation:".to_string(),
+        String::new(),
+    ]
+    .into_iter()
+    .chain(
+        by_words
+            .iter()
+            .map(|(words, id)| format!(" - `altpay {words}`: `{id}`")),
+    );
     let tokens = quote! {
         #tree
 
@@ -201,7 +204,9 @@ mod tests {
     use super::commands;
     use crate::table;
 
-    fn words(spec: &serde_json::Value) -> Result<Vec<(String, String, Vec<String>, bool)>, String> {
+    type Summary = (String, String, Vec<String>, bool);
+
+    fn words(spec: &serde_json::Value) -> Result<Vec<Summary>, String> {
         let rows = table::rows(spec)?;
         Ok(commands(spec, &rows)?
             .into_iter()
@@ -220,7 +225,8 @@ mod tests {
             "end_cursor": { "type": "string" } } });
         let mut list = op("listCustomerUsers");
         list["parameters"] = json!([{ "in": "query", "name": "after" }]);
-        list["responses"]["200"]["content"] = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } });
+        list["responses"]["200"]["content"] =
+            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Page" } } });
         let spec = json!({
             "openapi": "3.1.1",
             "components": { "schemas": { "Page": page } },
@@ -234,10 +240,30 @@ mod tests {
         assert_eq!(
             words(&spec).expect("commands"),
             [
-                ("createCustomerUser".into(), "customers users create".into(), pos(&["id"]), false),
-                ("getPaymentMethod".into(), "customers payment-methods get".into(), pos(&["id", "method-id"]), false),
-                ("listCustomerUsers".into(), "customers users list".into(), pos(&["id"]), true),
-                ("restoreCustomer".into(), "customers restore".into(), pos(&["id"]), false),
+                (
+                    "createCustomerUser".into(),
+                    "customers users create".into(),
+                    pos(&["id"]),
+                    false
+                ),
+                (
+                    "getPaymentMethod".into(),
+                    "customers payment-methods get".into(),
+                    pos(&["id", "method-id"]),
+                    false
+                ),
+                (
+                    "listCustomerUsers".into(),
+                    "customers users list".into(),
+                    pos(&["id"]),
+                    true
+                ),
+                (
+                    "restoreCustomer".into(),
+                    "customers restore".into(),
+                    pos(&["id"]),
+                    false
+                ),
             ]
         );
     }

@@ -60,12 +60,6 @@ pub fn outputs(
     ])
 }
 
-/// The generated client for a merged 3.1 document.
-pub fn client_code(merged: &serde_json::Value) -> Result<String, String> {
-    let (spec, open_enums, settings) = prepare(merged)?;
-    client_tokens(&spec, &open_enums, &settings)
-}
-
 /// The generated client and the `altpay` CLI, from one conversion.
 fn client_and_cli_code(
     merged: &serde_json::Value,

@@ -38,8 +38,11 @@ impl TypedValueParser for JsonBody {
         value: &OsStr,
     ) -> Result<PathBuf, clap::Error> {
         let fail = |message: String| {
-            clap::Error::raw(ErrorKind::ValueValidation, format!("--json-body {message}\n"))
-                .with_cmd(cmd)
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("--json-body {message}\n"),
+            )
+            .with_cmd(cmd)
         };
         let stdin = value == "-";
         let shown = if stdin {
@@ -72,8 +75,7 @@ impl TypedValueParser for JsonBody {
 
 /// Whether `text` is a JSON object with only fields the operation takes.
 fn check(cmd: CliCommand, text: &str) -> Result<(), String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("is not valid JSON: {e}"))?;
     let Value::Object(fields) = value else {
         return Err("must be a JSON object".into());
     };
@@ -119,7 +121,9 @@ mod tests {
         assert_eq!(check(create, "[]"), Err("must be a JSON object".into()));
         let unknown = check(create, r#"{"emial": "a@b.test"}"#).expect_err("a typo");
         assert!(
-            unknown.starts_with("has a field `emial` that create_customer does not take (it takes: city, country,"),
+            unknown.starts_with(
+                "has a field `emial` that create_customer does not take (it takes: city, country,"
+            ),
             "{unknown}"
         );
     }

@@ -27,7 +27,6 @@ use futures::TryStreamExt;
 use generated::{Cli, CliCommand, CliConfig};
 use serde_json::Value;
 
-
 /// How `altpay` exits; documented in `altpay --help`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exit {
@@ -382,7 +381,11 @@ async fn execute(client: &Client, cmd: CliCommand, matches: &ArgMatches) -> Resu
 
 /// `--all`: every page through the SDK's pagination, each page's items
 /// written as it arrives.
-async fn all_pages(client: &Client, cmd: CliCommand, format: &output::Options) -> Result<(), Failure> {
+async fn all_pages(
+    client: &Client,
+    cmd: CliCommand,
+    format: &output::Options,
+) -> Result<(), Failure> {
     // Each page is the same command line with the cursor added, parsed
     // again: the generated code reads its arguments from clap's matches.
     let args: Arc<Vec<std::ffi::OsString>> = Arc::new(std::env::args_os().collect());
@@ -403,10 +406,12 @@ async fn all_pages(client: &Client, cmd: CliCommand, format: &output::Options) -
                 .try_get_matches_from(args)
                 .map_err(|e| Error::InvalidArgument(format!("the next page's cursor: {e}")))?;
             let (_, leaf) = chosen(&matches);
-            execute(&client, cmd, leaf).await.map_err(|failed| match failed {
-                Failed::Sdk(e) => e,
-                Failed::Input(message) => Error::InvalidArgument(message),
-            })
+            execute(&client, cmd, leaf)
+                .await
+                .map_err(|failed| match failed {
+                    Failed::Sdk(e) => e,
+                    Failed::Input(message) => Error::InvalidArgument(message),
+                })
         }
     });
     let mut writer = format.list_writer();

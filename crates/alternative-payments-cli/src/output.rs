@@ -325,9 +325,6 @@ mod tests {
             )
         );
         let columns = ["name".to_string()];
-        assert_eq!(
-            table(&rows, Some(&columns)),
-            "name\nAcme\nEvil\\u{1b}[2J\n"
-        );
+        assert_eq!(table(&rows, Some(&columns)), "name\nAcme\nEvil\\u{1b}[2J\n");
     }
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use alternative_payments::OffsetDateTime;
 use alternative_payments_mock::{MockResponse, MockServer, MockServerBuilder, PaymentMethodSeed};
 use alternative_payments_raw::operations::Operation;
 use serde_json::{Value, json};
@@ -61,7 +62,10 @@ fn run_with(api: &Api, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run 
         .env_clear()
         .env("ALTERNATIVE_PAYMENTS_BASE_URL", api.mock.base_url())
         .env("ALTERNATIVE_PAYMENTS_CLIENT_ID", api.mock.client_id())
-        .env("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", api.mock.client_secret())
+        .env(
+            "ALTERNATIVE_PAYMENTS_CLIENT_SECRET",
+            api.mock.client_secret(),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -114,10 +118,30 @@ fn ids(api: &Api) -> Ids {
 fn args_for(op: Operation, ids: &Ids) -> Vec<String> {
     let words: &[&str] = match op {
         Operation::ArchiveCustomer => &["customers", "archive", &ids.customer],
-        Operation::CreateCustomer => &["customers", "create", "--name", "Initech", "--email", "ap@initech.test"],
-        Operation::CreateCustomerUser => &["customers", "users", "create", &ids.customer, "--email", "u@acme.test"],
+        Operation::CreateCustomer => &[
+            "customers",
+            "create",
+            "--name",
+            "Initech",
+            "--email",
+            "ap@initech.test",
+        ],
+        Operation::CreateCustomerUser => &[
+            "customers",
+            "users",
+            "create",
+            &ids.customer,
+            "--email",
+            "u@acme.test",
+        ],
         Operation::GetCustomer => &["customers", "get", &ids.customer],
-        Operation::GetPaymentMethod => &["customers", "payment-methods", "get", &ids.customer, &ids.payment_method],
+        Operation::GetPaymentMethod => &[
+            "customers",
+            "payment-methods",
+            "get",
+            &ids.customer,
+            &ids.payment_method,
+        ],
         Operation::ListCustomerUsers => &["customers", "users", "list", &ids.customer],
         Operation::ListCustomers => &["customers", "list"],
         Operation::ListPaymentMethods => &["customers", "payment-methods", "list", &ids.customer],
@@ -148,12 +172,25 @@ fn every_operation_runs_through_its_command() {
 fn commands_have_the_effect_they_say() {
     let api = api();
     let ids = ids(&api);
-    let created = run(&api, &["customers", "users", "create", &ids.customer, "--email", "ops@acme.test"]);
+    let created = run(
+        &api,
+        &[
+            "customers",
+            "users",
+            "create",
+            &ids.customer,
+            "--email",
+            "ops@acme.test",
+        ],
+    );
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(created.json()["email"], "ops@acme.test");
     assert_eq!(api.mock.user_count(&ids.customer), 1);
 
-    let updated = run(&api, &["customers", "update", &ids.customer, "--city", "Lyon"]);
+    let updated = run(
+        &api,
+        &["customers", "update", &ids.customer, "--city", "Lyon"],
+    );
     assert_eq!(updated.json()["city"], "Lyon");
     let got = run(&api, &["customers", "get", &ids.customer]);
     assert_eq!(got.json()["city"], "Lyon");
@@ -163,22 +200,57 @@ fn commands_have_the_effect_they_say() {
 fn all_streams_every_page_as_ndjson() {
     let api = api();
     for i in 0..12 {
-        api.mock.create_customer(json!({ "name": format!("Customer {i:02}") }));
+        api.mock
+            .create_customer(json!({ "name": format!("Customer {i:02}") }));
     }
     let out = run(&api, &["customers", "list", "--all", "--limit", "5"]);
     assert_eq!(out.code, 0, "{out:?}");
     let items = out.lines();
     assert_eq!(items.len(), 12);
-    let mut ids: Vec<&str> = items.iter().map(|c| c["id"].as_str().expect("id")).collect();
+    let mut ids: Vec<&str> = items
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
     ids.dedup();
     assert_eq!(ids.len(), 12, "no item twice");
-    assert_eq!(api.mock.requests_to("listCustomers").len(), 3, "pages of 5, 5, 2");
-    assert_eq!(out.stderr, "", "no progress line when stderr is not a terminal");
+    assert_eq!(
+        api.mock.requests_to("listCustomers").len(),
+        3,
+        "pages of 5, 5, 2"
+    );
+    assert_eq!(
+        out.stderr, "",
+        "no progress line when stderr is not a terminal"
+    );
 
     // The same items as one JSON array, or a table.
-    let array = run(&api, &["customers", "list", "--all", "--limit", "5", "--output", "json"]);
+    let array = run(
+        &api,
+        &[
+            "customers",
+            "list",
+            "--all",
+            "--limit",
+            "5",
+            "--output",
+            "json",
+        ],
+    );
     assert_eq!(array.json().as_array().map(Vec::len), Some(12));
-    let table = run(&api, &["customers", "list", "--all", "--limit", "5", "-o", "table", "--columns", "name"]);
+    let table = run(
+        &api,
+        &[
+            "customers",
+            "list",
+            "--all",
+            "--limit",
+            "5",
+            "-o",
+            "table",
+            "--columns",
+            "name",
+        ],
+    );
     assert_eq!(table.stdout.lines().count(), 13, "header and 12 rows");
 
     // --all starts at the first page.
@@ -190,27 +262,67 @@ fn all_streams_every_page_as_ndjson() {
 fn all_stops_with_an_error_when_a_later_page_fails() {
     let api = api();
     for i in 0..6 {
-        api.mock.create_customer(json!({ "name": format!("Customer {i}") }));
+        api.mock
+            .create_customer(json!({ "name": format!("Customer {i}") }));
     }
     // The first page is served normally (a zero stall), the second refused.
     api.mock
-        .enqueue("listCustomers", [MockResponse::stall(Duration::ZERO), MockResponse::status(404)])
+        .enqueue(
+            "listCustomers",
+            [
+                MockResponse::stall(Duration::ZERO),
+                MockResponse::status(404),
+            ],
+        )
         .expect("known operation");
     let out = run(&api, &["customers", "list", "--all", "--limit", "3"]);
     assert_eq!(out.code, 4, "{out:?}");
-    assert_eq!(out.lines().len(), 3, "the first page was written as it came");
-    assert!(out.stderr.starts_with("error: list_customers: API returned 404"), "{out:?}");
+    assert_eq!(
+        out.lines().len(),
+        3,
+        "the first page was written as it came"
+    );
+    assert!(
+        out.stderr
+            .starts_with("error: list_customers: API returned 404"),
+        "{out:?}"
+    );
 }
 
 #[test]
 fn table_output() {
-    let api = api_with(MockServer::builder().seed_demo(true));
-    let out = run(&api, &["customers", "list", "--limit", "4", "--output", "table", "--columns", "id,name,email,country"]);
+    let demo = api_with(MockServer::builder().seed_demo(true));
+    let out = run(
+        &demo,
+        &[
+            "customers",
+            "list",
+            "--limit",
+            "4",
+            "--output",
+            "table",
+            "--columns",
+            "id,name,email,country",
+        ],
+    );
     assert_eq!(out.code, 0, "{out:?}");
     insta::assert_snapshot!("customers_list_table", out.stdout);
 
-    let id = "cus_000001";
-    let methods = run(&api, &["customers", "payment-methods", "list", id, "-o", "table"]);
+    // Every scalar field by default, on data with a fixed clock.
+    let api = api();
+    api.mock
+        .set_clock(OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("2026"));
+    let id = api.mock.create_customer(json!({ "name": "Acme" }));
+    for seed in [
+        PaymentMethodSeed::card("visa", "4242", "12", "2030").default(),
+        PaymentMethodSeed::ach("6789"),
+    ] {
+        api.mock.add_payment_method(&id, seed).expect("added");
+    }
+    let methods = run(
+        &api,
+        &["customers", "payment-methods", "list", &id, "-o", "table"],
+    );
     assert_eq!(methods.code, 0, "{methods:?}");
     insta::assert_snapshot!("payment_methods_table", methods.stdout);
 }
@@ -237,12 +349,31 @@ fn exit_codes_follow_the_class_of_failure() {
     // The API refuses: 4, with code, message, validation errors, request id.
     let out = run(&api, &["customers", "get", "cus_missing"]);
     assert_eq!((out.code, out.stdout.as_str()), (4, ""), "{out:?}");
-    assert_eq!(out.stderr, "error: get_customer: API returned 404 Not Found (not_found): customer cus_missing not found\n");
-    let out = run(&api, &["customers", "create", "--name", "Acme", "--email", "not-an-email"]);
+    assert_eq!(
+        out.stderr,
+        "error: get_customer: API returned 404 Not Found (not_found): customer cus_missing not found\n"
+    );
+    let out = run(
+        &api,
+        &[
+            "customers",
+            "create",
+            "--name",
+            "Acme",
+            "--email",
+            "not-an-email",
+        ],
+    );
     assert_eq!(out.code, 4, "{out:?}");
-    assert!(out.stderr.contains("\n  email: "), "one line per field: {out:?}");
+    assert!(
+        out.stderr.contains("\n  email: "),
+        "one line per field: {out:?}"
+    );
     api.mock
-        .enqueue("getCustomer", [MockResponse::status(409).header("x-request-id", "req_42")])
+        .enqueue(
+            "getCustomer",
+            [MockResponse::status(409).header("x-request-id", "req_42")],
+        )
         .expect("known operation");
     let out = run(&api, &["customers", "get", &ids.customer]);
     assert_eq!(out.code, 4, "{out:?}");
@@ -257,7 +388,12 @@ fn exit_codes_follow_the_class_of_failure() {
     assert!(out.stderr.contains("may have taken effect"), "{out:?}");
 
     // Authentication: 3.
-    let out = run_with(&api, &[("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "wrong")], &["customers", "list"], "");
+    let out = run_with(
+        &api,
+        &[("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "wrong")],
+        &["customers", "list"],
+        "",
+    );
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stderr.contains("invalid_client"), "{out:?}");
 }
@@ -277,9 +413,17 @@ fn a_client_without_the_scope_is_an_auth_failure() {
 #[test]
 fn missing_credentials_are_named_and_nothing_is_sent() {
     let api = api();
-    let out = run_with(&api, &[("ALTERNATIVE_PAYMENTS_CLIENT_ID", "")], &["customers", "list"], "");
+    let out = run_with(
+        &api,
+        &[("ALTERNATIVE_PAYMENTS_CLIENT_ID", "")],
+        &["customers", "list"],
+        "",
+    );
     assert_eq!(out.code, 3, "{out:?}");
-    assert_eq!(out.stderr, "error: configuration error: environment variable ALTERNATIVE_PAYMENTS_CLIENT_ID is empty\n");
+    assert_eq!(
+        out.stderr,
+        "error: configuration error: environment variable ALTERNATIVE_PAYMENTS_CLIENT_ID is empty\n"
+    );
     assert!(api.mock.requests().is_empty());
 }
 
@@ -288,14 +432,25 @@ fn the_sdk_rules_apply_base_url_flag_and_https() {
     let api = api();
     // --base-url wins over the environment.
     let env = [("ALTERNATIVE_PAYMENTS_BASE_URL", "https://api.invalid")];
-    let out = run_with(&api, &env, &["--base-url", api.mock.base_url(), "customers", "list"], "");
+    let out = run_with(
+        &api,
+        &env,
+        &["--base-url", api.mock.base_url(), "customers", "list"],
+        "",
+    );
     assert_eq!(out.code, 0, "{out:?}");
     // Credentials never go over plain http beyond loopback.
-    let out = run(&api, &["customers", "list", "--base-url", "http://api.example.com"]);
+    let out = run(
+        &api,
+        &["customers", "list", "--base-url", "http://api.example.com"],
+    );
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stderr.contains("http://"), "{out:?}");
     // Nothing listening: a network failure, after the SDK's retries.
-    let out = run(&api, &["customers", "list", "--base-url", "http://127.0.0.1:9"]);
+    let out = run(
+        &api,
+        &["customers", "list", "--base-url", "http://127.0.0.1:9"],
+    );
     assert_eq!(out.code, 5, "{out:?}");
 }
 
@@ -303,14 +458,38 @@ fn the_sdk_rules_apply_base_url_flag_and_https() {
 fn request_bodies_come_from_flags_a_file_or_stdin() {
     let api = api();
     let body = r#"{"name": "From stdin", "city": "Oslo"}"#;
-    let out = run_with(&api, &[], &["customers", "create", "--json-body", "-"], body);
+    let out = run_with(
+        &api,
+        &[],
+        &["customers", "create", "--json-body", "-"],
+        body,
+    );
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!((&out.json()["name"], &out.json()["city"]), (&json!("From stdin"), &json!("Oslo")));
+    assert_eq!(
+        (&out.json()["name"], &out.json()["city"]),
+        (&json!("From stdin"), &json!("Oslo"))
+    );
     // The body or the field flags: the generated code would let one
     // silently replace the other.
-    let out = run_with(&api, &[], &["customers", "create", "--json-body", "-", "--city", "Bergen"], body);
+    let out = run_with(
+        &api,
+        &[],
+        &[
+            "customers",
+            "create",
+            "--json-body",
+            "-",
+            "--city",
+            "Bergen",
+        ],
+        body,
+    );
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("'--json-body <FILE>' cannot be used with '--city <city>'"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("'--json-body <FILE>' cannot be used with '--city <city>'"),
+        "{out:?}"
+    );
 
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("body.json");
@@ -328,14 +507,34 @@ fn request_bodies_come_from_flags_a_file_or_stdin() {
     };
     let create = ["customers", "create", "--json-body", "-"];
     assert!(
-        bad("{\"name\": \"Acme\",\n  \"city\" \"Oslo\"}", &create)
-            .starts_with("error: --json-body stdin: is not valid JSON: expected `:` at line 2 column 10"),
+        bad("{\"name\": \"Acme\",\n  \"city\" \"Oslo\"}", &create).starts_with(
+            "error: --json-body stdin: is not valid JSON: expected `:` at line 2 column 10"
+        ),
     );
-    assert!(bad("", &create).contains("stdin: is not valid JSON: EOF while parsing a value at line 1 column 0"));
+    assert!(
+        bad("", &create)
+            .contains("stdin: is not valid JSON: EOF while parsing a value at line 1 column 0")
+    );
     assert!(bad("[1]", &create).contains("stdin: must be a JSON object"));
-    assert!(bad(r#"{"emial": "a@b.test"}"#, &create).contains("has a field `emial` that create_customer does not take"));
-    assert!(bad(r#"{"name": 5}"#, &create).contains("invalid type: integer `5`, expected a string"));
-    assert!(bad("", &["customers", "create", "--json-body", "/nonexistent/body.json"]).contains("/nonexistent/body.json: cannot read it"));
+    assert!(
+        bad(r#"{"emial": "a@b.test"}"#, &create)
+            .contains("has a field `emial` that create_customer does not take")
+    );
+    assert!(
+        bad(r#"{"name": 5}"#, &create).contains("invalid type: integer `5`, expected a string")
+    );
+    assert!(
+        bad(
+            "",
+            &[
+                "customers",
+                "create",
+                "--json-body",
+                "/nonexistent/body.json"
+            ]
+        )
+        .contains("/nonexistent/body.json: cannot read it")
+    );
     assert!(api.mock.requests().is_empty(), "bad bodies send nothing");
 }
 
@@ -348,7 +547,11 @@ fn auth_check_reports_scopes_and_lifetime_never_the_token() {
     assert_eq!(report["scopes"], json!(["read", "write"]));
     let lifetime = report["expires_in_seconds"].as_u64().expect("seconds");
     assert!((3000..=3600).contains(&lifetime), "{lifetime}");
-    assert_eq!(report.as_object().map(|o| o.len()), Some(2), "nothing else: {report}");
+    assert_eq!(
+        report.as_object().map(|o| o.len()),
+        Some(2),
+        "nothing else: {report}"
+    );
 }
 
 #[test]
@@ -357,19 +560,36 @@ fn secrets_are_never_printed_even_verbose() {
     let outs = [
         run(&api, &["-vv", "customers", "list"]),
         run(&api, &["-vv", "auth", "check"]),
-        run_with(&api, &[("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "s3cret-wrong")], &["-vv", "customers", "list"], ""),
+        run_with(
+            &api,
+            &[("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "s3cret-wrong")],
+            &["-vv", "customers", "list"],
+            "",
+        ),
     ];
-    assert!(outs[0].stderr.contains("alternative_payments.request"), "-vv logs requests: {:?}", outs[0]);
+    assert!(
+        outs[0].stderr.contains("alternative_payments.request"),
+        "-vv logs requests: {:?}",
+        outs[0]
+    );
     let tokens: Vec<String> = api
         .mock
         .requests()
         .iter()
-        .filter_map(|r| r.header("authorization")?.strip_prefix("Bearer ").map(String::from))
+        .filter_map(|r| {
+            r.header("authorization")?
+                .strip_prefix("Bearer ")
+                .map(String::from)
+        })
         .collect();
     assert!(!tokens.is_empty());
     for out in &outs {
         let printed = format!("{}{}", out.stdout, out.stderr);
-        for secret in tokens.iter().map(String::as_str).chain([api.mock.client_secret(), "s3cret-wrong"]) {
+        for secret in tokens
+            .iter()
+            .map(String::as_str)
+            .chain([api.mock.client_secret(), "s3cret-wrong"])
+        {
             assert!(!printed.contains(secret), "{secret:?} printed: {out:?}");
         }
     }

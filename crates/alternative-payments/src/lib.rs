@@ -82,8 +82,8 @@ pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, ErrorBody, RawCall, TokenInfo, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_TIMEOUT, env,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_TIMEOUT, ErrorBody, RawCall, TokenInfo, env,
 };
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::{Cursor, Page, json_pages};

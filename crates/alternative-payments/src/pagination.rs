@@ -243,7 +243,8 @@ impl<T: Send + 'static> PagesState<T> {
 /// let mut pages = json_pages("list_customers", move |cursor| {
 ///     let call = client.raw_call();
 ///     async move {
-///         let mut request = call.client().list_customers();
+///         let raw = call.client();
+///         let mut request = raw.list_customers();
 ///         if let Cursor::After(after) = cursor {
 ///             request = request.after(after);
 ///         }
