@@ -66,13 +66,15 @@ async fn main() -> ExitCode {
     );
     println!("  customers:     {}", mock.customer_count());
     println!();
-    println!("Run the quickstart against it:");
+    println!("Use it from a shell, with the quickstart or the altpay CLI:");
     println!(
-        "  ALTERNATIVE_PAYMENTS_BASE_URL={} ALTERNATIVE_PAYMENTS_CLIENT_ID={} ALTERNATIVE_PAYMENTS_CLIENT_SECRET={} cargo run --example quickstart",
+        "  export ALTERNATIVE_PAYMENTS_BASE_URL={} ALTERNATIVE_PAYMENTS_CLIENT_ID={} ALTERNATIVE_PAYMENTS_CLIENT_SECRET={}",
         mock.base_url(),
         mock.client_id(),
         mock.client_secret()
     );
+    println!("  cargo run --example quickstart");
+    println!("  cargo run -p alternative-payments-cli -- customers list --output table");
     println!("Ctrl-C stops it.");
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
