@@ -91,7 +91,6 @@ fn prepare(
         // must fail to compile rather than silently skip auth.
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote!(crate::hooks::Hooks))
-        .with_derive("schemars::JsonSchema")
         // Sorted maps: stable Debug output and iteration (validation errors).
         .with_map_type("::std::collections::BTreeMap");
     for open in &open_enums {
@@ -131,9 +130,19 @@ fn add_to_types_module(file: &mut syn::File, open_enums: &[OpenEnum]) -> Result<
             _ => None,
         })
         .ok_or("progenitor's output has no `types` module")?;
+    // JSON schemas of the types (for the CLI, and for users who want them)
+    // cost every other user a proc-macro crate and its build: behind the
+    // raw crate's `schemars` feature, off by default.
+    let schema: syn::Attribute =
+        syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]);
     for item in types.1.iter_mut() {
-        if let syn::Item::Struct(model) = item {
-            model.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+        match item {
+            syn::Item::Struct(model) => {
+                model.attrs.push(schema.clone());
+                model.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            }
+            syn::Item::Enum(closed) => closed.attrs.push(schema.clone()),
+            _ => {}
         }
     }
     for open in open_enums {

@@ -311,6 +311,7 @@ pub fn tokens(open: &OpenEnum) -> Result<TokenStream, String> {
             }
         }
 
+        #[cfg(feature = "schemars")]
         impl ::schemars::JsonSchema for #name {
             fn schema_name() -> ::std::string::String {
                 #name_str.to_owned()
