@@ -166,6 +166,18 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
         })
         .collect();
     let count = proc_macro2::Literal::usize_unsuffixed(rows.len());
+    // The generated client's hooks, and progenitor's CLI, name operations
+    // by method name; only the raw crate's users look them up that way.
+    let from_method_name = match audience {
+        Audience::Raw => quote! {
+            /// The operation with this generated method name, e.g.
+            /// `get_customer`.
+            #vis fn from_method_name(name: &str) -> Option<Self> {
+                Self::ALL.into_iter().find(|op| op.method_name() == name)
+            }
+        },
+        Audience::Mock => quote!(),
+    };
 
     let tokens = quote! {
         //! Every operation of `openapi/openapi.json`, as one table.
@@ -233,6 +245,8 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
             #vis fn from_operation_id(id: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|op| op.operation_id() == id)
             }
+
+            #from_method_name
         }
     };
     let file: syn::File =

@@ -245,9 +245,7 @@ fn leaf(cmd: CliCommand) -> Command {
 /// The operation of the spec's table a command runs. (progenitor's
 /// `CliCommand::operation_id` is the snake_case method name.)
 fn operation(cmd: CliCommand) -> Option<Operation> {
-    Operation::ALL
-        .into_iter()
-        .find(|op| op.method_name() == cmd.operation_id())
+    Operation::from_method_name(cmd.operation_id())
 }
 
 /// `The API's getCustomer operation: GET /customers/{id}.`
@@ -389,9 +387,12 @@ async fn all_pages(
     // Each page is the same command line with the cursor added, parsed
     // again: the generated code reads its arguments from clap's matches.
     let args: Arc<Vec<std::ffi::OsString>> = Arc::new(std::env::args_os().collect());
+    // Built once: each page parses with a copy.
+    let tree = command();
     let fetch_client = client.clone();
     let mut pages = json_pages(cmd.operation_id(), move |cursor| {
         let client = fetch_client.clone();
+        let tree = tree.clone();
         // Without --all, which forbids a cursor on the command line.
         let mut args: Vec<_> = args.iter().filter(|a| *a != "--all").cloned().collect();
         async move {
@@ -402,7 +403,7 @@ async fn all_pages(
             }
             // The first page parsed the same line: this cannot fail unless
             // the server's cursor is unusable as an argument.
-            let matches = command()
+            let matches = tree
                 .try_get_matches_from(args)
                 .map_err(|e| Error::InvalidArgument(format!("the next page's cursor: {e}")))?;
             let (_, leaf) = chosen(&matches);

@@ -170,4 +170,9 @@ impl Operation {
     pub fn from_operation_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.operation_id() == id)
     }
+    /// The operation with this generated method name, e.g.
+    /// `get_customer`.
+    pub fn from_method_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.method_name() == name)
+    }
 }

@@ -28,6 +28,30 @@ pub(crate) trait PageSource<T>: Send + Sync + 'static {
     fn fetch(self: Arc<Self>, cursor: Cursor) -> BoxFuture<'static, Result<Page<T>>>;
 }
 
+/// A page as the API sends it (the generated list types, or JSON).
+pub(crate) struct RawPage<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) has_next_page: Option<bool>,
+    pub(crate) has_previous_page: Option<bool>,
+    pub(crate) start_cursor: Option<String>,
+    pub(crate) end_cursor: Option<String>,
+}
+
+impl<T> RawPage<T> {
+    /// The page, able to fetch its neighbours from `source`. A flag the
+    /// server left out means no such page.
+    pub(crate) fn into_page(self, source: Arc<dyn PageSource<T>>) -> Page<T> {
+        Page {
+            items: self.items,
+            has_next_page: self.has_next_page.unwrap_or(false),
+            has_previous_page: self.has_previous_page.unwrap_or(false),
+            start_cursor: self.start_cursor,
+            end_cursor: self.end_cursor,
+            source,
+        }
+    }
+}
+
 /// One page of a list, and the way to the pages around it.
 ///
 /// Filters and page size of the list that produced it carry over to
@@ -297,16 +321,16 @@ where
                     message: "the answer has no `data` array".into(),
                 });
             };
-            let flag = |name: &str| answer[name].as_bool().unwrap_or(false);
+            let flag = |name: &str| answer[name].as_bool();
             let cursor = |name: &str| answer[name].as_str().map(String::from);
-            Ok(Page {
+            let page = RawPage {
                 items,
                 has_next_page: flag("has_next_page"),
                 has_previous_page: flag("has_previous_page"),
                 start_cursor: cursor("start_cursor"),
                 end_cursor: cursor("end_cursor"),
-                source: self,
-            })
+            };
+            Ok(page.into_page(self))
         })
     }
 }

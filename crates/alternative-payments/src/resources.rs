@@ -17,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::client::{Client, ErrorBody};
 use crate::error::{Error, Result};
-use crate::pagination::{self, Cursor, Page, PageSource};
+use crate::pagination::{self, Cursor, Page, PageSource, RawPage};
 use crate::retry::RetryPolicy;
 use crate::transport::RequestOptions;
 use crate::types::{
@@ -321,15 +321,6 @@ impl<'a> Users<'a> {
     }
 }
 
-/// A page as the generated list types describe it.
-struct RawPage<T> {
-    items: Vec<T>,
-    has_next_page: Option<bool>,
-    has_previous_page: Option<bool>,
-    start_cursor: Option<String>,
-    end_cursor: Option<String>,
-}
-
 macro_rules! raw_page {
     ($raw:ty => $item:ty) => {
         impl From<$raw> for RawPage<$item> {
@@ -379,14 +370,7 @@ where
                 })
                 .await?;
             let page: RawPage<T> = raw.into();
-            Ok(Page {
-                items: page.items,
-                has_next_page: page.has_next_page.unwrap_or(false),
-                has_previous_page: page.has_previous_page.unwrap_or(false),
-                start_cursor: page.start_cursor,
-                end_cursor: page.end_cursor,
-                source: self,
-            })
+            Ok(page.into_page(self))
         })
     }
 }

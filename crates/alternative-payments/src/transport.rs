@@ -500,9 +500,7 @@ impl raw::RequestHooks for Call {
         request: &'a mut reqwest::Request,
         operation: &'static str,
     ) -> BoxFuture<'a, Result<(), String>> {
-        let named = Operation::ALL
-            .into_iter()
-            .find(|op| op.method_name() == operation);
+        let named = Operation::from_method_name(operation);
         // A RawCall reused for another operation would retry it with the
         // first one's class: refused instead.
         let reused = named.is_some_and(|op| *self.operation.get_or_init(|| op) != op);
