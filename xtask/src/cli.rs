@@ -69,14 +69,18 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
             words.pop();
         }
         words.push(verb);
+        let operation = &merged["paths"][&row.path][&row.method];
         let paginated = row.query.iter().any(|q| q == CURSOR_PARAMETER)
-            && answers_pages(merged, &row.path, &row.method);
+            && answers_pages(
+                merged,
+                &operation["responses"][row.success_status.to_string()],
+            );
         let command = Command {
             operation_id: row.operation_id.clone(),
             words,
             positional,
             paginated,
-            body_fields: body_fields(merged, &row.path, &row.method),
+            body_fields: body_fields(merged, &operation["requestBody"]),
         };
         if let Some(other) = commands.iter().find(|c| {
             let shorter = c.words.len().min(command.words.len());
@@ -97,32 +101,15 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
 }
 
 /// The top-level properties of the JSON request body, if it lists them.
-fn body_fields(merged: &Value, path: &str, method: &str) -> Option<Vec<String>> {
-    let body = &merged["paths"][path][method]["requestBody"];
-    let body = spec::ref_target(merged, body).unwrap_or(body);
-    let schema = &body["content"]["application/json"]["schema"];
-    let schema = spec::ref_target(merged, schema).unwrap_or(schema);
-    let fields: Vec<String> = schema["properties"].as_object()?.keys().cloned().collect();
-    Some(fields)
+fn body_fields(merged: &Value, body: &Value) -> Option<Vec<String>> {
+    let schema = spec::json_content_schema(merged, body);
+    Some(schema["properties"].as_object()?.keys().cloned().collect())
 }
 
 /// Whether the success response is a cursor page (`has_next_page` and
 /// `end_cursor` properties).
-fn answers_pages(merged: &Value, path: &str, method: &str) -> bool {
-    let responses = &merged["paths"][path][method]["responses"];
-    let Some(success) = responses
-        .as_object()
-        .into_iter()
-        .flatten()
-        .find(|(status, _)| status.starts_with('2'))
-        .map(|(_, r)| r)
-    else {
-        return false;
-    };
-    let success = spec::ref_target(merged, success).unwrap_or(success);
-    let schema = &success["content"]["application/json"]["schema"];
-    let schema = spec::ref_target(merged, schema).unwrap_or(schema);
-    let properties = &schema["properties"];
+fn answers_pages(merged: &Value, success: &Value) -> bool {
+    let properties = &spec::json_content_schema(merged, success)["properties"];
     properties.get("has_next_page").is_some() && properties.get("end_cursor").is_some()
 }
 

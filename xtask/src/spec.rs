@@ -28,6 +28,14 @@ pub fn ref_target<'a>(doc: &'a Value, value: &Value) -> Option<&'a Value> {
 }
 
 /// RFC 6901 escaping of one JSON pointer segment.
+/// The `application/json` schema of a request body or response (either
+/// may be a `$ref`), with a `$ref` schema resolved one level.
+pub fn json_content_schema<'a>(doc: &'a Value, holder: &'a Value) -> &'a Value {
+    let holder = ref_target(doc, holder).unwrap_or(holder);
+    let schema = &holder["content"]["application/json"]["schema"];
+    ref_target(doc, schema).unwrap_or(schema)
+}
+
 pub fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
