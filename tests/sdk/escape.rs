@@ -38,9 +38,10 @@ async fn a_raw_call_has_the_clients_auth_and_retries_by_its_operations_class() {
         .expect("client");
 
     // A read: retried after the 503, with a token.
-    let call = client.raw_call();
-    let result = call.client().get_customer().id("cus_1").send().await;
-    let got = call.finish(result).await.expect("retried to success");
+    let got = client
+        .raw_call(|raw| async move { raw.get_customer().id("cus_1").send().await })
+        .await
+        .expect("retried to success");
     assert_eq!(got.id.as_deref(), Some("cus_1"));
     let sent = requests_to(&server, "/customers/cus_1").await;
     assert_eq!(sent.len(), 2);
@@ -52,9 +53,10 @@ async fn a_raw_call_has_the_clients_auth_and_retries_by_its_operations_class() {
     );
 
     // A create: not resent after a 503, and reported as maybe done.
-    let call = client.raw_call();
-    let result = call.client().create_customer().send().await;
-    let error = call.finish(result).await.expect_err("503");
+    let error = client
+        .raw_call(|raw| async move { raw.create_customer().send().await })
+        .await
+        .expect_err("503");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
     assert!(error.outcome_unknown(), "{error}");
     assert_eq!(
@@ -65,7 +67,7 @@ async fn a_raw_call_has_the_clients_auth_and_retries_by_its_operations_class() {
 }
 
 #[tokio::test]
-async fn a_raw_call_reused_for_another_operation_is_refused() {
+async fn a_raw_call_makes_one_call_and_its_client_nothing_outside_it() {
     let (server, _) = server().await;
     Mock::given(method("GET"))
         .and(path("/customers/cus_1"))
@@ -73,24 +75,50 @@ async fn a_raw_call_reused_for_another_operation_is_refused() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let call = client.raw_call();
-    let raw = call.client();
-    raw.get_customer()
-        .id("cus_1")
-        .send()
+
+    // A second, different call in the closure: refused before it is sent.
+    let error = client
+        .raw_call(|raw| async move {
+            raw.get_customer()
+                .id("cus_1")
+                .send()
+                .await
+                .expect("first call");
+            raw.create_customer().send().await
+        })
         .await
-        .expect("first call");
-    let second = raw.create_customer().send().await;
-    let error = call.finish(second).await.expect_err("refused");
+        .expect_err("refused");
     assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
     assert!(
-        error.to_string().contains("make one RawCall per call"),
+        error.to_string().contains("make one call per raw_call"),
         "{error}"
     );
     assert!(
         requests_to(&server, "/customers").await.is_empty(),
         "nothing sent"
     );
+
+    // The generated client kept past its closure sends nothing.
+    let kept = std::sync::Mutex::new(None);
+    let _ = client
+        .raw_call(|raw| {
+            *kept.lock().expect("lock") = Some(raw.clone());
+            async move { raw.get_customer().id("cus_1").send().await }
+        })
+        .await
+        .expect("the call itself");
+    let raw = kept.lock().expect("lock").take().expect("kept");
+    let outside = raw.get_customer().id("cus_1").send().await;
+    match outside {
+        Err(alternative_payments_raw::Error::Custom(message)) => {
+            assert!(
+                message.contains("inside the Client::raw_call closure"),
+                "{message}"
+            )
+        }
+        other => panic!("sent outside raw_call: {other:?}"),
+    }
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 2);
 }
 
 #[tokio::test]

@@ -355,26 +355,51 @@ impl From<Failed> for Failure {
     }
 }
 
-/// One request of `cmd` through the generated code, with the SDK's policy.
+/// One request of `cmd` through the generated code, with the SDK's policy
+/// (the generated code runs once per attempt).
 async fn execute(client: &Client, cmd: CliCommand, matches: &ArgMatches) -> Result<Value, Failed> {
-    let call = client.raw_call();
-    let capture = Capture::default();
-    let cli = Cli::new(call.client(), capture.clone());
-    let error = match cli.execute(cmd, matches).await {
-        Ok(()) => return Ok(capture.take()),
-        Err(error) => error,
-    };
-    // The generated code's error is the raw client's: the SDK turns it into
-    // its own (and decodes a success the spec does not list).
-    let error = match error.downcast::<raw::Error<raw::types::HttpError>>() {
-        Ok(e) => return call.finish::<Value, _>(Err(e)).await.map_err(Failed::Sdk),
-        Err(error) => error,
-    };
-    let error = match error.downcast::<raw::Error<()>>() {
-        Ok(e) => return call.finish::<Value, _>(Err(e)).await.map_err(Failed::Sdk),
-        Err(error) => error,
-    };
-    Err(Failed::Input(body::describe(&error)))
+    // Why the generated code failed before sending anything, if it did.
+    let input: Mutex<Option<String>> = Mutex::new(None);
+    let result = client
+        .raw_call(|raw| {
+            let input = &input;
+            async move {
+                let capture = Capture::default();
+                let error = match Cli::new((*raw).clone(), capture.clone())
+                    .execute(cmd, matches)
+                    .await
+                {
+                    Ok(()) => {
+                        let status = reqwest::StatusCode::OK;
+                        return Ok(raw::ResponseValue::new(
+                            capture.take(),
+                            status,
+                            Default::default(),
+                        ));
+                    }
+                    Err(error) => error,
+                };
+                // The generated code's error is the raw client's: the SDK
+                // turns it into its own (and decodes a success the spec does
+                // not list).
+                let error = match error.downcast::<raw::Error<raw::types::HttpError>>() {
+                    Ok(e) => return Err(e.into_untyped()),
+                    Err(error) => error,
+                };
+                let error = match error.downcast::<raw::Error<()>>() {
+                    Ok(e) => return Err(e),
+                    Err(error) => error,
+                };
+                let message = body::describe(&error);
+                *input.lock().unwrap_or_else(|e| e.into_inner()) = Some(message.clone());
+                Err(raw::Error::Custom(message))
+            }
+        })
+        .await;
+    if let Some(message) = input.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(Failed::Input(message));
+    }
+    result.map_err(Failed::Sdk)
 }
 
 /// `--all`: every page through the SDK's pagination, each page's items

@@ -54,6 +54,9 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--rss-child") {
         return rss_child(&args[i + 1..]);
     }
+    if let Some(i) = args.iter().position(|a| a == "--calls-child") {
+        return calls_child(&args[i + 1..]);
+    }
     let smoke = args.iter().any(|a| a == "--smoke");
     let write = args.iter().any(|a| a == "--write");
     let sizes = if smoke { &SMOKE } else { &FULL };
@@ -107,6 +110,13 @@ fn main() {
         }
     }
     drop(mock);
+    match instructions_per_call(smoke) {
+        Some((sdk, baseline)) => emit(format!(
+            "| `customers().get(id)`, instructions per call (callgrind, client and mock in one thread) | {sdk:.0} | {baseline:.0} (reqwest + serde_json, same headers, same timeout) | {:.3} | ≤ 1.05 |",
+            sdk / baseline
+        )),
+        None => println!("(valgrind not found: instruction counts skipped)"),
+    }
 
     // 2. Auto-pagination with prefetch vs a naive loop.
     let mock = servers.block_on(MockServer::start()).expect("mock");
@@ -275,19 +285,7 @@ async fn per_call(
                 let (http, url, token) = (http.clone(), url.clone(), token.clone());
                 tokio::spawn(async move {
                     for _ in 0..per_task {
-                        // The same headers the SDK sends (but progenitor's
-                        // api-version), so the server's work is the same.
-                        let response = http
-                            .get(url.as_str())
-                            .bearer_auth(token.as_str())
-                            .header("accept", "application/json")
-                            .header("user-agent", "hand-written/1.0")
-                            .send()
-                            .await
-                            .expect("get");
-                        assert!(response.status().is_success());
-                        let bytes = response.bytes().await.expect("body");
-                        let c: Customer = serde_json::from_slice(&bytes).expect("decode");
+                        let c = baseline_get(&http, &url, &token).await;
                         std::hint::black_box(c);
                     }
                 })
@@ -361,6 +359,100 @@ async fn pagination(mock: &MockServer, items: usize) -> (Duration, Duration) {
     }
     assert_eq!(seen, items);
     (stream_time, started.elapsed())
+}
+
+/// Instructions per `get` call of the SDK and of the hand-written baseline,
+/// counted by callgrind: each side runs in a child process twice, with
+/// `LOW` and `HIGH` calls, and the difference over `HIGH - LOW` calls is the
+/// cost of one call, free of start-up (mock, runtime, token). Client and
+/// mock share one current-thread runtime, so the count is repeatable.
+/// `None` without valgrind.
+fn instructions_per_call(smoke: bool) -> Option<(f64, f64)> {
+    let (low, high) = if smoke { (5, 15) } else { (200, 1200) };
+    let count = |side: &str, calls: usize| -> Option<f64> {
+        let out = std::env::temp_dir().join(format!(
+            "sdk-bench-callgrind.{side}.{calls}.{}",
+            std::process::id()
+        ));
+        let status = Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .args(["--quiet", "--dump-line=no"])
+            .arg(std::env::current_exe().expect("exe"))
+            .args(["--calls-child", side, &calls.to_string()])
+            .status()
+            .ok()?;
+        assert!(status.success(), "callgrind child {side} {calls} failed");
+        let text = std::fs::read_to_string(&out).expect("callgrind output");
+        let _ = std::fs::remove_file(&out);
+        let total = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("totals:")
+                    .or_else(|| l.strip_prefix("summary:"))
+            })
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .expect("callgrind totals");
+        Some(total)
+    };
+    let per_call = |side: &str| -> Option<f64> {
+        Some((count(side, high)? - count(side, low)?) / (high - low) as f64)
+    };
+    Some((per_call("sdk")?, per_call("baseline")?))
+}
+
+/// Child process: `calls` sequential `get` calls by the SDK or the baseline,
+/// client and mock in one current-thread runtime.
+fn calls_child(args: &[String]) {
+    let [side, calls] = args else {
+        panic!("--calls-child sdk|baseline N")
+    };
+    let calls: usize = calls.parse().expect("N");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let mock = MockServer::start().await.expect("mock");
+        let id = mock.create_customer(
+            serde_json::json!({ "name": "Acme", "email": "ap@acme.example", "city": "Paris" }),
+        );
+        let client = sdk(&mock);
+        // The SDK's timeout on both sides: the timer is part of a call.
+        let http = reqwest::Client::builder()
+            .timeout(DEFAULT_TIMEOUT)
+            .build()
+            .expect("http");
+        let token = bearer(&mock, &http).await;
+        let url = format!("{}/customers/{id}", mock.base_url());
+        // Warm up: connection, token cache.
+        client.customers().get(&id).send().await.expect("get");
+        for _ in 0..calls {
+            if side == "sdk" {
+                let c = client.customers().get(&id).send().await.expect("get");
+                std::hint::black_box(c);
+            } else {
+                let c = baseline_get(&http, &url, &token).await;
+                std::hint::black_box(c);
+            }
+        }
+    });
+}
+
+/// The hand-written call: the same headers the SDK sends (but progenitor's
+/// api-version), so the server's work is the same.
+async fn baseline_get(http: &reqwest::Client, url: &str, token: &str) -> Customer {
+    let response = http
+        .get(url)
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .header("user-agent", "hand-written/1.0")
+        .send()
+        .await
+        .expect("get");
+    assert!(response.status().is_success());
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decode")
 }
 
 /// Child process: stream every customer, print peak RSS (KiB).

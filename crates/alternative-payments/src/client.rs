@@ -15,7 +15,7 @@ use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
 use crate::error::{Error, Result};
 use crate::resources::Customers;
 use crate::retry::RetryPolicy;
-use crate::transport::{Auth, Call, RequestOptions, Shared, static_header};
+use crate::transport::{Auth, Call, RequestOptions, SdkHooks, Shared, static_header};
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://public-api.alternativepayments.io";
@@ -138,19 +138,17 @@ impl Client {
         &self,
         operation: Operation,
         options: &RequestOptions,
-        f: F,
+        attempt: F,
     ) -> Result<T>
     where
         T: serde::de::DeserializeOwned,
         E: ErrorBody,
-        F: FnOnce(raw::Client) -> Fut,
+        F: FnMut(Arc<raw::Client>) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        let call = RawCall {
-            call: Call::new(self.shared.clone(), options, Some(operation)),
-        };
-        let result = f(call.client()).await;
-        call.finish(result).await
+        Call::new(self.shared.clone(), options, Some(operation))
+            .run(attempt)
+            .await
     }
 
     /// Obtains an access token now (or takes the cached one) and says what
@@ -179,26 +177,42 @@ impl Client {
         }))
     }
 
-    /// The generated client ([`alternative_payments_raw::Client`]) with this
-    /// client's authentication, retries, timeouts and error conversion: an
-    /// escape hatch for an operation this crate does not wrap yet, or for
-    /// tools that handle every operation alike (the `altpay` CLI).
+    /// One call of the generated client ([`alternative_payments_raw::Client`])
+    /// with this client's authentication, retries, timeouts and error
+    /// conversion: an escape hatch for an operation this crate does not wrap
+    /// yet, or for tools that handle every operation alike (the `altpay`
+    /// CLI).
     ///
-    /// Make one `RawCall` per API call: it records what happened to that
-    /// call for [`RawCall::finish`], and retries by that operation's class
-    /// (a second, different operation through it is refused).
+    /// `attempt` makes the call with the generated client it is given and
+    /// returns what the generated method returned. It runs once per attempt
+    /// (again after a transient failure, as the retry policy and the
+    /// operation's retry class allow, or after a refused token), so it must
+    /// make the same one call each time: a different operation, or a second
+    /// one, is refused with [`Error::InvalidArgument`]. The generated client
+    /// sends nothing outside the closure.
+    ///
+    /// The result is this crate's: the error converted into [`Error`] with
+    /// what the call saw (status, request id, validation errors, whether a
+    /// write's outcome is unknown), and a 2xx the spec does not list decoded
+    /// as a success.
     ///
     /// ```no_run
     /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
-    /// let call = client.raw_call();
-    /// let result = call.client().get_customer().id("cus_123").send().await;
-    /// let customer = call.finish(result).await?;
+    /// let customer = client
+    ///     .raw_call(|raw| async move { raw.get_customer().id("cus_123").send().await })
+    ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn raw_call(&self) -> RawCall {
-        RawCall {
-            call: Call::new(self.shared.clone(), &RequestOptions::default(), None),
-        }
+    pub async fn raw_call<T, E, F, Fut>(&self, attempt: F) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+        F: FnMut(Arc<raw::Client>) -> Fut,
+        Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
+    {
+        Call::new(self.shared.clone(), &RequestOptions::default(), None)
+            .run(attempt)
+            .await
     }
 }
 
@@ -212,65 +226,6 @@ pub struct TokenInfo {
     /// How long the client will use the token from now: the server's
     /// `expires_in`, at most a day, 60 s when the server gave none.
     pub expires_in: Duration,
-}
-
-/// One call through the generated client with a [`Client`]'s policy; see
-/// [`Client::raw_call`].
-pub struct RawCall {
-    call: Arc<Call>,
-}
-
-impl fmt::Debug for RawCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RawCall").finish_non_exhaustive()
-    }
-}
-
-impl RawCall {
-    /// The generated client to make the call with.
-    pub fn client(&self) -> raw::Client {
-        self.call.raw_client()
-    }
-
-    /// What the generated method returned, as this crate's [`Result`]: its
-    /// error converted into [`Error`] with what the call saw (status, request
-    /// id, validation errors, whether a write's outcome is unknown), and a
-    /// 2xx the spec does not list decoded as a success.
-    pub async fn finish<T, E>(
-        self,
-        result: std::result::Result<raw::ResponseValue<T>, raw::Error<E>>,
-    ) -> Result<T>
-    where
-        T: serde::de::DeserializeOwned,
-        E: ErrorBody,
-    {
-        let call = self.call;
-        let name = call.operation_name();
-        if let Some(limit) = call.response_too_large() {
-            return Err(Error::ResponseTooLarge {
-                operation: name,
-                limit,
-            });
-        }
-        match result {
-            Ok(response) => Ok(response.into_inner()),
-            // A 2xx the spec does not list (a 200 where it documents 201,
-            // say) is still a success: reporting an error for a create that
-            // happened would invite a retry and a duplicate.
-            Err(raw::Error::UnexpectedResponse(response)) if response.status().is_success() => {
-                let status = response.status();
-                // Already read to the end by the transport: no I/O here.
-                let body = response.bytes().await.unwrap_or_default();
-                serde_json::from_slice(&body).map_err(|source| Error::Decode {
-                    operation: name,
-                    status,
-                    snippet: crate::error::snippet(&body, 256),
-                    source,
-                })
-            }
-            Err(e) => Err(call.error(e)),
-        }
-    }
 }
 
 mod sealed {
@@ -483,8 +438,12 @@ impl ClientBuilder {
         };
         Ok(Client {
             shared: Arc::new(Shared {
+                raw: Arc::new(raw::Client::new_with_client(
+                    &base_url,
+                    http.clone(),
+                    raw::Hooks::new(SdkHooks),
+                )),
                 base_url,
-                http,
                 auth,
                 retry: self.retry,
                 timeout,

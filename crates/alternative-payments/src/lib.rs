@@ -83,7 +83,7 @@ pub mod types;
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_TIMEOUT, ErrorBody, RawCall, TokenInfo, env,
+    DEFAULT_TIMEOUT, ErrorBody, TokenInfo, env,
 };
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::{Cursor, Page, json_pages};

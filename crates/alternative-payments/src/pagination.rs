@@ -265,14 +265,20 @@ impl<T: Send + 'static> PagesState<T> {
 ///
 /// # async fn run(client: Client) -> alternative_payments::Result<()> {
 /// let mut pages = json_pages("list_customers", move |cursor| {
-///     let call = client.raw_call();
+///     let client = client.clone();
 ///     async move {
-///         let raw = call.client();
-///         let mut request = raw.list_customers();
-///         if let Cursor::After(after) = cursor {
-///             request = request.after(after);
-///         }
-///         let page = call.finish(request.send().await).await?;
+///         let page = client
+///             .raw_call(|raw| {
+///                 let cursor = cursor.clone();
+///                 async move {
+///                     let mut request = raw.list_customers();
+///                     if let Cursor::After(after) = cursor {
+///                         request = request.after(after);
+///                     }
+///                     request.send().await
+///                 }
+///             })
+///             .await?;
 ///         Ok(serde_json::to_value(page).expect("generated types serialise"))
 ///     }
 /// });

@@ -57,11 +57,11 @@ impl<'a, T: Send + 'a> Request<'a, T> {
         client: &'a Client,
         operation: Operation,
         args: Result<A>,
-        call: impl FnOnce(raw::Client, A) -> Fut + Send + 'a,
+        call: impl Fn(Arc<raw::Client>, A) -> Fut + Send + 'a,
         map: fn(R) -> T,
     ) -> Self
     where
-        A: Send + 'a,
+        A: Clone + Send + 'a,
         R: serde::de::DeserializeOwned + Send + 'a,
         E: ErrorBody + Send + 'a,
         Fut: Future<Output = RawResult<R, E>> + Send + 'a,
@@ -70,7 +70,7 @@ impl<'a, T: Send + 'a> Request<'a, T> {
             Box::new(move |client, options| {
                 Box::pin(async move {
                     let reply = client
-                        .call(operation, &options, |raw| call(raw, args))
+                        .call(operation, &options, move |raw| call(raw, args.clone()))
                         .await?;
                     Ok(map(reply))
                 })
@@ -109,10 +109,10 @@ impl<'a, T: serde::de::DeserializeOwned + Send + 'a> Request<'a, T> {
         client: &'a Client,
         operation: Operation,
         args: Result<A>,
-        call: impl FnOnce(raw::Client, A) -> Fut + Send + 'a,
+        call: impl Fn(Arc<raw::Client>, A) -> Fut + Send + 'a,
     ) -> Self
     where
-        A: Send + 'a,
+        A: Clone + Send + 'a,
         E: ErrorBody + Send + 'a,
         Fut: Future<Output = RawResult<T, E>> + Send + 'a,
     {
@@ -253,8 +253,9 @@ impl<'a> PaymentMethods<'a> {
     /// All payment methods of the customer (the API does not paginate them).
     pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
         let id = non_empty("customer id", self.customer_id.clone());
-        let call =
-            |raw: raw::Client, id| async move { raw.list_payment_methods().id(id).send().await };
+        let call = |raw: Arc<raw::Client>, id| async move {
+            raw.list_payment_methods().id(id).send().await
+        };
         Request::mapped(
             self.client,
             Operation::ListPaymentMethods,
@@ -340,7 +341,7 @@ raw_page!(raw::types::PaginatedResponseCustomerReply => Customer);
 raw_page!(raw::types::PaginatedResponseCustomerUser => CustomerUser);
 
 type FetchPage<R, E> =
-    Box<dyn Fn(raw::Client, Cursor) -> BoxFuture<'static, RawResult<R, E>> + Send + Sync>;
+    Box<dyn Fn(Arc<raw::Client>, Cursor) -> BoxFuture<'static, RawResult<R, E>> + Send + Sync>;
 
 /// A list operation with its filters fixed: fetches any page of it.
 struct ListSource<T, R, E> {
@@ -366,7 +367,7 @@ where
             let raw = self
                 .client
                 .call(self.operation, &self.options, |client| {
-                    (self.fetch)(client, cursor)
+                    (self.fetch)(client, cursor.clone())
                 })
                 .await?;
             let page: RawPage<T> = raw.into();

@@ -1,11 +1,19 @@
-//! How every API request is sent: the `RequestHooks` the generated client
-//! calls, holding the policy the raw crate deliberately lacks: credentials,
-//! 401 replay, retries with backoff, timeouts, tracing. And the single
-//! conversion of the generated client's error into [`Error`].
+//! How every API request is sent: the policy the raw crate deliberately
+//! lacks (credentials, 401 replay, retries with backoff, timeouts, tracing),
+//! and the single conversion of the generated client's error into [`Error`].
 //!
-//! Each call gets its own [`Call`]: per-request options, and a record of
-//! what happened (auth failure, last status, a buffered error body) that the
-//! error conversion reads, since progenitor's error cannot carry it.
+//! A [`Call`] drives one API call: [`Call::run`] runs the generated method
+//! once per attempt, and decides from what the attempt saw whether to make
+//! another. Re-running the generated method, rather than re-sending a kept
+//! copy of its request from inside the hook, means nothing is copied or
+//! buffered on the way to a success: the response goes to progenitor as
+//! reqwest returned it. A body that breaks off mid-way surfaces as
+//! progenitor's `ResponseBodyError`, which is retried like any failed
+//! attempt.
+//!
+//! Every SDK client has one generated client, whose hooks ([`SdkHooks`])
+//! find the call they serve in a task-local set by [`Call::run`]: per-call
+//! state without a generated client per call.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -37,7 +45,9 @@ pub(crate) enum Auth {
 /// What every call of a client shares.
 pub(crate) struct Shared {
     pub(crate) base_url: String,
-    pub(crate) http: reqwest::Client,
+    /// The generated client every call goes through; its hooks are
+    /// [`SdkHooks`].
+    pub(crate) raw: Arc<raw::Client>,
     pub(crate) auth: Auth,
     pub(crate) retry: RetryPolicy,
     pub(crate) timeout: Option<Duration>,
@@ -55,24 +65,77 @@ pub(crate) struct RequestOptions {
     pub(crate) retry: Option<RetryPolicy>,
 }
 
+tokio::task_local! {
+    /// The call the generated client's hooks are serving.
+    static CURRENT: Arc<Call>;
+}
+
+/// The generated client's hooks: they hold nothing themselves and act for
+/// the [`Call`] in [`CURRENT`]. Outside one (a generated client kept past
+/// its `raw_call`, or a request moved to another task) they refuse.
+pub(crate) struct SdkHooks;
+
+const OUTSIDE_A_CALL: &str = "the generated client of an alternative_payments::Client can only \
+     send requests inside the Client::raw_call closure that handed it over";
+
+impl raw::RequestHooks for SdkHooks {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: &'static str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let call = CURRENT.try_with(Arc::clone);
+        Box::pin(async move {
+            match call {
+                Ok(call) => call.prepare(request, operation).await,
+                Err(_) => Err(format!("{operation}: {OUTSIDE_A_CALL}")),
+            }
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        _operation: &'static str,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        // `prepare` ran first, inside the same call, or refused.
+        let call = CURRENT.try_with(Arc::clone);
+        Box::pin(async move {
+            match call {
+                Ok(call) => call.send(client, request).await,
+                Err(_) => client.execute(request).await,
+            }
+        })
+    }
+}
+
 /// One call: its settings and what happened to it.
 pub(crate) struct Call {
     shared: Arc<Shared>,
-    /// Known up front for the wrapper's calls; for a [`RawCall`]
-    /// (crate::RawCall) learnt from the generated client's hook when the
-    /// request is prepared, so its retry class can never be the wrong one.
+    /// Known up front for the wrapper's calls; for
+    /// [`Client::raw_call`](crate::Client::raw_call) learnt from the
+    /// generated client's hook when the request is prepared, so its retry
+    /// class can never be the wrong one.
     operation: OnceLock<Operation>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
     record: Mutex<Record>,
 }
 
+/// What the call saw; the error conversion and the retry decision read it,
+/// since progenitor's error cannot carry it.
 #[derive(Default)]
 struct Record {
+    attempt: u32,
     auth_error: Option<AuthError>,
+    /// The token the last attempt used.
     token: Option<Arc<Token>>,
+    /// The last attempt's status, once it had one.
     status: Option<StatusCode>,
+    /// Of the last error response.
     request_id: Option<String>,
+    retry_after: Option<Duration>,
     error_body: Option<bytes::Bytes>,
     /// Set when a success body went over `max_response_size`.
     too_large: Option<usize>,
@@ -80,6 +143,17 @@ struct Record {
     /// have reached the server (see `Error::outcome_unknown`).
     outcome_unknown: bool,
 }
+
+/// What follows an attempt.
+enum Next {
+    Done,
+    /// After a 401: again at once, with a new token.
+    Replay,
+    /// After a transient failure, once `delay` has passed.
+    Retry(Duration),
+}
+
+type RawResult<T, E> = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>;
 
 impl Call {
     pub(crate) fn new(
@@ -110,18 +184,171 @@ impl Call {
         self.record.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The generated client for this call.
-    pub(crate) fn raw_client(self: &Arc<Self>) -> raw::Client {
-        raw::Client::new_with_client(
-            &self.shared.base_url,
-            self.shared.http.clone(),
-            raw::Hooks::from_arc(self.clone()),
-        )
+    /// The whole call: `attempt` runs the generated method once per attempt
+    /// (with the client's generated client), as the retry policy and the
+    /// operation's retry class allow; the last result becomes this crate's.
+    pub(crate) async fn run<T, E, F, Fut>(self: Arc<Self>, mut attempt: F) -> crate::Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+        F: FnMut(Arc<raw::Client>) -> Fut,
+        Fut: Future<Output = RawResult<T, E>>,
+    {
+        let mut retries = 0;
+        let mut replayed_401 = false;
+        loop {
+            let result = CURRENT
+                .scope(self.clone(), attempt(self.shared.raw.clone()))
+                .await;
+            match self.next(&result, retries, &mut replayed_401) {
+                Next::Done => return self.finish(result).await,
+                Next::Replay => {
+                    tracing::debug!(
+                        operation = self.operation_name(),
+                        "401: replaying once with a new token"
+                    );
+                }
+                Next::Retry(delay) => {
+                    retries += 1;
+                    tracing::debug!(
+                        operation = self.operation_name(),
+                        ?delay,
+                        retry = retries,
+                        "retrying"
+                    );
+                    drop(result);
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
     }
 
-    /// The limit a success response exceeded, if one did.
-    pub(crate) fn response_too_large(&self) -> Option<usize> {
-        self.record().too_large
+    /// Whether and when to make another attempt after `result`.
+    fn next<T, E>(&self, result: &RawResult<T, E>, retries: u32, replayed_401: &mut bool) -> Next {
+        let Err(error) = result else {
+            return Next::Done;
+        };
+        // What the spec's operation table says (HTTP method, or the overlay):
+        // an operation that is not idempotent is sent again only when the
+        // previous attempt provably never reached the server. An operation
+        // not in the table (cannot happen: both come from one spec) is
+        // treated as the riskiest kind.
+        let idempotent = self
+            .operation
+            .get()
+            .is_some_and(|op| op.retry_class() == RetryClass::Idempotent);
+        let changes_state = self.changes_state();
+        let may_retry = retries < self.retry.max_retries;
+        let mut record = self.record();
+        if record.auth_error.is_some() || record.too_large.is_some() {
+            return Next::Done;
+        }
+        match error {
+            raw::Error::CommunicationError(e) | raw::Error::ResponseBodyError(e) => {
+                // Only a connect error proves the server never saw the
+                // request; anything later may follow a create's effect.
+                let never_sent = e.is_connect();
+                if changes_state && !never_sent {
+                    record.outcome_unknown = true;
+                }
+                let retryable =
+                    never_sent || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode();
+                if retryable && (never_sent || idempotent) && may_retry {
+                    Next::Retry(self.retry.backoff(retries))
+                } else {
+                    Next::Done
+                }
+            }
+            raw::Error::ErrorResponse(_)
+            | raw::Error::UnexpectedResponse(_)
+            | raw::Error::InvalidResponsePayload(..) => {
+                let Some(status) = record.status else {
+                    return Next::Done;
+                };
+                if changes_state && status.is_server_error() {
+                    record.outcome_unknown = true;
+                }
+                if status == StatusCode::UNAUTHORIZED && !*replayed_401 {
+                    // The token was refused before anything was done with
+                    // the request, so replaying is safe, creates included.
+                    // Only OAuth tokens can be replaced.
+                    let Auth::OAuth(cache) = &self.shared.auth else {
+                        return Next::Done;
+                    };
+                    *replayed_401 = true;
+                    if let Some(used) = record.token.take() {
+                        cache.invalidate(&used);
+                    }
+                    Next::Replay
+                } else if is_retryable_status(status) && idempotent && may_retry {
+                    Next::Retry(
+                        record
+                            .retry_after
+                            .unwrap_or_else(|| self.retry.backoff(retries)),
+                    )
+                } else {
+                    Next::Done
+                }
+            }
+            raw::Error::InvalidRequest(_)
+            | raw::Error::Custom(_)
+            | raw::Error::InvalidUpgrade(_) => Next::Done,
+        }
+    }
+
+    /// Whether the operation may have an effect that happened unseen: any
+    /// but a read (or an operation not in the table, which cannot happen).
+    fn changes_state(&self) -> bool {
+        self.operation
+            .get()
+            .is_none_or(|op| !matches!(op.http_method(), "GET" | "HEAD" | "OPTIONS"))
+    }
+
+    /// What the generated method returned, as this crate's result: its
+    /// error converted with what the call saw, and a 2xx the spec does not
+    /// list decoded as a success.
+    async fn finish<T, E>(&self, result: RawResult<T, E>) -> crate::Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+    {
+        let name = self.operation_name();
+        if let Some(limit) = self.record().too_large {
+            return Err(Error::ResponseTooLarge {
+                operation: name,
+                limit,
+            });
+        }
+        match result {
+            Ok(response) => Ok(response.into_inner()),
+            // A 2xx the spec does not list (a 200 where it documents 201,
+            // say) is still a success: reporting an error for a create that
+            // happened would invite a retry and a duplicate.
+            Err(raw::Error::UnexpectedResponse(response)) if response.status().is_success() => {
+                let status = response.status();
+                let body = match response.bytes().await {
+                    Ok(body) => body,
+                    Err(e) => {
+                        // The server answered: a write may have happened.
+                        let outcome_unknown = self.record().outcome_unknown || self.changes_state();
+                        return Err(Error::transport(
+                            name,
+                            e,
+                            self.timeout,
+                            self.shared.connect_timeout,
+                            outcome_unknown,
+                        ));
+                    }
+                };
+                serde_json::from_slice(&body).map_err(|source| Error::Decode {
+                    operation: name,
+                    status,
+                    snippet: crate::error::snippet(&body, 256),
+                    source,
+                })
+            }
+            Err(e) => Err(self.error(e)),
+        }
     }
 
     /// Puts credentials on `request`; remembers which token it used.
@@ -138,19 +365,6 @@ impl Call {
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(())
     }
-
-    /// After a 401: drop the refused token and put a fresh one on `request`.
-    /// Only OAuth tokens can be replaced.
-    async fn reauthorise(&self, request: &mut reqwest::Request) -> Option<Result<(), AuthError>> {
-        let Auth::OAuth(cache) = &self.shared.auth else {
-            return None;
-        };
-        if let Some(used) = self.record().token.take() {
-            cache.invalidate(&used);
-        }
-        Some(self.authorise(request).await)
-    }
-
     /// Converts the generated client's error, using what this call saw.
     pub(crate) fn error<E: ErrorBody>(&self, error: raw::Error<E>) -> Error {
         let operation = self.operation_name();
@@ -240,138 +454,135 @@ impl Call {
         }
     }
 
-    /// Sends `request` as the retry policy allows, each attempt reading the
-    /// whole response (so a connection that breaks mid-body is a failed
-    /// attempt like any other). Returns the final response or error.
-    async fn send_with_retries(
+    /// The hook before each attempt: checks the operation, and puts the
+    /// user agent, the timeout and credentials on the request.
+    async fn prepare(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &'static str,
+    ) -> Result<(), String> {
+        let named = Operation::from_method_name(operation);
+        // A raw_call closure that makes a different call on a retry (or two
+        // calls) would be retried with the first one's class: refused.
+        if named.is_some_and(|op| *self.operation.get_or_init(|| op) != op) {
+            return Err(format!(
+                "{operation}: this raw_call already made a {} call; make one call per raw_call",
+                self.operation_name()
+            ));
+        }
+        request
+            .headers_mut()
+            .insert(USER_AGENT, self.shared.user_agent.clone());
+        *request.timeout_mut() = self.timeout;
+        self.authorise(request).await.map_err(|e| {
+            let message = e.to_string();
+            self.record().auth_error = Some(e);
+            message
+        })
+    }
+
+    /// The hook that sends each attempt, once. A success whose size is
+    /// declared and within the limit goes to progenitor untouched; any other
+    /// body is read here: a success's up to `max_response_size` (beyond it,
+    /// `ResponseTooLarge`), an error's up to `MAX_ERROR_BODY`, kept for the
+    /// error conversion.
+    async fn send(
         &self,
         client: &reqwest::Client,
-        mut request: reqwest::Request,
-    ) -> reqwest::Result<Received> {
-        let operation = self.operation_name();
-        let known = self.operation.get();
-        // What the spec's operation table says (HTTP method, or the overlay):
-        // an operation that is not idempotent is sent again only when the
-        // previous attempt provably never reached the server. An operation
-        // not in the table (cannot happen: both come from one spec) is
-        // treated as the riskiest kind.
-        let idempotent = known.is_some_and(|op| op.retry_class() == RetryClass::Idempotent);
-        // A read has no effect that could have happened unseen.
-        let changes_state =
-            known.is_none_or(|op| !matches!(op.http_method(), "GET" | "HEAD" | "OPTIONS"));
-        let mut retries = 0;
-        let mut replayed_401 = false;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            // A clone to send, so the original stays available for a retry.
-            // Requests here have in-memory bodies, so cloning succeeds; if a
-            // future one does not, it is simply sent once.
-            let (to_send, spare) = match request.try_clone() {
-                Some(copy) => (copy, Some(request)),
-                None => (request, None),
-            };
-            let span = tracing::debug_span!(
-                "alternative_payments.request",
-                operation,
-                method = %to_send.method(),
-                path = to_send.url().path(),
-                attempt,
-                status = tracing::field::Empty,
-                duration_ms = tracing::field::Empty,
-            );
-            let started = tokio::time::Instant::now();
-            let result = receive(client, to_send, self.shared.max_response_size)
-                .instrument(span.clone())
-                .await;
-            span.record("duration_ms", started.elapsed().as_millis() as u64);
-            if changes_state && may_have_acted(&result) {
-                self.record().outcome_unknown = true;
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let attempt = {
+            let mut record = self.record();
+            record.attempt += 1;
+            record.status = None;
+            record.attempt
+        };
+        let span = tracing::debug_span!(
+            "alternative_payments.request",
+            operation = self.operation_name(),
+            method = %request.method(),
+            path = request.url().path(),
+            attempt,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = tokio::time::Instant::now();
+        let mut response = client.execute(request).instrument(span.clone()).await?;
+        let status = response.status();
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("status", status.as_u16());
+        let limit = self.shared.max_response_size;
+        if status.is_success() {
+            self.record().status = Some(status);
+            if response.content_length().is_some_and(|n| n <= limit as u64) {
+                return Ok(response);
             }
-            let Some(original) = spare else { return result };
-            request = original;
-
-            let delay = match &result {
-                Ok(response) if response.too_large => {
-                    self.record().too_large = Some(self.shared.max_response_size);
-                    return result;
-                }
-                Ok(response) => {
-                    span.record("status", response.status.as_u16());
-                    if response.status == StatusCode::UNAUTHORIZED && !replayed_401 {
-                        // The token was refused before anything was done with
-                        // the request, so replaying is safe, creates included.
-                        replayed_401 = true;
-                        match self
-                            .reauthorise(&mut request)
-                            .instrument(span.clone())
-                            .await
-                        {
-                            Some(Ok(())) => {
-                                tracing::debug!(parent: &span, "401: replaying once with a new token");
-                                continue;
-                            }
-                            Some(Err(e)) => {
-                                self.record().auth_error = Some(e);
-                                return result;
-                            }
-                            None => None,
-                        }
-                    } else if is_retryable_status(response.status) && idempotent {
-                        Some(
-                            self.retry
-                                .retry_after(&response.headers)
-                                .unwrap_or_else(|| self.retry.backoff(retries)),
-                        )
-                    } else {
-                        None
-                    }
-                }
-                Err(e) => {
-                    // Only a connect error proves the server never saw the
-                    // request; anything later may follow a create's effect.
-                    let never_sent = e.is_connect();
-                    let retryable = never_sent
-                        || e.is_timeout()
-                        || e.is_request()
-                        || e.is_body()
-                        || e.is_decode();
-                    (retryable && (never_sent || idempotent)).then(|| self.retry.backoff(retries))
-                }
-            };
-            match delay {
-                Some(delay) if retries < self.retry.max_retries => {
-                    retries += 1;
-                    tracing::debug!(parent: &span, ?delay, retry = retries, "retrying");
-                    drop(result);
-                    tokio::time::sleep(delay).await;
-                }
-                _ => return result,
+            let body = read_body(&mut response, limit, false)
+                .instrument(span)
+                .await?;
+            if body.is_none() {
+                self.record().too_large = Some(limit);
             }
+            return Ok(rebuild(response, body.unwrap_or_default()));
         }
-    }
-
-    /// Notes the final response for the error conversion, and hands an
-    /// equivalent response to the generated code.
-    fn keep(&self, received: Received) -> reqwest::Response {
+        let retry_after = is_retryable_status(status)
+            .then(|| self.retry.retry_after(response.headers()))
+            .flatten();
+        let request_id = request_id(response.headers());
+        let body = read_body(&mut response, MAX_ERROR_BODY, true)
+            .instrument(span)
+            .await?
+            .unwrap_or_default();
         let mut record = self.record();
-        record.status = Some(received.status);
-        record.request_id = request_id(&received.headers);
-        if !received.status.is_success() {
-            record.error_body = Some(received.body.clone());
-        }
-        // With its real URL: reqwest would otherwise parse a placeholder.
-        let mut rebuilt = http::Response::builder()
-            .status(received.status)
-            .url(received.url);
-        if let Some(headers) = rebuilt.headers_mut() {
-            *headers = received.headers;
-        }
-        let rebuilt = rebuilt
-            .body(received.body)
-            .expect("status and headers come from a valid response");
-        reqwest::Response::from(rebuilt)
+        record.status = Some(status);
+        record.retry_after = retry_after;
+        record.request_id = request_id;
+        record.error_body = Some(body.clone());
+        drop(record);
+        Ok(rebuild(response, body))
     }
+}
+
+/// The rest of `response`'s body, up to `limit` bytes: `None` when it is
+/// longer (rejected on its `Content-Length` when it has one), or cut at the
+/// limit when `truncate`.
+async fn read_body(
+    response: &mut reqwest::Response,
+    limit: usize,
+    truncate: bool,
+) -> reqwest::Result<Option<bytes::Bytes>> {
+    let declared = response.content_length().unwrap_or(0);
+    if !truncate && declared > limit as u64 {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            if !truncate {
+                return Ok(None);
+            }
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
+}
+
+/// `response` with `body` in place of the one read from it.
+fn rebuild(mut response: reqwest::Response, body: bytes::Bytes) -> reqwest::Response {
+    // With its real URL: reqwest would otherwise parse a placeholder.
+    let mut rebuilt = http::Response::builder()
+        .status(response.status())
+        .url(response.url().clone());
+    if let Some(headers) = rebuilt.headers_mut() {
+        *headers = std::mem::take(response.headers_mut());
+    }
+    let rebuilt = rebuilt
+        .body(body)
+        .expect("status and headers come from a valid response");
+    reqwest::Response::from(rebuilt)
 }
 
 /// A token from `cache`, fetched if need be. Token requests are
@@ -396,73 +607,10 @@ pub(crate) async fn token(
     }
 }
 
-/// A response read to the end.
-struct Received {
-    url: reqwest::Url,
-    status: StatusCode,
-    headers: HeaderMap,
-    body: bytes::Bytes,
-    /// A success body over the size limit: `body` is empty.
-    too_large: bool,
-}
-
-/// One attempt: send, and read the whole body. A success body over
-/// `max_size` is not read further (rejected on its `Content-Length` when it
-/// has one); an error body is kept up to `MAX_ERROR_BODY`, the rest is not
-/// needed and may be huge.
-async fn receive(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-    max_size: usize,
-) -> reqwest::Result<Received> {
-    let mut response = client.execute(request).await?;
-    let url = response.url().clone();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let (limit, truncate) = if status.is_success() {
-        (max_size, false)
-    } else {
-        (MAX_ERROR_BODY, true)
-    };
-    let declared = response.content_length().unwrap_or(0);
-    let mut too_large = !truncate && declared > limit as u64;
-    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
-    while !too_large && let Some(chunk) = response.chunk().await? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            if truncate {
-                body.extend_from_slice(&chunk[..room]);
-                break;
-            }
-            too_large = true;
-            body = Vec::new();
-        } else {
-            body.extend_from_slice(&chunk);
-        }
-    }
-    Ok(Received {
-        url,
-        status,
-        headers,
-        body: body.into(),
-        too_large,
-    })
-}
-
 fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-request-id", "request-id"]
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
-}
-
-/// Whether an attempt ended without a definite answer after the request may
-/// have reached the server: a 5xx, or any failure but a connect error (which
-/// proves the request was never sent).
-fn may_have_acted(result: &reqwest::Result<Received>) -> bool {
-    match result {
-        Ok(response) => response.status.is_server_error(),
-        Err(e) => !e.is_connect(),
-    }
 }
 
 impl Error {
@@ -491,48 +639,6 @@ impl Error {
                 source: Box::new(e),
             }
         }
-    }
-}
-
-impl raw::RequestHooks for Call {
-    fn prepare<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-        operation: &'static str,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        let named = Operation::from_method_name(operation);
-        // A RawCall reused for another operation would retry it with the
-        // first one's class: refused instead.
-        let reused = named.is_some_and(|op| *self.operation.get_or_init(|| op) != op);
-        Box::pin(async move {
-            if reused {
-                return Err(format!(
-                    "{operation}: this RawCall already made a {} call; make one RawCall per call",
-                    self.operation_name()
-                ));
-            }
-            request
-                .headers_mut()
-                .insert(USER_AGENT, self.shared.user_agent.clone());
-            *request.timeout_mut() = self.timeout;
-            self.authorise(request).await.map_err(|e| {
-                let message = e.to_string();
-                self.record().auth_error = Some(e);
-                message
-            })
-        })
-    }
-
-    fn send<'a>(
-        &'a self,
-        client: &'a reqwest::Client,
-        request: reqwest::Request,
-        _operation: &'static str,
-    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(async move {
-            let received = self.send_with_retries(client, request).await?;
-            Ok(self.keep(received))
-        })
     }
 }
 
