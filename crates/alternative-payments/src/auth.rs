@@ -384,7 +384,7 @@ impl ParsedToken {
             .min(MAX_LIFETIME);
         let margin = MAX_REFRESH_MARGIN
             .min(lifetime / 2)
-            .mul_f64(0.8 + fastrand::f64() * 0.2);
+            .mul_f64(0.8 + crate::retry::jitter() * 0.2);
         // Lifetimes count from the request, not the response: never later
         // than the server's clock.
         let expires_at = requested_at + lifetime;

@@ -14,24 +14,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Match on the variant for detail, or use the helpers
 /// ([`status`](Error::status), [`is_not_found`](Error::is_not_found),
 /// [`is_retryable`](Error::is_retryable), ...). Never contains a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with a status other than 2xx (an unfollowed 3xx
     /// included).
-    #[error(transparent)]
     Api(Box<ApiError>),
 
     /// No access token could be obtained, or the API refused the one sent.
     /// What the token endpoint said is the [`source`](std::error::Error::source).
-    #[error("authentication failed")]
-    Auth(#[from] AuthError),
+    Auth(AuthError),
 
     /// An attempt got no complete response in time (after any retries).
-    #[error("{operation}: timed out {}{}{}",
-        if *connecting { "connecting" } else { "waiting for the response" },
-        timeout.map(|t| format!(" after {t:?}")).unwrap_or_default(),
-        if *outcome_unknown { UNKNOWN_OUTCOME } else { "" })]
     Timeout {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
@@ -47,7 +41,6 @@ pub enum Error {
 
     /// The API could not be reached, or the connection failed mid-way.
     /// The cause is the [`source`](std::error::Error::source).
-    #[error("{operation}: could not reach the API{}", if *outcome_unknown { UNKNOWN_OUTCOME } else { "" })]
     Transport {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
@@ -56,12 +49,10 @@ pub enum Error {
         /// The whole cause chain as one line, for logs that print one field.
         message: String,
         /// The underlying error.
-        #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// A success response whose body is not what the API describes.
-    #[error("{operation}: cannot decode the {status} response; body starts with {snippet:?}")]
     Decode {
         /// The operation, e.g. `get_customer`.
         operation: &'static str,
@@ -70,16 +61,12 @@ pub enum Error {
         /// The first bytes of the body (at most 256), lossily as text.
         snippet: String,
         /// The decoding error.
-        #[source]
         source: serde_json::Error,
     },
 
     /// A success response larger than the client accepts
     /// ([`ClientBuilder::max_response_size`](crate::ClientBuilder::max_response_size)).
     /// Not retried: the same request would get the same answer.
-    #[error(
-        "{operation}: the response body exceeds the {limit}-byte limit (ClientBuilder::max_response_size)"
-    )]
     ResponseTooLarge {
         /// The operation, e.g. `list_customers`.
         operation: &'static str,
@@ -89,7 +76,6 @@ pub enum Error {
 
     /// The server broke the pagination contract (a cursor repeated, or a next
     /// page announced without a cursor); the stream stops instead of looping.
-    #[error("{operation}: pagination stopped: {message}")]
     Pagination {
         /// The list operation.
         operation: &'static str,
@@ -99,13 +85,84 @@ pub enum Error {
 
     /// An argument was refused before anything was sent (for example a page
     /// size of 0).
-    #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
     /// The client could not be built: a missing or malformed setting or
     /// environment variable (named in the message).
-    #[error("configuration error: {0}")]
     Config(String),
+}
+
+// Display and source by hand rather than with thiserror: two crates (one a
+// proc macro) in every application's build for two impls.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unknown = |outcome_unknown: bool| if outcome_unknown { UNKNOWN_OUTCOME } else { "" };
+        match self {
+            Error::Api(api) => api.fmt(f),
+            Error::Auth(_) => f.write_str("authentication failed"),
+            Error::Timeout {
+                operation,
+                timeout,
+                connecting,
+                outcome_unknown,
+            } => {
+                let waiting = if *connecting {
+                    "connecting"
+                } else {
+                    "waiting for the response"
+                };
+                write!(f, "{operation}: timed out {waiting}")?;
+                if let Some(timeout) = timeout {
+                    write!(f, " after {timeout:?}")?;
+                }
+                f.write_str(unknown(*outcome_unknown))
+            }
+            Error::Transport {
+                operation,
+                outcome_unknown,
+                ..
+            } => write!(
+                f,
+                "{operation}: could not reach the API{}",
+                unknown(*outcome_unknown)
+            ),
+            Error::Decode {
+                operation,
+                status,
+                snippet,
+                ..
+            } => write!(
+                f,
+                "{operation}: cannot decode the {status} response; body starts with {snippet:?}"
+            ),
+            Error::ResponseTooLarge { operation, limit } => write!(
+                f,
+                "{operation}: the response body exceeds the {limit}-byte limit (ClientBuilder::max_response_size)"
+            ),
+            Error::Pagination { operation, message } => {
+                write!(f, "{operation}: pagination stopped: {message}")
+            }
+            Error::InvalidArgument(message) => write!(f, "invalid argument: {message}"),
+            Error::Config(message) => write!(f, "configuration error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Auth(e) => Some(e),
+            Error::Transport { source, .. } => Some(&**source),
+            Error::Decode { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        Error::Auth(e)
+    }
 }
 
 impl Error {
@@ -254,11 +311,10 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// Why no usable access token could be had.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum AuthError {
     /// The token endpoint refused the request (RFC 6749 §5.2).
-    #[error("token endpoint answered {status}: {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
     Rejected {
         /// HTTP status.
         status: u16,
@@ -268,7 +324,6 @@ pub enum AuthError {
         description: Option<String>,
     },
     /// The token endpoint's answer is not an OAuth2 token or error response.
-    #[error("token endpoint answered {status} with {what}")]
     InvalidResponse {
         /// HTTP status.
         status: u16,
@@ -276,12 +331,37 @@ pub enum AuthError {
         what: String,
     },
     /// The token endpoint did not answer in time.
-    #[error("token endpoint did not answer in time")]
     Timeout,
     /// The token endpoint could not be reached.
-    #[error("could not reach the token endpoint: {0}")]
     Transport(String),
 }
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Rejected {
+                status,
+                error,
+                description,
+            } => {
+                write!(f, "token endpoint answered {status}: {error}")?;
+                if let Some(description) = description {
+                    write!(f, ": {description}")?;
+                }
+                Ok(())
+            }
+            AuthError::InvalidResponse { status, what } => {
+                write!(f, "token endpoint answered {status} with {what}")
+            }
+            AuthError::Timeout => f.write_str("token endpoint did not answer in time"),
+            AuthError::Transport(message) => {
+                write!(f, "could not reach the token endpoint: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
 
 impl AuthError {
     /// Whether asking the token endpoint again later may succeed.

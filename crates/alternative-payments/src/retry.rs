@@ -74,7 +74,7 @@ impl RetryPolicy {
             .min(self.max_delay);
         // "Equal jitter": spreads retries of many clients apart while
         // keeping at least half the delay.
-        exponential.mul_f64(0.5 + fastrand::f64() * 0.5)
+        exponential.mul_f64(0.5 + jitter() * 0.5)
     }
 
     /// The wait a `Retry-After` header asks for, capped.
@@ -88,13 +88,67 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
+/// A number in [0, 1) for jitter, different on every call. std's
+/// `RandomState` is keyed randomly per process and re-keyed on every
+/// `new()`: enough to spread retries apart, and not meant for anything
+/// secret. By hand rather than with `fastrand`, which would be one more
+/// crate in every application's build for these lines.
+pub(crate) fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let bits = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An HTTP date in any of the three forms RFC 9110 §5.6.7 tells recipients
+/// to accept: `Sun, 06 Nov 1994 08:49:37 GMT` (IMF-fixdate), `Sunday,
+/// 06-Nov-94 08:49:37 GMT` (RFC 850) and `Sun Nov  6 08:49:37 1994`
+/// (asctime). By hand rather than with `httpdate`: `time`, already here,
+/// does the calendar; this only splits the text.
+fn parse_http_date(value: &str) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = value
+        .split([' ', ',', '-'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let (day, month, year, clock) = match parts.as_slice() {
+        [_, day, month, year, clock, "GMT"] => (day, month, year, clock),
+        [_, month, day, clock, year] => (day, month, year, clock),
+        _ => return None,
+    };
+    let month = MONTHS.iter().position(|m| m == month)? as u8 + 1;
+    let mut year_number: i32 = year.parse().ok()?;
+    if year.len() == 2 {
+        // RFC 850's two-digit year: the nearest that is not more than 50
+        // years ahead, which for any date this code will see is 20xx.
+        year_number += 2000;
+    }
+    let mut clock = clock.split(':').map(|n| n.parse::<u8>().ok());
+    let (Some(Some(h)), Some(Some(m)), Some(Some(s)), None) =
+        (clock.next(), clock.next(), clock.next(), clock.next())
+    else {
+        return None;
+    };
+    let date = time::Date::from_calendar_date(
+        year_number,
+        time::Month::try_from(month).ok()?,
+        day.parse().ok()?,
+    )
+    .ok()?;
+    let time = time::Time::from_hms(h, m, s).ok()?;
+    Some(time::PrimitiveDateTime::new(date, time).assume_utc().into())
+}
+
 /// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`.
 fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = httpdate::parse_http_date(value).ok()?;
+    let at = parse_http_date(value)?;
     // A date in the past means "now".
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
@@ -138,18 +192,52 @@ mod tests {
             parse_retry_after(&headers("7"), now),
             Some(Duration::from_secs(7))
         );
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(90));
+        // 1_700_000_000 is Tue, 14 Nov 2023 22:13:20 GMT.
+        for later in [
+            "Tue, 14 Nov 2023 22:14:50 GMT",
+            "Tuesday, 14-Nov-23 22:14:50 GMT",
+            "Tue Nov 14 22:14:50 2023",
+        ] {
+            assert_eq!(
+                parse_retry_after(&headers(later), now),
+                Some(Duration::from_secs(90)),
+                "{later}"
+            );
+        }
         assert_eq!(
-            parse_retry_after(&headers(&later), now),
-            Some(Duration::from_secs(90))
+            parse_retry_after(&headers("Sun Nov  6 08:49:37 1994"), now),
+            Some(Duration::ZERO),
+            "a date in the past is now"
         );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(5));
-        assert_eq!(
-            parse_retry_after(&headers(&earlier), now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after(&headers("soon"), now), None);
+        for bad in [
+            "soon",
+            "Tue, 14 Nov 2023 22:14:50 CET",
+            "Tue, 31 Feb 2023 22:14:50 GMT",
+            "Tue, 14 Foo 2023 22:14:50 GMT",
+            "Tue, 14 Nov 2023 25:14:50 GMT",
+            "Tue, 14 Nov 2023 22:14 GMT",
+            "Tue, 14 Nov 2023 22:14:50:00 GMT",
+            "Tue, 14 Nov 99999999999 22:14:50 GMT",
+            "-1",
+            "",
+        ] {
+            assert_eq!(parse_retry_after(&headers(bad), now), None, "{bad:?}");
+        }
         assert_eq!(parse_retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn jitter_is_spread_over_zero_to_one() {
+        let draws: Vec<f64> = (0..1000).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+        let mut distinct = draws.clone();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert!(distinct.len() > 990, "{} distinct of 1000", distinct.len());
+        let mean = draws.iter().sum::<f64>() / 1000.0;
+        assert!((0.45..0.55).contains(&mean), "mean {mean}");
+        let low = draws.iter().filter(|d| **d < 0.5).count();
+        assert!((400..600).contains(&low), "{low} of 1000 below 0.5");
     }
 
     #[test]
