@@ -65,7 +65,7 @@ impl fmt::Debug for Client {
             Auth::Static(_) => "static authorization",
         };
         f.debug_struct("Client")
-            .field("base_url", &self.shared.base_url)
+            .field("base_url", &raw::ClientInfo::baseurl(&*self.shared.raw))
             .field("auth", &auth)
             .field("retry", &self.shared.retry)
             .field("timeout", &self.shared.timeout)
@@ -443,7 +443,6 @@ impl ClientBuilder {
                     http.clone(),
                     raw::Hooks::new(SdkHooks),
                 )),
-                base_url,
                 auth,
                 retry: self.retry,
                 timeout,

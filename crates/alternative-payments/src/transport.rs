@@ -44,7 +44,6 @@ pub(crate) enum Auth {
 
 /// What every call of a client shares.
 pub(crate) struct Shared {
-    pub(crate) base_url: String,
     /// The generated client every call goes through; its hooks are
     /// [`SdkHooks`].
     pub(crate) raw: Arc<raw::Client>,
@@ -331,13 +330,7 @@ impl Call {
                     Err(e) => {
                         // The server answered: a write may have happened.
                         let outcome_unknown = self.record().outcome_unknown || self.changes_state();
-                        return Err(Error::transport(
-                            name,
-                            e,
-                            self.timeout,
-                            self.shared.connect_timeout,
-                            outcome_unknown,
-                        ));
+                        return Err(self.transport_error(e, outcome_unknown));
                     }
                 };
                 serde_json::from_slice(&body).map_err(|source| Error::Decode {
@@ -365,6 +358,33 @@ impl Call {
         request.headers_mut().insert(AUTHORIZATION, header);
         Ok(())
     }
+    /// A transport failure of this call as this crate's error.
+    fn transport_error(&self, e: reqwest::Error, outcome_unknown: bool) -> Error {
+        let operation = self.operation_name();
+        if e.is_timeout() {
+            // reqwest marks a connect timeout as both: the connection was
+            // never made, and the limit that fired is the connect timeout.
+            let connecting = e.is_connect();
+            Error::Timeout {
+                operation,
+                timeout: if connecting {
+                    self.shared.connect_timeout
+                } else {
+                    self.timeout
+                },
+                connecting,
+                outcome_unknown,
+            }
+        } else {
+            Error::Transport {
+                operation,
+                outcome_unknown,
+                message: crate::auth::error_chain(&e),
+                source: Box::new(e),
+            }
+        }
+    }
+
     /// Converts the generated client's error, using what this call saw.
     pub(crate) fn error<E: ErrorBody>(&self, error: raw::Error<E>) -> Error {
         let operation = self.operation_name();
@@ -441,13 +461,7 @@ impl Call {
             }
             raw::Error::CommunicationError(e)
             | raw::Error::ResponseBodyError(e)
-            | raw::Error::InvalidUpgrade(e) => Error::transport(
-                operation,
-                e,
-                self.timeout,
-                self.shared.connect_timeout,
-                outcome_unknown,
-            ),
+            | raw::Error::InvalidUpgrade(e) => self.transport_error(e, outcome_unknown),
             raw::Error::InvalidRequest(message) | raw::Error::Custom(message) => {
                 Error::InvalidArgument(message)
             }
@@ -611,35 +625,6 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
     ["x-request-id", "request-id"]
         .iter()
         .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
-}
-
-impl Error {
-    fn transport(
-        operation: &'static str,
-        e: reqwest::Error,
-        timeout: Option<Duration>,
-        connect_timeout: Option<Duration>,
-        outcome_unknown: bool,
-    ) -> Error {
-        if e.is_timeout() {
-            // reqwest marks a connect timeout as both: the connection was
-            // never made, and the limit that fired is the connect timeout.
-            let connecting = e.is_connect();
-            Error::Timeout {
-                operation,
-                timeout: if connecting { connect_timeout } else { timeout },
-                connecting,
-                outcome_unknown,
-            }
-        } else {
-            Error::Transport {
-                operation,
-                outcome_unknown,
-                message: crate::auth::error_chain(&e),
-                source: Box::new(e),
-            }
-        }
-    }
 }
 
 /// The static `Authorization` header for credentials that need no token
