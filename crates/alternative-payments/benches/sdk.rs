@@ -248,11 +248,11 @@ fn main() {
     }
     if write {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/benchmarks.md");
-        // The builds section is measured by scripts, not by this bench:
-        // kept as it is.
+        // The profile's reading and the builds section are written by hand
+        // (the builds measured by scripts, not by this bench): kept as they are.
         let kept = std::fs::read_to_string(path)
             .ok()
-            .and_then(|old| old.find(BUILDS).map(|at| old[at..].to_string()))
+            .and_then(|old| old.find(HAND_KEPT).map(|at| old[at..].to_string()))
             .unwrap_or_default();
         std::fs::write(path, document(&report) + &kept).expect("write docs/benchmarks.md");
         println!("wrote docs/benchmarks.md");
@@ -666,7 +666,7 @@ fn regeneration() -> (Duration, Duration) {
 }
 
 /// Where the hand-kept part of docs/benchmarks.md starts.
-const BUILDS: &str = "\n## Builds\n";
+const HAND_KEPT: &str = "\n## Per-call overhead: where the instructions go\n";
 
 fn document(table: &str) -> String {
     let sh = |cmd: &str, args: &[&str]| {
@@ -715,23 +715,9 @@ fn document(table: &str) -> String {
            1,200 sequential calls in child processes, client and mock in one current-thread runtime, and the \
            difference over 1,000 calls is one call, server side included. The *generated client alone* is \
            progenitor's client with no hooks (token and user agent as default headers): what remains when none of \
-           this crate's code runs.\n         - **Scale curve**: calls per second through one shared client as the number of tasks grows; the ratio \
-           must not grow with concurrency (it is noisy: each figure is the median of 5 interleaved rounds).\n\n\
-         ## Per-call overhead: where the instructions go\n\n\
-         Issue #11 started at 134,200 instructions per call for the SDK against 116,840 for the hand-written \
-         loop (1.149). Two of this crate's own costs were removed: every request was copied in case it had to be \
-         retried (about 3,500 instructions), and every response was read inside the retry loop and rebuilt for \
-         progenitor (about 2,500). Retries now re-run the generated method, and a success of declared length goes \
-         to progenitor unread. One generated client per SDK client (the hooks find their call in a task-local) \
-         replaced one per call.\n\n\
-         What is left, in the table's terms: SDK minus the generated client alone is this crate's share (the task-local \
-         scope, the boxed hook and request futures and the moves of those futures, the per-call `Call`, the token \
-         cache lookup, the `User-Agent` and `Authorization` inserts, the span); the generated client alone minus \
-         the baseline is progenitor's (formatting and percent-encoding the path, its `api-version` and `accept` \
-         headers merged into the request, the copy of the response headers into `ResponseValue`, and the server \
-         parsing one more header). Neither can reach 1.05 on its own terms without bypassing the generated client, \
-         which this SDK does not do; in absolute terms the difference is a few microseconds of CPU per call, \
-         against round trips to the real API measured in milliseconds.\n",
+           this crate's code runs.\n\
+         - **Scale curve**: calls per second through one shared client as the number of tasks grows; the ratio \
+           must not grow with concurrency (it is noisy: each figure is the median of 5 interleaved rounds).\n",
         date = sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         cores = std::thread::available_parallelism()
             .map(|n| n.get())

@@ -1,8 +1,8 @@
 //! OAuth2 client credentials (RFC 6749 §4.4) with a shared token cache, and
 //! static `Authorization` credentials.
 //!
-//! Invariant: secrets live in `SecretString` until the moment they go into
-//! a header or form; every type here prints them as `[redacted]`.
+//! Invariant: secrets live in [`SecretString`] until the moment they go
+//! into a header or form; every type here prints them as `[redacted]`.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -12,12 +12,45 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::error::AuthError;
+
+/// A secret: never printed, zeroed when dropped.
+///
+/// Written here rather than taken from `secrecy`, whose `SecretString` this
+/// was: these lines are all of it the crate used, and `zeroize`, which does
+/// the part that needs care, is in every user's build already (rustls). One
+/// crate fewer for every application (issue #11).
+#[derive(Clone)]
+pub(crate) struct SecretString(Box<str>);
+
+impl SecretString {
+    /// The secret itself, for the one place it goes: a header or a form.
+    pub(crate) fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(secret: String) -> Self {
+        Self(secret.into_boxed_str())
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Drop for SecretString {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 /// How the client proves who it is.
 #[derive(Clone)]

@@ -407,8 +407,7 @@ impl ClientBuilder {
             Some(client) => (client, None),
             None => {
                 let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-                let client = reqwest::Client::builder()
-                    .connect_timeout(connect_timeout)
+                let client = tls(reqwest::Client::builder().connect_timeout(connect_timeout))?
                     .build()
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
                 (client, Some(connect_timeout))
@@ -452,6 +451,25 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The built-in HTTP client's TLS: reqwest's own set-up, except with the
+/// `rustls-ring` feature, where reqwest has no crypto provider and is given
+/// a configuration with ring's and the platform's certificate verifier.
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    #[cfg(feature = "rustls-ring")]
+    {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|config| config.with_platform_verifier())
+            .map_err(|e| Error::Config(format!("cannot set up TLS (rustls with ring): {e}")))?
+            .with_no_client_auth();
+        Ok(builder.tls_backend_preconfigured(config))
+    }
+    #[cfg(not(feature = "rustls-ring"))]
+    Ok(builder)
 }
 
 fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
@@ -567,5 +585,44 @@ mod tests {
             (env::SCOPES, ""),
         ]);
         builder.expect("ok").build().expect("client");
+    }
+}
+
+/// `cargo test -p alternative-payments --no-default-features --features
+/// rustls-ring --lib ring` (CI runs it): aws-lc-rs is then not even built.
+#[cfg(all(test, feature = "rustls-ring"))]
+mod ring {
+    use std::io::Read;
+
+    use super::*;
+
+    /// reqwest built with `rustls-no-provider` panics on `build()` unless it
+    /// is given a configuration: the client must build, and its first
+    /// request must open with a TLS handshake.
+    #[tokio::test]
+    async fn the_built_in_client_speaks_tls_with_ring() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut first = [0u8; 3];
+            stream.read_exact(&mut first).expect("read");
+            first // dropped without an answer: the handshake fails
+        });
+        let client = Client::builder()
+            .credentials(Credentials::api_key("k"))
+            .base_url(format!("https://localhost:{port}"))
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("a client with ring");
+        let error = client
+            .customers()
+            .get("cus_1")
+            .send()
+            .await
+            .expect_err("no TLS server there");
+        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        // A TLS handshake record (22), TLS 1.x (3, 1).
+        assert_eq!(server.join().expect("server"), [22, 3, 1]);
     }
 }

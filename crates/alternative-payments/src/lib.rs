@@ -66,8 +66,8 @@
 //!
 //! # Security
 //!
-//! Secrets are held in `secrecy` types and never appear in `Debug` output,
-//! error messages or logs. Credentials are never sent over plain `http://`
+//! Secrets are held in a type that is zeroed when dropped and never appears
+//! in `Debug` output, error messages or logs. Credentials are never sent over plain `http://`
 //! except to loopback, unless [`ClientBuilder::allow_insecure_http`] says so.
 #![warn(missing_docs, unreachable_pub)]
 

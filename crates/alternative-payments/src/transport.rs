@@ -24,7 +24,6 @@ use alternative_payments_raw::operations::{Operation, RetryClass};
 use raw::types::HttpError;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{ResponseBuilderExt, StatusCode};
-use secrecy::ExposeSecret;
 use tracing::Instrument;
 
 use crate::auth::{Token, TokenCache};
@@ -629,7 +628,7 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// The static `Authorization` header for credentials that need no token
 /// endpoint.
-pub(crate) fn static_header(value: &secrecy::SecretString) -> Result<HeaderValue, Error> {
+pub(crate) fn static_header(value: &crate::auth::SecretString) -> Result<HeaderValue, Error> {
     let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
         Error::Config("the API key or token contains characters not allowed in a header".into())
     })?;
