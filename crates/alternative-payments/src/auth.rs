@@ -442,6 +442,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_secret_prints_as_redacted_and_its_clone_too() {
+        let secret = SecretString::from("s3cr3t-value".to_string());
+        let printed = format!("{secret:?} {:?} {:#?}", secret.clone(), Some(&secret));
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert_eq!(printed.matches("[redacted]").count(), 3, "{printed}");
+        assert_eq!(secret.expose_secret(), "s3cr3t-value");
+    }
+
+    #[test]
     fn an_absurd_lifetime_is_clamped_not_a_panic() {
         for expires_in in [u64::MAX, u64::MAX / 1000, 10 * 365 * 24 * 3600] {
             let body = format!(
