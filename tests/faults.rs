@@ -462,16 +462,7 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
     let mut builder = Client::builder()
         .credentials(credentials)
         .base_url(base_url)
-        .http_client(
-            reqwest::Client::builder()
-                .pool_idle_timeout(None)
-                // Plain HTTP on loopback: no root store to load. Loading the
-                // platform's is most of a client's construction (28 ms in the
-                // dev profile), paid per case.
-                .tls_certs_only([])
-                .build()
-                .expect("http"),
-        );
+        .http_client(crate::sdk::timerless_http());
     builder = if fault.needs_real_time {
         builder
             .timeout(Duration::from_millis(100))

@@ -94,12 +94,7 @@ fn start_mock(slot: &'static OnceLock<Served>, retry: &RetryPolicy) -> &'static 
             .start_paused(true)
             .build()
             .expect("runtime");
-        let http = reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            // Plain HTTP on loopback: no root store to load (tests/faults.rs).
-            .tls_certs_only([])
-            .build()
-            .expect("http");
+        let http = crate::sdk::timerless_http();
         let client = client(&mock, &http, retry.clone());
         Served {
             http,

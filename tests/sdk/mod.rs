@@ -80,9 +80,14 @@ impl Respond for TokenEndpoint {
 /// An HTTP client with no timers of its own (no pool idle sweeper, no
 /// connect timeout), so tests under paused tokio time see only the SDK's
 /// timers: backoff and token lifetimes.
+///
+/// Tests talk plain HTTP to loopback, so it loads no root store: loading
+/// the platform's is most of a client's construction (28 ms in the dev
+/// profile), which the fault matrix would pay per case.
 pub(crate) fn timerless_http() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_idle_timeout(None)
+        .tls_certs_only([])
         .build()
         .expect("http client")
 }

@@ -38,12 +38,12 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Searches with `property` for the time budget after the corpus; prints how
-/// many inputs it tried (the figure `cargo test -- --nocapture` shows).
 // Sized so each target tries at least as many inputs as 500 ms did when
 // dependencies were built with opt-level 1 (issue #11 builds them at 0).
 const DEFAULT_BUDGET_MS: u64 = 1000;
 
+/// Searches with `property` for the time budget after the corpus; prints how
+/// many inputs it tried (the figure `cargo test -- --nocapture` shows).
 fn search(target: &str, mut property: impl FnMut(&mut Unstructured<'_>) -> Result<()>) {
     let mut inputs = 0u64;
     let search = arbtest::arbtest(|u| {

@@ -67,8 +67,9 @@
 //! # Security
 //!
 //! Secrets are held in a type that is zeroed when dropped and never appears
-//! in `Debug` output, error messages or logs. Credentials are never sent over plain `http://`
-//! except to loopback, unless [`ClientBuilder::allow_insecure_http`] says so.
+//! in `Debug` output, error messages or logs. Credentials are never sent
+//! over plain `http://` except to loopback, unless
+//! [`ClientBuilder::allow_insecure_http`] says so.
 #![warn(missing_docs, unreachable_pub)]
 
 mod auth;
