@@ -21,8 +21,8 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 
 use crate::codegen::HEADER;
-use crate::spec;
 use crate::table::Row;
+use crate::{files, spec};
 
 /// The query parameter that asks for the page after a cursor.
 const CURSOR_PARAMETER: &str = "after";
@@ -42,6 +42,13 @@ pub struct Command {
     /// CLI refuses a `--json-body` with any other (a typo would otherwise
     /// be dropped without a word).
     pub body_fields: Option<Vec<String>>,
+    /// Help for flags, by flag id, where the spec says more than
+    /// progenitor's help shows: body fields (which progenitor leaves
+    /// without help) and enum values (open enums: others are sent as given).
+    pub flag_help: Vec<(String, String)>,
+    /// What `--json-body-template` prints: the request body with a
+    /// placeholder for each field.
+    pub body_template: Option<String>,
 }
 
 /// The command of every operation, in table order; an error when two
@@ -75,12 +82,17 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
                 merged,
                 &operation["responses"][row.success_status.to_string()],
             );
+        let body = spec::json_content_schema(merged, &operation["requestBody"]);
         let command = Command {
             operation_id: row.operation_id.clone(),
             words,
             positional,
             paginated,
             body_fields: body_fields(merged, &operation["requestBody"]),
+            flag_help: flag_help(merged, operation, body),
+            body_template: body["properties"]
+                .is_object()
+                .then(|| template_text(merged, body)),
         };
         if let Some(other) = commands.iter().find(|c| {
             let shorter = c.words.len().min(command.words.len());
@@ -104,6 +116,109 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
 fn body_fields(merged: &Value, body: &Value) -> Option<Vec<String>> {
     let schema = spec::json_content_schema(merged, body);
     Some(schema["properties"].as_object()?.keys().cloned().collect())
+}
+
+/// The schema `schema` stands for, with a local `$ref` resolved.
+fn resolved<'a>(merged: &'a Value, schema: &'a Value) -> &'a Value {
+    spec::ref_target(merged, schema).unwrap_or(schema)
+}
+
+/// The known values of a string enum schema.
+fn enum_values(merged: &Value, schema: &Value) -> Vec<String> {
+    resolved(merged, schema)["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
+}
+
+/// `string`, `integer`, ...: what a flag's value is, in its help.
+fn type_word(merged: &Value, schema: &Value) -> String {
+    match &resolved(merged, schema)["type"] {
+        Value::String(t) => t.clone(),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => "value".into(),
+    }
+}
+
+/// Help for query parameters with enum values and for every body field.
+fn flag_help(merged: &Value, operation: &Value, body: &Value) -> Vec<(String, String)> {
+    let known = |values: Vec<String>| {
+        format!(
+            "Known values: {}; any other is sent as given",
+            values.join(", ")
+        )
+    };
+    let mut help = Vec::new();
+    for param in operation["parameters"].as_array().into_iter().flatten() {
+        let param = resolved(merged, param);
+        let values = enum_values(merged, &param["schema"]);
+        if param["in"] == "query"
+            && !values.is_empty()
+            && let Some(name) = param["name"].as_str()
+        {
+            let text = match param["description"].as_str() {
+                Some(d) => format!("{d}. {}", known(values)),
+                None => known(values),
+            };
+            help.push((name.to_kebab_case(), text));
+        }
+    }
+    for (field, schema) in body["properties"].as_object().into_iter().flatten() {
+        let schema = resolved(merged, schema);
+        let mut text = match schema["description"].as_str() {
+            Some(d) => d.to_string(),
+            None => format!(
+                "The request body's `{field}` ({})",
+                type_word(merged, schema)
+            ),
+        };
+        let values = enum_values(merged, schema);
+        if !values.is_empty() {
+            text = format!("{text}. {}", known(values));
+        }
+        help.push((field.replace('_', "-"), text));
+    }
+    help
+}
+
+/// The request body as JSON with a placeholder for every field: its type
+/// (`"string"`, `0`, `false`), or its known values (`"a|b"`).
+fn template_text(merged: &Value, body: &Value) -> String {
+    fn placeholder(merged: &Value, schema: &Value, depth: usize) -> Value {
+        let schema = resolved(merged, schema);
+        let values = enum_values(merged, schema);
+        if !values.is_empty() {
+            return Value::String(values.join("|"));
+        }
+        match type_word(merged, schema).as_str() {
+            "integer" => Value::from(0),
+            "number" => Value::from(0.0),
+            "boolean" => Value::Bool(false),
+            "array" if depth < 4 => {
+                Value::Array(vec![placeholder(merged, &schema["items"], depth + 1)])
+            }
+            "object" if depth < 4 => Value::Object(
+                schema["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), placeholder(merged, v, depth + 1)))
+                    .collect(),
+            ),
+            "array" => Value::Array(Vec::new()),
+            "object" => Value::Object(Default::default()),
+            other => Value::String(other.to_string()),
+        }
+    }
+    let value = files::sorted(&placeholder(merged, body, 0));
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// Whether the success response is a cursor page (`has_next_page` and
@@ -138,6 +253,14 @@ pub fn code(
     let paginated = commands.iter().map(|c| c.paginated);
     let body_fields = commands.iter().map(|c| match &c.body_fields {
         Some(fields) => quote!(Some(&[#(#fields),*])),
+        None => quote!(None),
+    });
+    let flag_help = commands.iter().map(|c| {
+        let (flags, help): (Vec<_>, Vec<_>) = c.flag_help.iter().cloned().unzip();
+        quote!(&[#((#flags, #help)),*])
+    });
+    let body_template = commands.iter().map(|c| match &c.body_template {
+        Some(text) => quote!(Some(#text)),
         None => quote!(None),
     });
     let by_words: BTreeMap<String, &str> = commands
@@ -176,6 +299,16 @@ pub fn code(
             /// The request body's top-level fields, when the spec lists them.
             pub const fn body_fields(self) -> Option<&'static [&'static str]> {
                 match self { #( CliCommand::#variants => #body_fields, )* }
+            }
+
+            /// Help for flags (by id) beyond progenitor's: body fields, enum values.
+            pub const fn flag_help(self) -> &'static [(&'static str, &'static str)] {
+                match self { #( CliCommand::#variants => #flag_help, )* }
+            }
+
+            /// What `--json-body-template` prints.
+            pub const fn body_template(self) -> Option<&'static str> {
+                match self { #( CliCommand::#variants => #body_template, )* }
             }
         }
     };

@@ -65,19 +65,23 @@ fn client_and_cli_code(
     merged: &serde_json::Value,
     rows: &[table::Row],
 ) -> Result<(String, String), String> {
-    let (spec, open_enums, settings) = prepare(merged)?;
+    let (spec, open_enums, settings) = prepare(merged, "crate::types")?;
     let client = client_tokens(&spec, &open_enums, &settings)?;
     let commands = cli::commands(merged, rows)?;
-    // A generator of its own: `cli` adds the spec's types to its type space.
+    // A generator of its own (`cli` adds the spec's types to its type
+    // space), whose open enums are named from the CLI's crate.
+    let (_, _, settings) = prepare(merged, "::alternative_payments_raw::types")?;
     let mut generator = Generator::new(&settings);
     let cli = without_panics(|| cli::code(&mut generator, &spec, &commands))??;
     Ok((client, cli))
 }
 
-/// The 3.0 document progenitor reads, its open enums, and the settings both
-/// generators use.
+/// The 3.0 document progenitor reads, its open enums, and the settings a
+/// generator uses, with the open enums at `types_path` (the raw crate's
+/// `types` module as the generated code's crate names it).
 fn prepare(
     merged: &serde_json::Value,
+    types_path: &str,
 ) -> Result<(openapiv3::OpenAPI, Vec<OpenEnum>, GenerationSettings), String> {
     let mut doc = convert::to_openapi_30(merged)?;
     let open_enums = enums::hoist_and_collect(&mut doc)?;
@@ -96,7 +100,7 @@ fn prepare(
     for open in &open_enums {
         settings.with_replacement(
             &open.name,
-            format!("crate::types::{}", open.name),
+            format!("{types_path}::{}", open.name),
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
     }

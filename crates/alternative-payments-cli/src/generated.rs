@@ -982,4 +982,78 @@ impl CliCommand {
             }
         }
     }
+    /// Help for flags (by id) beyond progenitor's: body fields, enum values.
+    pub const fn flag_help(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            CliCommand::ArchiveCustomer => &[],
+            CliCommand::CreateCustomer => {
+                &[
+                    ("city", "The request body's `city` (string)"),
+                    ("country", "The request body's `country` (string)"),
+                    ("ein", "The request body's `ein` (string)"),
+                    ("email", "The request body's `email` (string)"),
+                    ("external-id", "The request body's `external_id` (string)"),
+                    ("legal-name", "The request body's `legal_name` (string)"),
+                    ("name", "The request body's `name` (string)"),
+                    ("postal-code", "The request body's `postal_code` (string)"),
+                    ("state", "The request body's `state` (string)"),
+                    ("street-address", "The request body's `street_address` (string)"),
+                    ("sub-premise", "The request body's `sub_premise` (string)"),
+                ]
+            }
+            CliCommand::CreateCustomerUser => {
+                &[
+                    ("email", "The request body's `email` (string)"),
+                    ("first-name", "The request body's `first_name` (string)"),
+                    ("last-name", "The request body's `last_name` (string)"),
+                ]
+            }
+            CliCommand::GetCustomer => &[],
+            CliCommand::GetPaymentMethod => &[],
+            CliCommand::ListCustomerUsers => &[],
+            CliCommand::ListCustomers => &[],
+            CliCommand::ListPaymentMethods => &[],
+            CliCommand::RestoreCustomer => &[],
+            CliCommand::UpdateCustomer => {
+                &[
+                    ("city", "The request body's `city` (string)"),
+                    ("country", "The request body's `country` (string)"),
+                    ("ein", "The request body's `ein` (string)"),
+                    ("legal-name", "The request body's `legal_name` (string)"),
+                    ("name", "The request body's `name` (string)"),
+                    ("postal-code", "The request body's `postal_code` (string)"),
+                    ("state", "The request body's `state` (string)"),
+                    ("street-address", "The request body's `street_address` (string)"),
+                    ("sub-premise", "The request body's `sub_premise` (string)"),
+                ]
+            }
+        }
+    }
+    /// What `--json-body-template` prints.
+    pub const fn body_template(self) -> Option<&'static str> {
+        match self {
+            CliCommand::ArchiveCustomer => None,
+            CliCommand::CreateCustomer => {
+                Some(
+                    "{\n  \"city\": \"string\",\n  \"country\": \"string\",\n  \"ein\": \"string\",\n  \"email\": \"string\",\n  \"external_id\": \"string\",\n  \"legal_name\": \"string\",\n  \"name\": \"string\",\n  \"postal_code\": \"string\",\n  \"state\": \"string\",\n  \"street_address\": \"string\",\n  \"sub_premise\": \"string\"\n}",
+                )
+            }
+            CliCommand::CreateCustomerUser => {
+                Some(
+                    "{\n  \"email\": \"string\",\n  \"first_name\": \"string\",\n  \"last_name\": \"string\"\n}",
+                )
+            }
+            CliCommand::GetCustomer => None,
+            CliCommand::GetPaymentMethod => None,
+            CliCommand::ListCustomerUsers => None,
+            CliCommand::ListCustomers => None,
+            CliCommand::ListPaymentMethods => None,
+            CliCommand::RestoreCustomer => None,
+            CliCommand::UpdateCustomer => {
+                Some(
+                    "{\n  \"city\": \"string\",\n  \"country\": \"string\",\n  \"ein\": \"string\",\n  \"legal_name\": \"string\",\n  \"name\": \"string\",\n  \"postal_code\": \"string\",\n  \"state\": \"string\",\n  \"street_address\": \"string\",\n  \"sub_premise\": \"string\"\n}",
+                )
+            }
+        }
+    }
 }

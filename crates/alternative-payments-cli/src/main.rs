@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use alternative_payments::{AuthError, Client, ClientBuilder, Cursor, Error, json_pages};
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::Operation;
+use clap::builder::NonEmptyStringValueParser;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use futures::TryStreamExt;
 use generated::{Cli, CliCommand, CliConfig};
@@ -200,10 +201,32 @@ fn leaf(cmd: CliCommand) -> Command {
     }
     leaf = leaf.after_help(operation_line(cmd));
     for (index, name) in cmd.positional().iter().enumerate() {
+        // An empty id would name another route (`/customers/` for
+        // `customers get ""`); the SDK refuses one too.
         leaf = leaf.mut_arg(*name, |arg| {
             arg.long(None)
                 .index(index + 1)
                 .value_name(name.to_uppercase())
+                .value_parser(NonEmptyStringValueParser::new())
+        });
+    }
+    for (id, help) in cmd.flag_help() {
+        if leaf.get_arguments().any(|a| a.get_id() == *id) {
+            leaf = leaf.mut_arg(*id, |arg| arg.help(*help));
+        }
+    }
+    if leaf.get_arguments().any(|a| a.get_id() == "limit") {
+        // The page size the SDK's lists accept (`List::limit`, at least 1).
+        leaf = leaf.mut_arg("limit", |arg| {
+            arg.value_parser(clap::value_parser!(i64).range(1..=i64::from(u32::MAX)))
+        });
+    }
+    if leaf
+        .get_arguments()
+        .any(|a| a.get_id() == "json-body-template")
+    {
+        leaf = leaf.mut_arg("json-body-template", |arg| {
+            arg.help("Print a template of the JSON body for --json-body, and exit; sends nothing")
         });
     }
     if leaf.get_arguments().any(|a| a.get_id() == "json-body") {
@@ -297,11 +320,21 @@ fn chosen(matches: &ArgMatches) -> (Vec<&str>, &ArgMatches) {
 async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     let (words, leaf) = chosen(matches);
     let format = output::Options::from(leaf);
+    let cmd = CliCommand::iter().find(|c| c.words() == words.as_slice());
+    if let Some(cmd) = cmd {
+        if let Some(template) = cmd.body_template()
+            && leaf.get_flag("json-body-template")
+        {
+            println!("{template}");
+            return Ok(());
+        }
+        refuse_no_body(cmd, leaf)?;
+    }
     let client = client(leaf)?;
     if words == ["auth", "check"] {
         return auth_check(&client, &format).await;
     }
-    let Some(cmd) = CliCommand::iter().find(|c| c.words() == words.as_slice()) else {
+    let Some(cmd) = cmd else {
         return Err(Failure::new(
             Exit::Usage,
             format!("error: unknown command `{}`", words.join(" ")),
@@ -312,6 +345,36 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     }
     let value = execute(&client, cmd, leaf).await?;
     format.write_one(&value)
+}
+
+/// A command that takes a body, given none: almost always a mistake (an
+/// empty customer, a PATCH that changes nothing), so it is refused unless
+/// the body is explicit (`--json-body` with `{}`).
+fn refuse_no_body(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
+    let Some(fields) = cmd.body_fields() else {
+        return Ok(());
+    };
+    let given = |id: &str| {
+        leaf.try_get_raw(id)
+            .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
+    };
+    if given("json-body") || fields.iter().any(|f| given(&f.replace('_', "-"))) {
+        return Ok(());
+    }
+    let flags: Vec<String> = fields
+        .iter()
+        .map(|f| format!("--{}", f.replace('_', "-")))
+        .collect();
+    Err(Failure::new(
+        Exit::Usage,
+        format!(
+            "error: `altpay {}` needs a body: give field flags ({}) or --json-body FILE|- \
+             (an empty body only explicitly: `echo '{{}}' | altpay {} --json-body -`); nothing was sent",
+            cmd.words().join(" "),
+            flags.join(", "),
+            cmd.words().join(" ")
+        ),
+    ))
 }
 
 /// The SDK client: settings from the environment, as the SDK reads them,

@@ -538,6 +538,75 @@ fn request_bodies_come_from_flags_a_file_or_stdin() {
     assert!(api.mock.requests().is_empty(), "bad bodies send nothing");
 }
 
+/// What an operator did not ask for is never sent: a body template, a
+/// create with no input, an empty id, a page size the SDK refuses.
+#[test]
+fn nothing_is_sent_that_the_operator_did_not_ask_for() {
+    let api = api();
+    let template = run(&api, &["customers", "create", "--json-body-template"]);
+    assert_eq!(template.code, 0, "{template:?}");
+    let fields = template.json();
+    assert_eq!(fields["name"], "string", "{template:?}");
+    assert_eq!(
+        fields.as_object().map(|f| f.len()),
+        Some(11),
+        "{template:?}"
+    );
+    let help = run(&api, &["customers", "users", "create", "--help"]);
+    assert!(
+        help.stdout.contains("Print a template of the JSON body") && !help.stdout.contains("XXX"),
+        "{help:?}"
+    );
+    assert!(
+        help.stdout
+            .contains("The request body's `first_name` (string)"),
+        "body field flags have help: {help:?}"
+    );
+
+    let usage = |args: &[&str], stdin: &str, says: &str| {
+        let out = run_with(&api, &[], args, stdin);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains(says), "{args:?}: {out:?}");
+    };
+    usage(
+        &["customers", "create"],
+        "",
+        "`altpay customers create` needs a body",
+    );
+    usage(&["customers", "update", "cus_1"], "", "needs a body");
+    usage(
+        &["customers", "get", ""],
+        "",
+        "a value is required for '<ID>'",
+    );
+    usage(
+        &["customers", "payment-methods", "get", "cus_1", ""],
+        "",
+        "a value is required for '<METHOD-ID>'",
+    );
+    usage(
+        &["customers", "list", "--limit", "0"],
+        "",
+        "0 is not in 1..=4294967295",
+    );
+    usage(
+        &["customers", "users", "list", "cus_1", "--limit=-3"],
+        "",
+        "-3 is not in 1..=",
+    );
+    assert!(api.mock.requests().is_empty(), "{:?}", api.mock.requests());
+
+    // An empty body, said explicitly, is sent.
+    let out = run_with(
+        &api,
+        &[],
+        &["customers", "create", "--json-body", "-"],
+        "{}",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(api.mock.requests().len(), 2, "the token and the create");
+}
+
 #[test]
 fn auth_check_reports_scopes_and_lifetime_never_the_token() {
     let api = api();
