@@ -50,9 +50,10 @@
 //! use alternative_payments::Error;
 //!
 //! # async fn run(client: alternative_payments::Client) {
-//! let new = NewCustomer::builder().name("Acme".to_string()).email("not-an-email".to_string());
+//! let new = NewCustomer::builder().name("Acme".to_string()).email("billing@acme.test".to_string());
 //! match client.customers().create(new).send().await {
 //!     Ok(customer) => println!("created {:?}", customer.id),
+//!     // A 400 or 422 names each field the API refused.
 //!     Err(Error::Api(api)) if !api.validation_errors.is_empty() => {
 //!         for (field, problem) in &api.validation_errors {
 //!             eprintln!("{field}: {problem}");
