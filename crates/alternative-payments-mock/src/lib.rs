@@ -41,8 +41,9 @@
 //!   them, though the request is valid.
 //! - **Pagination**: opaque cursors (containing `+`, `/` and `=`), `after`
 //!   and `before`, `limit` clamped to 1 to 1000 (default 100), ordered by
-//!   creation; `company_name` matches names case-insensitively by
-//!   substring; `created_at_start`/`created_at_end` filter when they are RFC
+//!   creation; `company_name` keeps the customers whose name contains it,
+//!   ignoring case (the spec says only "Filter by customer name"; the SDK's
+//!   `company_name` documents the same); `created_at_start`/`created_at_end` filter when they are RFC
 //!   3339 timestamps.
 //! - **Faults** for tests: added latency, queued responses per operation
 //!   (statuses, headers such as `Retry-After`, arbitrary bodies, dropped

@@ -152,7 +152,8 @@ impl<'a> Customers<'a> {
         Self { client }
     }
 
-    /// Lists customers, newest filters applied, page by page or as a stream.
+    /// Lists customers with the filters set on the returned builder, page
+    /// by page or as a stream.
     pub fn list(&self) -> ListCustomers<'a> {
         List::new(self.client, CustomerQuery::default())
     }
@@ -518,7 +519,30 @@ pub struct CustomerQuery {
 }
 
 impl ListCustomers<'_> {
-    /// Only customers with this name.
+    /// Only customers whose name contains `name`, ignoring case
+    /// (`company_name`). The provider documents only "Filter by customer
+    /// name"; this is how the mock matches, and what this example checks
+    /// against it:
+    ///
+    /// ```
+    /// # use alternative_payments::{Client, Credentials};
+    /// # use alternative_payments_mock::MockServer;
+    /// # use futures::TryStreamExt;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let mock = MockServer::start().await?;
+    /// # for name in ["Acme Corporation", "ACME Ltd", "Big Co"] {
+    /// #     mock.create_customer(serde_json::json!({ "name": name }));
+    /// # }
+    /// # let client = Client::builder()
+    /// #     .credentials(Credentials::client_credentials(mock.client_id(), mock.client_secret()))
+    /// #     .base_url(mock.base_url())
+    /// #     .build()?;
+    /// let found: Vec<_> = client.customers().list().company_name("acme").stream().try_collect().await?;
+    /// let names: Vec<_> = found.iter().filter_map(|c| c.name.as_deref()).collect();
+    /// assert_eq!(names, ["Acme Corporation", "ACME Ltd"]);
+    /// # Ok(()) }
+    /// ```
     pub fn company_name(mut self, name: impl Into<String>) -> Self {
         self.query.company_name = Some(name.into());
         self
