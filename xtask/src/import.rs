@@ -5,13 +5,14 @@
 //! A copy of the page is kept in `openapi/pages/`: it records where the
 //! fragments came from, and lets the next import of the same page, whatever
 //! its file is called then, say which operations it no longer has. Their
-//! fragments are deleted (and reported), or kept with `--keep-withdrawn`.
+//! fragments are deleted (and reported), or kept with `--keep-withdrawn`;
+//! deleted ones take their entries in `openapi/overlay.json` with them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::files::{self, Layout, Mode, Output};
-use crate::spec;
+use crate::{overlay, spec};
 
 /// A fenced ```json block of a docs page.
 struct Block {
@@ -35,6 +36,10 @@ pub struct ImportReport {
     /// The previous copy of the page, when it was stored under another
     /// name (deleted: the new copy replaces it).
     pub renamed_from: Option<String>,
+    /// Withdrawn operations whose entries were dropped from
+    /// `openapi/overlay.json` with their fragments (stale: nothing to apply
+    /// them to).
+    pub overlay_dropped: Vec<String>,
 }
 
 /// What to do with the fragments of operations a page no longer has.
@@ -55,6 +60,7 @@ pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<Impo
     let page_copy = layout.pages_dir().join(&page_name);
     let previous = previous_copy(layout, &page_name, &fragments);
     let mut withdrawn_files = Vec::new();
+    let mut withdrawn_ids = Vec::new();
     if let Some((_, previous_ids)) = &previous {
         for id in previous_ids
             .iter()
@@ -63,6 +69,7 @@ pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<Impo
             let path = layout.fragments_dir().join(format!("{id}.json"));
             if path.exists() {
                 withdrawn_files.push(path);
+                withdrawn_ids.push(id.clone());
             }
         }
     }
@@ -78,6 +85,13 @@ pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<Impo
         path: page_copy.clone(),
         contents: text.replace("\r\n", "\n"),
     });
+    let mut overlay_dropped = Vec::new();
+    if withdrawn == Withdrawn::Delete
+        && let Some((overlay, dropped)) = overlay::without(layout, &withdrawn_ids)?
+    {
+        outputs.push(overlay);
+        overlay_dropped = dropped;
+    }
     let written = files::write_or_check(layout, &outputs, Mode::Write, "")?;
     // Deletions come last, once everything new is in place.
     let renamed_from = previous
@@ -98,6 +112,7 @@ pub fn import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> Result<Impo
         withdrawn: withdrawn_files.iter().map(|p| layout.display(p)).collect(),
         kept_withdrawn: withdrawn == Withdrawn::Keep,
         renamed_from: renamed_from.map(|p| layout.display(&p)),
+        overlay_dropped,
     })
 }
 

@@ -98,6 +98,12 @@ pub(crate) fn run_import(layout: &Layout, page: &Path, withdrawn: Withdrawn) -> 
         for file in &report.withdrawn {
             eprintln!("  {file}");
         }
+        if !report.overlay_dropped.is_empty() {
+            eprintln!(
+                "  and their stale entries in openapi/overlay.json: {}",
+                report.overlay_dropped.join(", ")
+            );
+        }
     }
     if !report.written.is_empty() || !report.withdrawn.is_empty() {
         println!("next: cargo xtask generate");

@@ -78,6 +78,33 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
     Ok(())
 }
 
+/// The overlay without the entries of `withdrawn` operations, and which
+/// were dropped; `None` when the overlay names none of them (or there is
+/// no overlay).
+pub fn without(
+    layout: &Layout,
+    withdrawn: &[String],
+) -> Result<Option<(files::Output, Vec<String>)>, String> {
+    let path = layout.overlay();
+    if withdrawn.is_empty() || !path.exists() {
+        return Ok(None);
+    }
+    let shown = layout.display(&path);
+    let mut overlay = files::parse_json(&files::read_to_string(&path, &shown)?, &shown, 0)?;
+    let Some(operations) = overlay.get_mut("operations").and_then(Value::as_object_mut) else {
+        return Ok(None);
+    };
+    let dropped: Vec<String> = withdrawn
+        .iter()
+        .filter(|id| operations.remove(id.as_str()).is_some())
+        .cloned()
+        .collect();
+    Ok((!dropped.is_empty()).then(|| {
+        let contents = files::canonical_json(&overlay);
+        (files::Output { path, contents }, dropped)
+    }))
+}
+
 /// One operation's entry, as the extensions it adds.
 fn overlay_entry(entry: &Map<String, Value>, at: &str) -> Result<Map<String, Value>, String> {
     let mut extensions = Map::new();

@@ -161,7 +161,8 @@ fn import_updates_changed_operations_and_deletes_withdrawn_ones() {
         report.written,
         [
             "openapi/fragments/getCustomer.json",
-            "openapi/pages/customers-openapi.md"
+            "openapi/pages/customers-openapi.md",
+            "openapi/overlay.json"
         ]
     );
     assert_eq!(report.withdrawn, ["openapi/fragments/restoreCustomer.json"]);
@@ -172,20 +173,32 @@ fn import_updates_changed_operations_and_deletes_withdrawn_ones() {
         get["paths"]["/customers/{id}"]["get"]["description"],
         "Get one customer by its ID"
     );
-    // The overlay still says how to retry it: that needs a person.
-    let err = run_generate(&layout, Mode::Write).expect_err("overlay names it");
-    assert!(
-        err.starts_with("openapi/overlay.json: /operations/restoreCustomer: no operation \"restoreCustomer\" in the spec"),
-        "{err}"
-    );
+    // Its overlay entry went with it; the others stay.
+    assert_eq!(report.overlay_dropped, ["restoreCustomer"]);
     let overlay = fs::read_to_string(layout.overlay()).expect("overlay");
-    let mut overlay: Value = serde_json::from_str(&overlay).expect("json");
-    overlay["operations"]
-        .as_object_mut()
+    let overlay: Value = serde_json::from_str(&overlay).expect("json");
+    let entries: Vec<_> = overlay["operations"]
+        .as_object()
         .expect("operations")
-        .remove("restoreCustomer");
-    fs::write(layout.overlay(), overlay.to_string()).expect("write");
+        .keys()
+        .collect();
+    assert_eq!(entries, ["updateCustomer"]);
     run_generate(&layout, Mode::Write).expect("generates without the withdrawn operation");
+}
+
+#[test]
+fn a_kept_withdrawn_operation_keeps_its_overlay_entry() {
+    let (dir, layout) = temp_workspace();
+    let page_path = dir.path().join("customers-openapi.md");
+    fs::write(&page_path, page_without_restore()).expect("write page");
+    let before = fs::read_to_string(layout.overlay()).expect("overlay");
+    let report = import::import(&layout, &page_path, Withdrawn::Keep).expect("imports");
+    assert!(report.overlay_dropped.is_empty());
+    assert_eq!(
+        fs::read_to_string(layout.overlay()).expect("overlay"),
+        before
+    );
+    run_generate(&layout, Mode::Write).expect("the kept fragment still has its entry");
 }
 
 #[test]
@@ -789,24 +802,7 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
             .exists()
     );
 
-    // The overlay still names the withdrawn operation: a person decides.
-    let before = tree(&layout.root);
-    let err = run_generate(&layout, Mode::Write).expect_err("overlay");
-    assert!(
-        err.contains("/operations/restoreCustomer: no operation"),
-        "{err}"
-    );
-    assert_eq!(tree(&layout.root), before, "nothing written");
-    let overlay: Value =
-        serde_json::from_str(&fs::read_to_string(layout.overlay()).expect("overlay"))
-            .expect("json");
-    let mut overlay = overlay;
-    overlay["operations"]
-        .as_object_mut()
-        .expect("operations")
-        .remove("restoreCustomer");
-    fs::write(layout.overlay(), overlay.to_string()).expect("write overlay");
-
+    // The withdrawn operation's overlay entry went with it: one command on.
     run_generate(&layout, Mode::Write).expect("generates");
     run_generate(&layout, Mode::Check).expect("and is then fresh");
 
