@@ -164,9 +164,17 @@ fn previous_copy(
 
 /// The operationIds of every stored page copy.
 pub fn operations_on_pages(layout: &Layout) -> BTreeSet<String> {
+    pages_of_operations(layout).into_keys().collect()
+}
+
+/// The stored page copy each operationId came from, as shown to the user.
+pub fn pages_of_operations(layout: &Layout) -> BTreeMap<String, String> {
     stored_pages(layout)
         .into_iter()
-        .flat_map(|(_, ids)| ids)
+        .flat_map(|(path, ids)| {
+            let shown = layout.display(&path);
+            ids.into_iter().map(move |id| (id, shown.clone()))
+        })
         .collect()
 }
 

@@ -171,11 +171,38 @@ fn fragments_on_no_page(layout: &Layout, fragments: &[merge::Fragment]) -> Optio
     })
 }
 
+/// `error` with each fragment it lists followed by the docs page the
+/// fragment came from, which is what the maintainer works with.
+fn with_pages(layout: &Layout, fragments: &[merge::Fragment], error: String) -> String {
+    let pages = import::pages_of_operations(layout);
+    let page_of = |shown: &str| {
+        let fragment = fragments.iter().find(|f| f.shown == shown)?;
+        let ops = spec::operations(&fragment.doc, &fragment.shown).ok()?;
+        let on: std::collections::BTreeSet<&str> = ops
+            .iter()
+            .filter_map(|op| pages.get(&op.operation_id).map(String::as_str))
+            .collect();
+        (!on.is_empty()).then(|| on.into_iter().collect::<Vec<_>>().join(", "))
+    };
+    error
+        .lines()
+        .map(|line| {
+            let listed = line.strip_prefix("  ").and_then(|l| l.split(' ').next());
+            match listed.and_then(page_of) {
+                Some(page) => format!("{line} (from the docs page {page})"),
+                None => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     let nothing_written = |e| format!("{e}\n  nothing was written");
     let fragments = merge::load_fragments(layout).map_err(nothing_written)?;
     let stale = fragments_on_no_page(layout, &fragments);
     let merged = codegen::merged_spec(layout, &fragments)
+        .map_err(|e| with_pages(layout, &fragments, e))
         .map_err(|e| match &stale {
             // The likeliest cause of a conflict: a withdrawn operation's
             // fragment still describing the old version of a shared schema.
