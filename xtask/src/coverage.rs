@@ -1,17 +1,22 @@
-//! What the spec has that the hand-written crates do not serve.
+//! What the spec has that the hand-written code does not serve: every
+//! place a person must fill after a provider change, named at once.
 //!
-//! The compiler already refuses a new operation in the tests' exhaustive
-//! matches and in the mock's handler match. This check names the rest,
-//! without compiling anything (so it also runs on a temporary workspace
-//! after a scripted spec change):
+//! The compiler refuses a new operation in each exhaustive `match` on
+//! `Operation`, but it stops at the first crate that fails and lists three
+//! variants "and N more". This check names every gap without compiling
+//! anything (so it also runs on a temporary workspace after a scripted spec
+//! change, and `cargo xtask generate` prints it):
 //!
 //! - an operation the ergonomic client has no wrapper for: no function of
 //!   `crates/alternative-payments/src` names `Operation::<Variant>`;
-//! - an operation the mock does not route: no `Operation::<Variant>` in
-//!   `crates/alternative-payments-mock/src` (its generated table aside);
 //! - a query parameter the wrapper does not expose: the function naming the
 //!   operation never calls the generated builder's setter for it
-//!   (`.company_name(..)` for `company_name`).
+//!   (`.company_name(..)` for `company_name`);
+//! - each `match` on `Operation` without a catch-all arm, in any
+//!   hand-written file under `crates/` or `tests/` (the mock's `handler`,
+//!   the tests' tables), that has no arm for the operation;
+//! - each `Operation::<Variant>` still named there after the spec lost it
+//!   (a withdrawn operation's wrapper, handler and test arms).
 //!
 //! Sources are parsed with syn, so comments and strings do not count.
 
@@ -30,12 +35,15 @@ pub type Gap = String;
 /// Every gap, in table order; empty when everything is served.
 pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
     let sdk_dir = layout.root.join("crates/alternative-payments/src");
-    let mock_dir = layout.root.join("crates/alternative-payments-mock/src");
-    let [_, mock_table] = layout.operation_tables();
-    let sdk = scan(layout, &sdk_dir, &[])?;
-    let mock = scan(layout, &mock_dir, &[mock_table])?;
+    let sdk = scan(layout, &sdk_dir)?.found;
     let sdk_shown = layout.display(&sdk_dir);
-    let mock_shown = layout.display(&mock_dir);
+    let mut matches = Vec::new();
+    let mut named = BTreeMap::new();
+    for dir in ["crates", "tests"] {
+        let scanned = scan(layout, &layout.root.join(dir))?;
+        matches.extend(scanned.matches);
+        named.extend(scanned.named);
+    }
 
     let mut gaps = Vec::new();
     for row in rows {
@@ -62,38 +70,102 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
                 }
             }
         }
-        if !mock.contains_key(&variant) {
+        for m in matches.iter().filter(|m| !m.arms.contains(&variant)) {
             gaps.push(format!(
-                "{what}: the mock does not serve it: nothing in {mock_shown} names `Operation::{variant}` (add an arm to `handler` in api.rs)"
+                "{what}: no arm in the `match` on `Operation` at {}:{} (in `{}`)",
+                m.file, m.line, m.function
+            ));
+        }
+    }
+    let variants: BTreeSet<String> = rows.iter().map(Row::variant).collect();
+    for ((variant, file), line) in named {
+        if !variants.contains(&variant) {
+            gaps.push(format!(
+                "`Operation::{variant}` at {file}:{line}: the spec has no such operation (withdrawn by the provider?): remove what serves it"
             ));
         }
     }
     Ok(gaps)
 }
 
-/// For each `Operation::<Variant>` named in the `.rs` files under `dir`:
-/// the method names called by the functions that name it.
-fn scan(
-    layout: &Layout,
-    dir: &Path,
-    skip: &[PathBuf],
-) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+/// What the hand-written `.rs` files under `dir` say about operations
+/// (generated files, which start with the generator's header, aside).
+#[derive(Default)]
+struct Scanned {
+    /// For each `Operation::<Variant>` named: the method names called by
+    /// the functions that name it.
+    found: BTreeMap<String, BTreeSet<String>>,
+    /// The `match`es on `Operation` that list variants (no catch-all).
+    matches: Vec<OperationMatch>,
+    /// Each variant named, by file: the first line naming it.
+    named: BTreeMap<(String, String), usize>,
+}
+
+/// A `match` whose arms list `Operation` variants, with no catch-all.
+struct OperationMatch {
+    file: String,
+    line: usize,
+    function: String,
+    arms: BTreeSet<String>,
+}
+
+fn scan(layout: &Layout, dir: &Path) -> Result<Scanned, String> {
+    let mut scanned = Scanned::default();
     for path in rust_files(dir)? {
-        if skip.contains(&path) {
-            continue;
-        }
         let shown = layout.display(&path);
         let text = files::read_to_string(&path, &shown)?;
+        if text.starts_with(crate::codegen::HEADER) {
+            continue;
+        }
         let file =
             syn::parse_file(&text).map_err(|e| format!("{shown}: cannot parse as Rust: {e}"))?;
         let mut visitor = Scan::default();
         visitor.visit_file(&file);
         for (variant, calls) in visitor.found {
-            found.entry(variant).or_default().extend(calls);
+            scanned.found.entry(variant).or_default().extend(calls);
         }
+        for (variant, line) in visitor.named {
+            scanned
+                .named
+                .entry((variant, shown.clone()))
+                .or_insert(line);
+        }
+        scanned
+            .matches
+            .extend(
+                visitor
+                    .matches
+                    .into_iter()
+                    .map(|(line, function, arms)| OperationMatch {
+                        file: shown.clone(),
+                        line,
+                        function,
+                        arms,
+                    }),
+            );
     }
-    Ok(found)
+    Ok(scanned)
+}
+
+/// The `Operation` variants a match arm's pattern lists; `None` for a
+/// catch-all (`_`, a binding) or a pattern that is not about `Operation`.
+fn arm_variants(pat: &syn::Pat) -> Option<BTreeSet<String>> {
+    match pat {
+        syn::Pat::Path(p) => {
+            let segments: Vec<_> = p.path.segments.iter().collect();
+            match segments.as_slice() {
+                [.., parent, variant] if parent.ident == "Operation" => {
+                    Some(BTreeSet::from([variant.ident.to_string()]))
+                }
+                _ => None,
+            }
+        }
+        syn::Pat::Or(or) => or.cases.iter().try_fold(BTreeSet::new(), |mut all, case| {
+            all.extend(arm_variants(case)?);
+            Some(all)
+        }),
+        _ => None,
+    }
 }
 
 fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
@@ -119,13 +191,21 @@ fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 struct Scan {
     /// Functions being visited, innermost last: (operations, method calls).
     stack: Vec<(BTreeSet<String>, BTreeSet<String>)>,
+    /// Names of the functions being visited, innermost last.
+    names: Vec<String>,
     found: BTreeMap<String, BTreeSet<String>>,
+    /// (line, function, variants) of each match on `Operation`.
+    matches: Vec<(usize, String, BTreeSet<String>)>,
+    /// Every variant named anywhere in the file, with its first line.
+    named: BTreeMap<String, usize>,
 }
 
 impl Scan {
-    fn function(&mut self, visit: impl FnOnce(&mut Self)) {
+    fn function(&mut self, name: &syn::Ident, visit: impl FnOnce(&mut Self)) {
         self.stack.push(Default::default());
+        self.names.push(name.to_string());
         visit(self);
+        self.names.pop();
         let (operations, calls) = self.stack.pop().unwrap_or_default();
         for operation in operations {
             self.found
@@ -138,20 +218,41 @@ impl Scan {
 
 impl<'ast> Visit<'ast> for Scan {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.function(|s| syn::visit::visit_item_fn(s, item));
+        self.function(&item.sig.ident, |s| syn::visit::visit_item_fn(s, item));
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        self.function(|s| syn::visit::visit_impl_item_fn(s, item));
+        self.function(&item.sig.ident, |s| syn::visit::visit_impl_item_fn(s, item));
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        let arms: Option<BTreeSet<String>> =
+            expr.arms.iter().try_fold(BTreeSet::new(), |mut all, arm| {
+                all.extend(arm_variants(&arm.pat)?);
+                Some(all)
+            });
+        if let Some(arms) = arms.filter(|a| !a.is_empty()) {
+            let line = expr.match_token.span.start().line;
+            let function = self.names.last().cloned().unwrap_or_default();
+            self.matches.push((line, function, arms));
+        }
+        syn::visit::visit_expr_match(self, expr);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<_> = path.segments.iter().collect();
         if let [.., parent, variant] = segments.as_slice()
             && parent.ident == "Operation"
-            && let Some((operations, _)) = self.stack.last_mut()
         {
-            operations.insert(variant.ident.to_string());
+            let name = variant.ident.to_string();
+            // `Operation::ALL` and the table's methods are not variants.
+            if name.starts_with(|c: char| c.is_ascii_uppercase()) && name != "ALL" {
+                let line = variant.ident.span().start().line;
+                self.named.entry(name.clone()).or_insert(line);
+            }
+            if let Some((operations, _)) = self.stack.last_mut() {
+                operations.insert(name);
+            }
         }
         syn::visit::visit_path(self, path);
     }

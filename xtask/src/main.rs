@@ -255,7 +255,7 @@ pub(crate) fn run_generate(layout: &Layout, mode: Mode) -> Result<(), String> {
     let gaps = coverage::gaps(layout, &rows)?;
     if !gaps.is_empty() {
         eprintln!(
-            "warning: {} thing(s) in the spec are not served yet (cargo test fails until they are):",
+            "warning: {} place(s) to fill by hand (cargo test fails until they are; ARCHITECTURE.md, \"Adding an operation\"):",
             gaps.len()
         );
         for gap in &gaps {

@@ -32,8 +32,14 @@ fn committed_page() -> PathBuf {
 /// generated client.
 fn temp_workspace() -> (tempfile::TempDir, Layout) {
     let dir = tempfile::tempdir().expect("temp dir");
+    let layout = workspace_copy(dir.path());
+    (dir, layout)
+}
+
+/// [`temp_workspace`] at `root`.
+fn workspace_copy(root: &Path) -> Layout {
     let layout = Layout {
-        root: dir.path().to_path_buf(),
+        root: root.to_path_buf(),
     };
     let real = real();
     for (from, to) in [
@@ -62,7 +68,7 @@ fn temp_workspace() -> (tempfile::TempDir, Layout) {
         fs::copy(&path, to).expect("copy");
     }
     copy_sources(&layout);
-    (dir, layout)
+    layout
 }
 
 /// Every file under `root` with its bytes.
@@ -654,8 +660,8 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
     insta::assert_snapshot!(report);
 }
 
-/// Copies the hand-written crates' sources (what the coverage check reads)
-/// into a temporary workspace.
+/// Copies the crates and the tests (what the coverage check reads) into a
+/// temporary workspace.
 fn copy_sources(layout: &Layout) {
     fn copy_dir(from: &Path, to: &Path) {
         fs::create_dir_all(to).expect("mkdir");
@@ -669,12 +675,27 @@ fn copy_sources(layout: &Layout) {
             }
         }
     }
-    for dir in [
-        "crates/alternative-payments/src",
-        "crates/alternative-payments-mock/src",
-    ] {
+    for dir in ["crates", "tests"] {
         copy_dir(&real().root.join(dir), &layout.root.join(dir));
     }
+}
+
+/// `gaps`, one a line, with `file.rs:12` as `file.rs:N`: editing a source
+/// file must not break a snapshot of what is missing from it.
+fn without_line_numbers(gaps: &[String]) -> String {
+    let lines: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            let mut parts = g.split(".rs:");
+            let mut out = parts.next().unwrap_or_default().to_string();
+            for part in parts {
+                out.push_str(".rs:N");
+                out.push_str(part.trim_start_matches(|c: char| c.is_ascii_digit()));
+            }
+            out
+        })
+        .collect();
+    lines.join("\n")
 }
 
 fn gaps(layout: &Layout) -> Vec<String> {
@@ -716,7 +737,7 @@ fn coverage_names_a_missing_wrapper_handler_and_filter() {
         ),
     )
     .expect("write");
-    insta::assert_snapshot!(gaps(&layout).join("\n"));
+    insta::assert_snapshot!(without_line_numbers(&gaps(&layout)));
 }
 
 /// The committed docs page as the provider might publish it next: one new
@@ -784,27 +805,47 @@ fn provider_next_page() -> String {
     out
 }
 
+/// The drill's fixtures: a second docs page and what a person would write
+/// for it.
+fn drill_dir() -> PathBuf {
+    real().root.join("xtask/drill")
+}
+
+/// A maintainer's round on changed provider pages, in the workspace at
+/// `layout`: the customers page changed as [`provider_next_page`] says (one
+/// operation withdrawn that the overlay mentions), and a second page whose
+/// list takes an enum query parameter; then generate, once.
+fn drill(dir: &Path, layout: &Layout) {
+    let page = dir.join("customers-openapi.md");
+    fs::write(&page, provider_next_page()).expect("write page");
+    run_import(layout, &page, Withdrawn::Delete).expect("imports");
+    run_import(
+        layout,
+        &drill_dir().join("payment-requests-openapi.md"),
+        Withdrawn::Delete,
+    )
+    .expect("imports the second page");
+    // The withdrawn operation's overlay entry went with its fragment.
+    run_generate(layout, Mode::Write).expect("generates");
+    run_generate(layout, Mode::Check).expect("and is then fresh");
+}
+
 /// A maintainer's round on a changed provider page, on a scratch copy of
 /// this workspace: import, generate, and what the changelog and the
 /// coverage check say.
 #[test]
 fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
     let (dir, layout) = temp_workspace();
-    let page = dir.path().join("customers-openapi.md");
-    fs::write(&page, provider_next_page()).expect("write page");
-
-    run_import(&layout, &page, Withdrawn::Delete).expect("imports");
+    drill(dir.path(), &layout);
     assert!(!layout.fragments_dir().join("restoreCustomer.json").exists());
-    assert!(
-        layout
-            .fragments_dir()
-            .join("getCustomerBalance.json")
-            .exists()
-    );
-
-    // The withdrawn operation's overlay entry went with it: one command on.
-    run_generate(&layout, Mode::Write).expect("generates");
-    run_generate(&layout, Mode::Check).expect("and is then fresh");
+    for added in [
+        "getCustomerBalance",
+        "listPaymentRequests",
+        "getPaymentRequest",
+    ] {
+        let fragment = layout.fragments_dir().join(format!("{added}.json"));
+        assert!(fragment.exists(), "{added}");
+    }
 
     let changelog = fs::read_to_string(layout.changelog()).expect("changelog written");
     let unreleased = changelog
@@ -813,6 +854,7 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
         .1;
     for expected in [
         "- compatible: operation `getCustomerBalance` (`GET /customers/{id}/balance`) added",
+        "- compatible: operation `listPaymentRequests` (`GET /payment-requests`) added",
         "- compatible: query parameter `status` of `listCustomers` added (optional)",
         "- compatible: response field `CustomerReply.tax_id` added",
         "- compatible: enum `MethodType`: value `sepa` added",
@@ -826,30 +868,25 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
     }
     insta::assert_snapshot!(unreleased);
 
-    // What cargo test would say in that workspace.
+    // What `cargo xtask generate` prints, and `cargo test` then refuses:
+    // every place a person must fill, in one list.
     let gaps = gaps(&layout);
     let named = |needle: &str| gaps.iter().any(|g| g.starts_with(needle));
-    assert!(
-        named(
-            "operation `getCustomerBalance` (GET /customers/{id}/balance): the client does not serve it"
-        ),
-        "{gaps:#?}"
-    );
-    assert!(
-        named(
-            "operation `getCustomerBalance` (GET /customers/{id}/balance): the mock does not serve it"
-        ),
-        "{gaps:#?}"
-    );
-    assert!(
-        named("query parameter `status` of `listCustomers`: the client does not expose it"),
-        "{gaps:#?}"
-    );
-    assert_eq!(gaps.len(), 3, "{gaps:#?}");
+    for expected in [
+        "operation `getCustomerBalance` (GET /customers/{id}/balance): the client does not serve it",
+        "query parameter `status` of `listCustomers`: the client does not expose it",
+        "operation `getPaymentRequest` (GET /payment-requests/{id}): no arm in the `match` on `Operation` at crates/alternative-payments-mock/src/api.rs:",
+        "operation `listPaymentRequests` (GET /payment-requests): no arm in the `match` on `Operation` at tests/lib.rs:",
+        "operation `listPaymentRequests` (GET /payment-requests): no arm in the `match` on `Operation` at crates/alternative-payments-cli/tests/cli.rs:",
+    ] {
+        assert!(named(expected), "{expected}\n{gaps:#?}");
+    }
+    insta::assert_snapshot!("drill_gaps", without_line_numbers(&gaps));
 
-    // The new operation is in the generated client and both tables.
+    // The new operations are in the generated client and both tables.
     let code = fs::read_to_string(layout.generated_rs()).expect("code");
     assert!(code.contains("pub fn get_customer_balance(&self)"));
+    assert!(code.contains("pub enum ListPaymentRequestsStatus"));
     for table in layout.operation_tables() {
         let table = fs::read_to_string(table).expect("table");
         assert!(table.contains("GetCustomerBalance =>"), "{table}");
@@ -861,10 +898,152 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
         "CliCommand::GetCustomerBalance => Self::cli_get_customer_balance()",
         r#"CliCommand::GetCustomerBalance => &["customers", "balance", "get"]"#,
         "/// - `altpay customers balance get`: `getCustomerBalance`",
+        "/// - `altpay payment-requests list`: `listPaymentRequests`",
     ] {
         assert!(cli.contains(expected), "{expected} missing from the CLI");
     }
     assert!(!cli.contains("RestoreCustomer"), "withdrawn from the CLI");
+}
+
+/// Serves `answers` on loopback, one per connection (each answered with
+/// `Connection: close`), and hands over each request's head.
+fn loopback_server(answers: Vec<String>) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (sent, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for answer in answers {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream);
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = sent.send(head);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            let _ = reader.get_mut().write_all(response.as_bytes());
+        }
+    });
+    (url, received)
+}
+
+/// After the drill, the generated CLI builds (with the enum query
+/// parameter as a flag that passes unknown values through), and so does
+/// the SDK with a wrapper whose list filter takes that enum as an open
+/// value. Compiles a scratch copy of the workspace: the first run builds
+/// the CLI's dependencies into `target/drill`, later ones only its crates.
+#[test]
+fn after_the_drill_the_cli_and_an_sdk_wrapper_with_an_enum_filter_build() {
+    let exe = std::env::current_exe().expect("test binary");
+    // target/debug/deps/xtask-… → target/drill: its own target dir, so the
+    // scratch build never replaces this workspace's binaries.
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("inside the target dir")
+        .join("drill");
+    let root = target.join("workspace");
+    if root.exists() {
+        fs::remove_dir_all(&root).expect("clean the previous scratch copy");
+    }
+    let layout = workspace_copy(&root);
+    // The workspace's manifests; the xtask is a member, but not built.
+    fs::create_dir_all(root.join("xtask/src")).expect("mkdir");
+    for file in ["Cargo.toml", "Cargo.lock", "xtask/Cargo.toml"] {
+        fs::copy(real().root.join(file), root.join(file)).expect("copy manifest");
+    }
+    fs::write(root.join("xtask/src/main.rs"), "fn main() {}\n").expect("stub");
+    drill(&target, &layout);
+
+    // What a person does in the SDK: drop the withdrawn operation's
+    // wrapper, add the new page's.
+    let resources = root.join("crates/alternative-payments/src/resources.rs");
+    let text = fs::read_to_string(&resources).expect("read");
+    let start = text
+        .find("    /// Restores an archived customer.\n")
+        .expect("the restore wrapper");
+    let end = start + text[start..].find("\n    }\n").expect("its end") + "\n    }\n".len();
+    let wrapper = fs::read_to_string(drill_dir().join("payment_requests.rs")).expect("fixture");
+    let text = format!("{}{}\n{wrapper}", &text[..start], &text[end..]);
+    fs::write(&resources, text).expect("edit the SDK");
+    let gaps = gaps(&layout);
+    let sdk = "crates/alternative-payments/src/";
+    assert!(
+        !gaps
+            .iter()
+            .any(|g| (g.contains("PaymentRequest") && g.contains("the client")) || g.contains(sdk)),
+        "the SDK serves the new operations and the status filter, and not the withdrawn one: {gaps:#?}"
+    );
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--offline",
+            "--locked",
+            "-p",
+            "alternative-payments-cli",
+        ])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        build.status.success(),
+        "the generated CLI or the SDK does not build after the drill:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+
+    let altpay = target.join("debug/altpay");
+    let help = std::process::Command::new(&altpay)
+        .args(["payment-requests", "list", "--help"])
+        .output()
+        .expect("altpay runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Only payment requests in this status. Known values: pending, paid, expired, cancelled; any other is sent as given"),
+        "{help}"
+    );
+
+    let token = r#"{"access_token":"drill-token","token_type":"Bearer","expires_in":3600}"#;
+    let page = r#"{"data":[{"id":"pr_1","status":"refunded"}],"has_next_page":false,"has_previous_page":false}"#;
+    let (url, requests) = loopback_server(vec![token.into(), page.into()]);
+    let run = std::process::Command::new(&altpay)
+        .args(["payment-requests", "list", "--status", "refunded"])
+        .env_clear()
+        .env("ALTERNATIVE_PAYMENTS_BASE_URL", &url)
+        .env("ALTERNATIVE_PAYMENTS_CLIENT_ID", "drill")
+        .env("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "drill-secret")
+        .output()
+        .expect("altpay runs");
+    assert!(run.status.success(), "{run:?}");
+    let heads: Vec<String> = requests.try_iter().collect();
+    assert!(heads[0].starts_with("POST /oauth/token "), "{heads:#?}");
+    assert!(
+        heads[1].starts_with("GET /payment-requests?status=refunded "),
+        "an unknown value is sent as given: {heads:#?}"
+    );
+    let out: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(
+        out["data"][0]["status"], "refunded",
+        "and read back as given"
+    );
 }
 
 #[test]
