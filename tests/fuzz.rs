@@ -116,6 +116,8 @@ fn client(mock: &MockServer, http: &reqwest::Client, retry: RetryPolicy) -> Clie
         .base_url(mock.base_url())
         .retry_policy(retry)
         .timeout(None)
+        .deadline(None)
+        .rate_limit(None)
         .http_client(http.clone())
         .build()
         .expect("client")

@@ -19,6 +19,8 @@ pub(crate) fn sdk(mock: &MockServer) -> Client {
         ))
         .base_url(mock.base_url())
         .scopes(["read", "write"])
+        // Many calls in a row; the limiter's own tests pace.
+        .rate_limit(None)
         .build()
         .expect("client")
 }

@@ -4,6 +4,7 @@ mod auth;
 mod config;
 mod escape;
 mod pagination;
+mod rate_limit;
 mod resources;
 mod retries;
 mod secrets;
@@ -93,13 +94,17 @@ pub(crate) fn timerless_http() -> reqwest::Client {
 }
 
 /// A builder for a client of `server` with client credentials, no request
-/// timeout and a timer-free HTTP client.
+/// timeout or deadline and a timer-free HTTP client (under paused time a
+/// pending timer fires as soon as the test waits on the server), and no
+/// rate limit (tests of the limiter turn it on).
 pub(crate) fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .credentials(Credentials::client_credentials(CLIENT_ID, CLIENT_SECRET))
         .base_url(server.uri())
         .http_client(timerless_http())
         .timeout(None)
+        .deadline(None)
+        .rate_limit(None)
 }
 
 pub(crate) fn client(server: &MockServer) -> Client {

@@ -154,7 +154,10 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     }
     let response = match operation {
         Some(TOKEN) | None => None,
-        Some(_) => authorise(&shared, &parts.headers, &parts.method).err(),
+        Some(_) => match authorise(&shared, &parts.headers, &parts.method) {
+            Ok(client) => rate_limited(&shared, &client),
+            Err(refusal) => Some(refusal),
+        },
     };
     let response = match response {
         Some(refusal) => refusal,
@@ -217,8 +220,43 @@ fn replacement(fault: Fault) -> Result<Response, Duration> {
     }
 }
 
-/// Bearer tokens (or configured API keys), and the scope the method needs.
-fn authorise(shared: &Shared, headers: &HeaderMap, method: &Method) -> Result<(), Response> {
+/// The API's rate limit, per client: `None` when `client` may go on, else
+/// the 429 that refuses the request (with `Retry-After` in whole seconds).
+/// A token bucket of the rate rounded up; counts every request.
+fn rate_limited(shared: &Shared, client: &str) -> Option<Response> {
+    let mut state = shared.lock();
+    state.stats.requests += 1;
+    let rate = state.rate_limit?;
+    let burst = rate.ceil().max(1.0);
+    let now = tokio::time::Instant::now();
+    let (tokens, updated) = state
+        .buckets
+        .entry(client.to_string())
+        .or_insert((burst, now));
+    let elapsed = now.saturating_duration_since(*updated).as_secs_f64();
+    *tokens = (*tokens + elapsed * rate).min(burst);
+    *updated = now;
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        return None;
+    }
+    let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
+    state.stats.rate_limited += 1;
+    drop(state);
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("rate limit of {rate} requests per second per API key exceeded"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("{wait:.0}")) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(response)
+}
+
+/// Bearer tokens (or configured API keys), and the scope the method needs;
+/// the client the request counts against.
+fn authorise(shared: &Shared, headers: &HeaderMap, method: &Method) -> Result<String, Response> {
     let unauthorized = |message: &str| {
         let mut response = error(StatusCode::UNAUTHORIZED, "unauthorized", message);
         response
@@ -230,9 +268,9 @@ fn authorise(shared: &Shared, headers: &HeaderMap, method: &Method) -> Result<()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| unauthorized("missing Authorization header"))?;
-    let scopes: Vec<String> =
-        if let Some((_, scopes)) = shared.config.api_keys.iter().find(|(key, _)| key == value) {
-            scopes.clone()
+    let (client, scopes): (String, Vec<String>) =
+        if let Some((key, scopes)) = shared.config.api_keys.iter().find(|(key, _)| key == value) {
+            (format!("api key {key}"), scopes.clone())
         } else {
             let token = value
                 .strip_prefix("Bearer ")
@@ -245,7 +283,7 @@ fn authorise(shared: &Shared, headers: &HeaderMap, method: &Method) -> Result<()
             if tokio::time::Instant::now() >= token.expires_at {
                 return Err(unauthorized("access token expired"));
             }
-            token.scopes.clone()
+            (token.client_id.clone(), token.scopes.clone())
         };
     let needed = if method == Method::GET {
         "read"
@@ -253,7 +291,7 @@ fn authorise(shared: &Shared, headers: &HeaderMap, method: &Method) -> Result<()
         "write"
     };
     if scopes.iter().any(|s| s == needed) {
-        Ok(())
+        Ok(client)
     } else {
         Err(error(
             StatusCode::FORBIDDEN,
@@ -389,6 +427,7 @@ async fn token(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) 
         state.tokens.insert(
             access_token.clone(),
             Token {
+                client_id: client.id.clone(),
                 scopes: scopes.clone(),
                 expires_at: now + lifetime,
             },

@@ -116,6 +116,7 @@ pub struct MockServerBuilder {
     log_limit: usize,
     seed_demo: bool,
     extra_rules: bool,
+    rate_limit: Option<f64>,
 }
 
 impl Default for MockServerBuilder {
@@ -129,6 +130,7 @@ impl Default for MockServerBuilder {
             log_limit: 10_000,
             seed_demo: false,
             extra_rules: false,
+            rate_limit: None,
         }
     }
 }
@@ -192,6 +194,17 @@ impl MockServerBuilder {
         self
     }
 
+    /// Enforce the API's rate limit: `Some(5.0)` is the provider's
+    /// documented 5 requests per second per API key (here: per client id or
+    /// API key), with a burst of the rate rounded up. Over it, requests get
+    /// 429 with `Retry-After` (whole seconds) and an API error body, before
+    /// they are handled. Token requests do not count. Off (`None`) by
+    /// default in-process, so tests run fast; the binary turns it on at 5.
+    pub fn rate_limit(mut self, requests_per_second: impl Into<Option<f64>>) -> Self {
+        self.rate_limit = requests_per_second.into();
+        self
+    }
+
     /// Start with the demo data set (see [`MockServer::seed_demo`]).
     pub fn seed_demo(mut self, seed: bool) -> Self {
         self.seed_demo = seed;
@@ -208,7 +221,10 @@ impl MockServerBuilder {
         let base_url = format!("http://{}", listener.local_addr()?);
         let client = self.clients[0].clone();
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                rate_limit: self.rate_limit.filter(|r| r.is_finite() && *r > 0.0),
+                ..State::default()
+            }),
             config: Config {
                 clients: self.clients,
                 api_keys: self.api_keys,
@@ -441,6 +457,9 @@ pub(crate) struct Config {
 }
 
 pub(crate) struct Token {
+    /// The client it was issued to: whose rate limit its requests count
+    /// against.
+    pub(crate) client_id: String,
     pub(crate) scopes: Vec<String>,
     pub(crate) expires_at: tokio::time::Instant,
 }
@@ -452,6 +471,22 @@ pub(crate) struct State {
     pub(crate) latency: Duration,
     pub(crate) faults: HashMap<String, VecDeque<Fault>>,
     pub(crate) log: VecDeque<RecordedRequest>,
+    /// Requests per second per client, when the limit is on.
+    pub(crate) rate_limit: Option<f64>,
+    /// Each client's bucket: tokens, and when they were counted.
+    pub(crate) buckets: HashMap<String, (f64, tokio::time::Instant)>,
+    pub(crate) stats: MockStats,
+}
+
+/// What the server counted: every API request that reached it (the token
+/// endpoint aside), and how many of them it refused with 429.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockStats {
+    /// API requests received, answered or refused.
+    pub requests: u64,
+    /// Of them, refused with 429 by the rate limit.
+    pub rate_limited: u64,
 }
 
 /// Error from seeding data directly.
@@ -607,6 +642,35 @@ impl MockServer {
     /// Forgets the request log.
     pub fn clear_requests(&self) {
         self.shared.lock().log.clear();
+    }
+
+    /// What the server counted since it started (or [`reset_stats`](Self::reset_stats)).
+    pub fn stats(&self) -> MockStats {
+        self.shared.lock().stats
+    }
+
+    /// Starts the counts of [`stats`](Self::stats) again from zero.
+    pub fn reset_stats(&self) {
+        self.shared.lock().stats = MockStats::default();
+    }
+
+    /// Turns the rate limit on (requests per second per client) or off,
+    /// as [`MockServerBuilder::rate_limit`]; every client starts with a
+    /// full burst.
+    pub fn set_rate_limit(&self, requests_per_second: Option<f64>) {
+        let mut state = self.shared.lock();
+        state.rate_limit = requests_per_second.filter(|r| r.is_finite() && *r > 0.0);
+        state.buckets.clear();
+    }
+
+    /// Empties `client_id`'s bucket, as if it had just used its burst: its
+    /// next request is refused with 429 (when the limit is on). For testing
+    /// how a client handles the limit.
+    pub fn drain_rate_limit(&self, client_id: &str) {
+        let mut state = self.shared.lock();
+        state
+            .buckets
+            .insert(client_id.to_string(), (0.0, tokio::time::Instant::now()));
     }
 
     /// Seeds a small demo data set: a dozen customers with cards, bank

@@ -6,17 +6,20 @@ use std::process::ExitCode;
 use alternative_payments_mock::MockServer;
 
 const USAGE: &str =
-    "usage: alternative-payments-mock [--port PORT] [--seed demo|none] [--extra-rules on|off]
+    "usage: alternative-payments-mock [--port PORT] [--seed demo|none] [--extra-rules on|off] [--rate-limit N|off]
   --port PORT        loopback port to listen on (default 4010; 0 for any free port)
   --seed demo        start with a dozen demo customers (default); none: start empty
   --extra-rules on   also enforce rules the spec does not state (email syntax,
-                     limit 1-1000, RFC 3339 filters); off by default";
+                     limit 1-1000, RFC 3339 filters); off by default
+  --rate-limit N     requests per second per client, 429 with Retry-After beyond,
+                     as the API does (default 5, the provider's documented limit); off: none";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut port: u16 = 4010;
     let mut seed = true;
     let mut extra_rules = false;
+    let mut rate_limit = Some(5.0);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let value = args.next();
@@ -29,6 +32,15 @@ async fn main() -> ExitCode {
             ("--seed", Some("none")) => seed = false,
             ("--extra-rules", Some("on")) => extra_rules = true,
             ("--extra-rules", Some("off")) => extra_rules = false,
+            ("--rate-limit", Some("off")) => rate_limit = None,
+            ("--rate-limit", Some(n)) => match n.parse::<f64>() {
+                Ok(n) if n.is_finite() && n > 0.0 => rate_limit = Some(n),
+                _ => {
+                    return usage(&format!(
+                        "--rate-limit: {n:?} is not a positive number of requests per second or off"
+                    ));
+                }
+            },
             ("--extra-rules", Some(other)) => {
                 return usage(&format!("--extra-rules: {other:?} is not on or off"));
             }
@@ -46,6 +58,7 @@ async fn main() -> ExitCode {
         .port(port)
         .seed_demo(seed)
         .extra_rules(extra_rules)
+        .rate_limit(rate_limit)
         .start()
         .await
     {
@@ -65,6 +78,12 @@ async fn main() -> ExitCode {
         mock.client_secret()
     );
     println!("  customers:     {}", mock.customer_count());
+    match rate_limit {
+        Some(rate) => {
+            println!("  rate limit:    {rate} requests/s per client (--rate-limit off to lift)")
+        }
+        None => println!("  rate limit:    off"),
+    }
     println!();
     println!("Use it from a shell, with the quickstart or the altpay CLI:");
     println!(

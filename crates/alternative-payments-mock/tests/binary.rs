@@ -59,6 +59,80 @@ async fn the_binary_prints_its_url_and_credentials_and_serves_demo_data() {
         .await
         .expect("json");
     assert_eq!(page["data"].as_array().expect("data").len(), 12);
+
+    // The API's documented limit is on: 5 at once, then 429.
+    let bearer = token["access_token"].as_str().expect("token");
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = http
+            .get(format!("{base_url}/customers?limit=1"))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("list");
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert_eq!(response.headers()["retry-after"], "1");
+            let body: serde_json::Value = response.json().await.expect("json");
+            assert_eq!(body["code"], "rate_limited", "{body}");
+        }
+    }
+    // One request of the 5 went to the page above.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        4,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[4..], [429, 429, 429, 429], "{statuses:?}");
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_per_client_and_off_in_process_by_default() {
+    use alternative_payments_mock::MockServer;
+    let mock = MockServer::builder()
+        .client("a", "sa", &["read"])
+        .client("b", "sb", &["read"])
+        .start()
+        .await
+        .expect("mock");
+    let http = reqwest::Client::new();
+    let token = |id: &'static str, secret: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/oauth/token", mock.base_url());
+        async move {
+            let body: serde_json::Value = http
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .expect("token")
+                .json()
+                .await
+                .expect("json");
+            body["access_token"].as_str().expect("token").to_string()
+        }
+    };
+    let (a, b) = (token("a", "sa").await, token("b", "sb").await);
+    let get = |bearer: String| {
+        let request = http
+            .get(format!("{}/customers", mock.base_url()))
+            .bearer_auth(bearer);
+        async move { request.send().await.expect("list").status().as_u16() }
+    };
+    for _ in 0..20 {
+        assert_eq!(get(a.clone()).await, 200, "off by default");
+    }
+    mock.set_rate_limit(Some(2.0));
+    let a_statuses = [
+        get(a.clone()).await,
+        get(a.clone()).await,
+        get(a.clone()).await,
+    ];
+    assert_eq!(a_statuses, [200, 200, 429]);
+    assert_eq!(get(b.clone()).await, 200, "b has a bucket of its own");
+    let stats = mock.stats();
+    assert_eq!((stats.requests, stats.rate_limited), (24, 1));
 }
 
 #[test]

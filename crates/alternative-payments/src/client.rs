@@ -13,6 +13,7 @@ use reqwest::header::HeaderValue;
 
 use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
 use crate::error::{Error, Result};
+use crate::rate_limit::{Limiter, RateLimit, RetryBudget};
 use crate::resources::Customers;
 use crate::retry::RetryPolicy;
 use crate::transport::{Auth, Call, RequestOptions, SdkHooks, Shared, static_header};
@@ -25,6 +26,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest success response body accepted, in bytes (64 MiB).
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 64 * 1024 * 1024;
+/// The longest a call may take, waiting for its turn under the rate limit,
+/// retries and their waits included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
 /// Environment variables read by [`Client::from_env`].
 pub mod env {
@@ -36,6 +40,9 @@ pub mod env {
     pub const BASE_URL: &str = "ALTERNATIVE_PAYMENTS_BASE_URL";
     /// Space- or comma-separated scopes to request (optional), e.g. `read write`.
     pub const SCOPES: &str = "ALTERNATIVE_PAYMENTS_SCOPES";
+    /// The client-side rate limit (optional): requests per second (`10`),
+    /// with a burst (`10/20`), or `off`; see [`RateLimit`](crate::RateLimit).
+    pub const RATE_LIMIT: &str = "ALTERNATIVE_PAYMENTS_RATE_LIMIT";
 }
 
 /// A client for the Alternative Payments API.
@@ -69,6 +76,8 @@ impl fmt::Debug for Client {
             .field("auth", &auth)
             .field("retry", &self.shared.retry)
             .field("timeout", &self.shared.timeout)
+            .field("rate_limited", &self.shared.limiter.is_some())
+            .field("deadline", &self.shared.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +132,12 @@ impl Client {
             validate_scopes(&scopes)
                 .map_err(|e| Error::Config(format!("environment variable {}: {e}", env::SCOPES)))?;
             builder = builder.scopes(scopes);
+        }
+        if let Some(limit) = read(env::RATE_LIMIT, false)? {
+            let limit = RateLimit::parse(&limit).map_err(|e| {
+                Error::Config(format!("environment variable {}: {e}", env::RATE_LIMIT))
+            })?;
+            builder = builder.rate_limit(limit);
         }
         Ok(builder)
     }
@@ -269,6 +284,9 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     allow_insecure_http: bool,
     max_response_size: Option<usize>,
+    /// `None`: the default; `Some(None)`: off.
+    rate_limit: Option<Option<RateLimit>>,
+    deadline: Option<Option<Duration>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -285,6 +303,8 @@ impl fmt::Debug for ClientBuilder {
             .field("http_client", &self.http_client.as_ref().map(|_| "custom"))
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_size", &self.max_response_size)
+            .field("rate_limit", &self.rate_limit)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -374,8 +394,34 @@ impl ClientBuilder {
         self
     }
 
+    /// The client-side rate limit, shared by the client and its clones:
+    /// every attempt waits for its turn, in arrival order (token requests,
+    /// about one an hour, do not). [`RateLimit::DEFAULT`] (the provider's
+    /// 5 per second, burst 5) unless changed; `None` turns it off. A 429
+    /// pauses it for the server's `Retry-After` and slows it down for a
+    /// while, whatever the setting.
+    pub fn rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.rate_limit = Some(limit.into());
+        self
+    }
+
+    /// The longest a call may take, its wait under the rate limit, retries
+    /// and backoff included ([`DEFAULT_DEADLINE`] unless changed; `None`:
+    /// no deadline). Each attempt also has its own
+    /// [`timeout`](Self::timeout).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = Some(deadline.into());
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
+        let rate_limit = self.rate_limit.unwrap_or(Some(RateLimit::DEFAULT));
+        if let Some(limit) = &rate_limit {
+            limit
+                .check()
+                .map_err(|e| Error::Config(format!("rate limit: {e}")))?;
+        }
         let credentials = self.credentials.ok_or_else(|| {
             Error::Config(
                 "no credentials: call .credentials(..) on the builder, or use Client::from_env()"
@@ -448,6 +494,9 @@ impl ClientBuilder {
                 connect_timeout,
                 user_agent,
                 max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
+                limiter: rate_limit.map(Limiter::new),
+                budget: RetryBudget::new(),
+                deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
             }),
         })
     }
@@ -577,6 +626,25 @@ mod tests {
             ]),
             "configuration error: environment variable ALTERNATIVE_PAYMENTS_SCOPES: \"\\\"all\\\"\" is not a valid OAuth2 scope"
         );
+        for bad in ["0", "-3", "NaN", "fast", "5/0"] {
+            let e = err(&[
+                (env::CLIENT_ID, "id"),
+                (env::CLIENT_SECRET, "s"),
+                (env::RATE_LIMIT, bad),
+            ]);
+            assert!(
+                e.starts_with(
+                    "configuration error: environment variable ALTERNATIVE_PAYMENTS_RATE_LIMIT: "
+                ),
+                "{bad:?}: {e}"
+            );
+        }
+        let limited = from(&[
+            (env::CLIENT_ID, "id"),
+            (env::CLIENT_SECRET, "s"),
+            (env::RATE_LIMIT, "off"),
+        ]);
+        assert!(format!("{:?}", limited.expect("ok")).contains("rate_limit: Some(None)"));
         // Optional variables may be empty.
         let builder = from(&[
             (env::CLIENT_ID, "id"),

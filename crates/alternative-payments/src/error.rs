@@ -39,6 +39,20 @@ pub enum Error {
         outcome_unknown: bool,
     },
 
+    /// The call's deadline
+    /// ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline)) passed
+    /// while it waited for its turn under the rate limit, before it could
+    /// make an attempt. (A deadline that passes after an attempt returns
+    /// that attempt's error.)
+    DeadlineExceeded {
+        /// The operation, e.g. `get_customer`.
+        operation: &'static str,
+        /// The deadline.
+        deadline: Duration,
+        /// See [`Error::outcome_unknown`].
+        outcome_unknown: bool,
+    },
+
     /// The API could not be reached, or the connection failed mid-way.
     /// The cause is the [`source`](std::error::Error::source).
     Transport {
@@ -117,6 +131,15 @@ impl fmt::Display for Error {
                 }
                 f.write_str(unknown(*outcome_unknown))
             }
+            Error::DeadlineExceeded {
+                operation,
+                deadline,
+                outcome_unknown,
+            } => write!(
+                f,
+                "{operation}: the call's deadline of {deadline:?} passed while it waited for its turn under the rate limit{}",
+                unknown(*outcome_unknown)
+            ),
             Error::Transport {
                 operation,
                 outcome_unknown,
@@ -208,7 +231,9 @@ impl Error {
     /// already retried these as its retry policy allows.)
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Transport { .. } => true,
+            Error::Timeout { .. } | Error::Transport { .. } | Error::DeadlineExceeded { .. } => {
+                true
+            }
             Error::Api(api) => crate::retry::is_retryable_status(api.status),
             Error::Auth(auth) => auth.is_retryable(),
             _ => false,
@@ -239,11 +264,29 @@ impl Error {
             Error::Timeout {
                 outcome_unknown, ..
             }
+            | Error::DeadlineExceeded {
+                outcome_unknown, ..
+            }
             | Error::Transport {
                 outcome_unknown, ..
             } => *outcome_unknown,
             _ => false,
         }
+    }
+
+    /// Whether the API refused the call with 429 Too Many Requests (after
+    /// the client waited and retried as long as the call's deadline and
+    /// the retry budget allowed).
+    pub fn is_rate_limited(&self) -> bool {
+        self.api()
+            .is_some_and(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// How long the server asked to wait (`Retry-After`) in its last
+    /// answer, for a retryable status; capped at
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|a| a.retry_after)
     }
 
     /// The request id the server sent, if any (quote it to support).
@@ -273,6 +316,9 @@ pub struct ApiError {
     /// An attempt of this call ended without a definite answer, so the
     /// request may have taken effect; see [`Error::outcome_unknown`].
     pub outcome_unknown: bool,
+    /// The wait the server asked for (`Retry-After`), for a retryable
+    /// status; see [`Error::retry_after`].
+    pub retry_after: Option<Duration>,
 }
 
 /// How errors whose request may have taken effect end their message.

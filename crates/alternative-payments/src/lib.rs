@@ -77,6 +77,7 @@ mod auth;
 mod client;
 mod error;
 mod pagination;
+mod rate_limit;
 mod resources;
 mod retry;
 mod transport;
@@ -84,11 +85,12 @@ pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_SIZE,
-    DEFAULT_TIMEOUT, ErrorBody, TokenInfo, env,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, ErrorBody, TokenInfo, env,
 };
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::{Cursor, Page, json_pages};
+pub use rate_limit::RateLimit;
 pub use resources::{
     CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,
     UserQuery, Users,

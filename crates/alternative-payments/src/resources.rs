@@ -96,6 +96,13 @@ impl<'a, T: Send + 'a> Request<'a, T> {
         self
     }
 
+    /// The longest this request may take, waits and retries included
+    /// (`None`: no deadline); see [`ClientBuilder::deadline`](crate::ClientBuilder::deadline).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.deadline = Some(deadline.into());
+        self
+    }
+
     /// Sends the request (retrying as the policy allows).
     pub async fn send(self) -> Result<T> {
         let send = self.send?;
@@ -453,6 +460,12 @@ impl<'a, Q: ListQuery> List<'a, Q> {
     /// Retry policy for each page request.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.options.retry = Some(policy);
+        self
+    }
+
+    /// The longest each page request may take, waits and retries included.
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.deadline = Some(deadline.into());
         self
     }
 

@@ -7,15 +7,22 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// How many times, and how patiently, a failed request is retried.
 ///
-/// Retried: connection failures, timeouts, and statuses 408, 429, 500, 502,
+/// Retried: connection failures, timeouts, and statuses 408, 500, 502,
 /// 503, 504. The create operations (`POST /customers`,
 /// `POST /customers/{id}/users`) are an exception: they are retried only when
 /// the request provably never reached the server (connection refused, DNS or
 /// TLS failure), so a customer or user is never created twice.
 ///
+/// 429 Too Many Requests is different: the server refused the request
+/// before doing anything, so it is retried for every operation, creates
+/// included, and does not count against `max_retries`; it is bounded by the
+/// call's deadline and the client's retry budget instead (and turned off,
+/// like every retry, by [`RetryPolicy::none`]).
+///
 /// The wait before retry *n* (from 0) is `base_delay × 2ⁿ`, capped at
 /// `max_delay`, with jitter (a random 50–100 % of it); a `Retry-After`
-/// header (seconds or HTTP date) replaces it, capped at `max_retry_after`.
+/// header (seconds or HTTP date) replaces it, capped at `max_retry_after`,
+/// with up to 20 % added at random.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub(crate) max_retries: u32,
@@ -81,6 +88,13 @@ impl RetryPolicy {
     pub(crate) fn retry_after(&self, headers: &HeaderMap) -> Option<Duration> {
         parse_retry_after(headers, SystemTime::now()).map(|d| d.min(self.max_retry_after))
     }
+}
+
+/// A server's `Retry-After` with up to 20 % added at random, so clients it
+/// refused together do not all come back at once. Never panics, however
+/// long `after` is.
+pub(crate) fn jittered(after: Duration) -> Duration {
+    Duration::try_from_secs_f64(after.as_secs_f64() * (1.0 + 0.2 * jitter())).unwrap_or(after)
 }
 
 /// Statuses worth retrying.

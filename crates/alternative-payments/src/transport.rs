@@ -29,7 +29,9 @@ use tracing::Instrument;
 use crate::auth::{Token, TokenCache};
 use crate::client::ErrorBody;
 use crate::error::{ApiError, AuthError, Error, snippet};
+use crate::rate_limit::{Limiter, RETRY_COST, RetryBudget, TIMEOUT_COST};
 use crate::retry::{RetryPolicy, is_retryable_status};
+use tokio::time::Instant;
 
 /// Error bodies are kept up to this size; beyond it they are cut (an error
 /// body that large is not an API error document anyway).
@@ -54,6 +56,11 @@ pub(crate) struct Shared {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) max_response_size: usize,
+    /// Paces every attempt; `None` when the rate limit is off.
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) budget: RetryBudget,
+    /// The longest a call may take, waits and retries included.
+    pub(crate) deadline: Option<Duration>,
 }
 
 /// Options a single request may override.
@@ -61,6 +68,7 @@ pub(crate) struct Shared {
 pub(crate) struct RequestOptions {
     pub(crate) timeout: Option<Option<Duration>>,
     pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) deadline: Option<Option<Duration>>,
 }
 
 tokio::task_local! {
@@ -118,6 +126,7 @@ pub(crate) struct Call {
     operation: OnceLock<Operation>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
+    deadline: Option<Duration>,
     record: Mutex<Record>,
 }
 
@@ -140,6 +149,11 @@ struct Record {
     /// Some attempt ended without a definite answer after the request may
     /// have reached the server (see `Error::outcome_unknown`).
     outcome_unknown: bool,
+    /// When the call must be over, if it has a deadline.
+    deadline_at: Option<Instant>,
+    /// The last attempt's timeout: the per-attempt one, or less when the
+    /// deadline was nearer.
+    attempt_timeout: Option<Duration>,
 }
 
 /// What follows an attempt.
@@ -147,8 +161,14 @@ enum Next {
     Done,
     /// After a 401: again at once, with a new token.
     Replay,
-    /// After a transient failure, once `delay` has passed.
-    Retry(Duration),
+    /// After a transient failure, once `delay` has passed; `cost` is what
+    /// the retry takes from the client's retry budget, and `throttled` says
+    /// it follows a 429, which does not count against `max_retries`.
+    Retry {
+        delay: Duration,
+        cost: u32,
+        throttled: bool,
+    },
 }
 
 type RawResult<T, E> = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>;
@@ -166,6 +186,7 @@ impl Call {
                 .clone()
                 .unwrap_or_else(|| shared.retry.clone()),
             timeout: options.timeout.unwrap_or(shared.timeout),
+            deadline: options.deadline.unwrap_or(shared.deadline),
             shared,
             record: Mutex::new(Record::default()),
         })
@@ -193,36 +214,100 @@ impl Call {
         Fut: Future<Output = RawResult<T, E>>,
     {
         let mut retries = 0;
+        let mut throttles = 0;
+        let mut withdrawn = 0;
         let mut replayed_401 = false;
+        let deadline_at = self.deadline.and_then(|d| Instant::now().checked_add(d));
+        self.record().deadline_at = deadline_at;
+        // The last attempt's result while the next one waits: what the call
+        // returns if its deadline passes first.
+        let mut previous = None;
         loop {
+            if let Some(limiter) = &self.shared.limiter {
+                let turn = limiter.acquire();
+                match deadline_at {
+                    Some(at) => {
+                        if tokio::time::timeout_at(at, turn).await.is_err() {
+                            return match previous {
+                                Some(result) => self.finish(result).await,
+                                None => Err(self.deadline_exceeded()),
+                            };
+                        }
+                    }
+                    None => turn.await,
+                }
+            }
+            drop(previous.take());
             let result = CURRENT
                 .scope(self.clone(), attempt(self.shared.raw.clone()))
                 .await;
-            match self.next(&result, retries, &mut replayed_401) {
-                Next::Done => return self.finish(result).await,
+            match self.next(&result, retries, throttles, &mut replayed_401) {
+                Next::Done => {
+                    if result.is_ok() {
+                        // A success refills the budget: by what its retries
+                        // took, or by one.
+                        self.shared.budget.deposit(withdrawn.max(1));
+                    }
+                    return self.finish(result).await;
+                }
                 Next::Replay => {
                     tracing::debug!(
                         operation = self.operation_name(),
                         "401: replaying once with a new token"
                     );
                 }
-                Next::Retry(delay) => {
-                    retries += 1;
+                Next::Retry {
+                    delay,
+                    cost,
+                    throttled,
+                } => {
+                    let late = deadline_at.is_some_and(|at| Instant::now() + delay >= at);
+                    if late || !self.shared.budget.withdraw(cost) {
+                        tracing::debug!(
+                            operation = self.operation_name(),
+                            late,
+                            "not retrying: the call's deadline or the client's retry budget is spent"
+                        );
+                        return self.finish(result).await;
+                    }
+                    withdrawn += cost;
+                    if throttled {
+                        throttles += 1;
+                    } else {
+                        retries += 1;
+                    }
                     tracing::debug!(
                         operation = self.operation_name(),
                         ?delay,
                         retry = retries,
+                        throttled,
                         "retrying"
                     );
-                    drop(result);
+                    previous = Some(result);
                     tokio::time::sleep(delay).await;
                 }
             }
         }
     }
 
-    /// Whether and when to make another attempt after `result`.
-    fn next<T, E>(&self, result: &RawResult<T, E>, retries: u32, replayed_401: &mut bool) -> Next {
+    /// The call ran out of time before it could make its next attempt.
+    fn deadline_exceeded(&self) -> Error {
+        Error::DeadlineExceeded {
+            operation: self.operation_name(),
+            deadline: self.deadline.unwrap_or_default(),
+            outcome_unknown: self.record().outcome_unknown,
+        }
+    }
+
+    /// Whether and when to make another attempt after `result`, after
+    /// `retries` retries of failures and `throttles` of 429s.
+    fn next<T, E>(
+        &self,
+        result: &RawResult<T, E>,
+        retries: u32,
+        throttles: u32,
+        replayed_401: &mut bool,
+    ) -> Next {
         let Err(error) = result else {
             return Next::Done;
         };
@@ -252,7 +337,11 @@ impl Call {
                 let retryable =
                     never_sent || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode();
                 if retryable && (never_sent || idempotent) && may_retry {
-                    Next::Retry(self.retry.backoff(retries))
+                    Next::Retry {
+                        delay: self.retry.backoff(retries),
+                        cost: TIMEOUT_COST,
+                        throttled: false,
+                    }
                 } else {
                     Next::Done
                 }
@@ -278,12 +367,38 @@ impl Call {
                         cache.invalidate(&used);
                     }
                     Next::Replay
+                } else if status == StatusCode::TOO_MANY_REQUESTS {
+                    // The limiter (every call of the client) waits out the
+                    // Retry-After and slows down, whether or not this call
+                    // is retried.
+                    if let Some(limiter) = &self.shared.limiter {
+                        limiter.throttled(record.retry_after);
+                    }
+                    if self.retry.max_retries == 0 {
+                        return Next::Done;
+                    }
+                    // Refused before processing: safe to resend, creates
+                    // included. Without a limiter, this call waits.
+                    let delay = match &self.shared.limiter {
+                        Some(_) => Duration::ZERO,
+                        None => record
+                            .retry_after
+                            .map(crate::retry::jittered)
+                            .unwrap_or_else(|| self.retry.backoff(retries + throttles)),
+                    };
+                    Next::Retry {
+                        delay,
+                        cost: RETRY_COST,
+                        throttled: true,
+                    }
                 } else if is_retryable_status(status) && idempotent && may_retry {
-                    Next::Retry(
-                        record
+                    Next::Retry {
+                        delay: record
                             .retry_after
                             .unwrap_or_else(|| self.retry.backoff(retries)),
-                    )
+                        cost: RETRY_COST,
+                        throttled: false,
+                    }
                 } else {
                     Next::Done
                 }
@@ -328,8 +443,12 @@ impl Call {
                     Ok(body) => body,
                     Err(e) => {
                         // The server answered: a write may have happened.
-                        let outcome_unknown = self.record().outcome_unknown || self.changes_state();
-                        return Err(self.transport_error(e, outcome_unknown));
+                        let (seen, attempt_timeout) = {
+                            let record = self.record();
+                            (record.outcome_unknown, record.attempt_timeout)
+                        };
+                        let outcome_unknown = seen || self.changes_state();
+                        return Err(self.transport_error(e, outcome_unknown, attempt_timeout));
                     }
                 };
                 serde_json::from_slice(&body).map_err(|source| Error::Decode {
@@ -358,7 +477,12 @@ impl Call {
         Ok(())
     }
     /// A transport failure of this call as this crate's error.
-    fn transport_error(&self, e: reqwest::Error, outcome_unknown: bool) -> Error {
+    fn transport_error(
+        &self,
+        e: reqwest::Error,
+        outcome_unknown: bool,
+        attempt_timeout: Option<Duration>,
+    ) -> Error {
         let operation = self.operation_name();
         if e.is_timeout() {
             // reqwest marks a connect timeout as both: the connection was
@@ -369,7 +493,7 @@ impl Call {
                 timeout: if connecting {
                     self.shared.connect_timeout
                 } else {
-                    self.timeout
+                    attempt_timeout.or(self.timeout)
                 },
                 connecting,
                 outcome_unknown,
@@ -393,6 +517,7 @@ impl Call {
         }
         let last_status = record.status;
         let outcome_unknown = record.outcome_unknown;
+        let retry_after = record.retry_after;
         let api_error =
             |status: StatusCode, body: Option<HttpError>, snippet: Option<String>, request_id| {
                 let body = body.unwrap_or_default();
@@ -405,6 +530,7 @@ impl Call {
                     request_id,
                     body_snippet: snippet,
                     outcome_unknown,
+                    retry_after,
                 }))
             };
         // An error status: what the body says, from progenitor's decoding or
@@ -460,7 +586,9 @@ impl Call {
             }
             raw::Error::CommunicationError(e)
             | raw::Error::ResponseBodyError(e)
-            | raw::Error::InvalidUpgrade(e) => self.transport_error(e, outcome_unknown),
+            | raw::Error::InvalidUpgrade(e) => {
+                self.transport_error(e, outcome_unknown, record.attempt_timeout)
+            }
             raw::Error::InvalidRequest(message) | raw::Error::Custom(message) => {
                 Error::InvalidArgument(message)
             }
@@ -486,7 +614,17 @@ impl Call {
         request
             .headers_mut()
             .insert(USER_AGENT, self.shared.user_agent.clone());
-        *request.timeout_mut() = self.timeout;
+        // The attempt's own timeout, but never past the call's deadline.
+        let left = self
+            .record()
+            .deadline_at
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        let timeout = match (self.timeout, left) {
+            (Some(timeout), Some(left)) => Some(timeout.min(left)),
+            (timeout, left) => timeout.or(left),
+        };
+        *request.timeout_mut() = timeout;
+        self.record().attempt_timeout = timeout;
         self.authorise(request).await.map_err(|e| {
             let message = e.to_string();
             self.record().auth_error = Some(e);

@@ -1,0 +1,251 @@
+//! The client-side rate limit, 429s, the retry budget and the deadline,
+//! against wiremock on loopback in paused tokio time.
+
+use std::time::Duration;
+
+use alternative_payments::types::NewCustomer;
+use alternative_payments::{Client, Error, RateLimit, RetryPolicy};
+use futures::future::join_all;
+use serde_json::json;
+use tokio::time::Instant;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::retries::flaky;
+use super::{builder, customer, requests_to, server};
+
+fn limited(server: &MockServer, limit: RateLimit) -> Client {
+    builder(server).rate_limit(limit).build().expect("client")
+}
+
+async fn ok_gets(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(customer("cus_1")))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_call_of_a_client_and_its_clones_waits_its_turn() {
+    let (server, _) = server().await;
+    ok_gets(&server).await;
+    let client = limited(&server, RateLimit::DEFAULT);
+    let started = Instant::now();
+    let calls = (0..25).map(|i| {
+        // Clones share the limiter.
+        let client = client.clone();
+        async move {
+            client.customers().get("cus_1").send().await.expect("ok");
+            (i, started.elapsed())
+        }
+    });
+    let done = join_all(calls).await;
+    // 5 at once, then 5 per second: the 25th at 4 s.
+    let last = done.iter().map(|(_, t)| *t).max().expect("calls");
+    assert_eq!(last, Duration::from_secs(4));
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 25);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limiter_is_on_by_default_and_can_be_turned_off() {
+    let (server, _) = server().await;
+    ok_gets(&server).await;
+    let timed = |client: Client| async move {
+        let started = Instant::now();
+        join_all((0..10).map(|_| client.customers().get("cus_1").send())).await;
+        started.elapsed()
+    };
+    let default = alternative_payments::Client::builder()
+        .credentials(alternative_payments::Credentials::client_credentials(
+            super::CLIENT_ID,
+            super::CLIENT_SECRET,
+        ))
+        .base_url(server.uri())
+        .http_client(super::timerless_http())
+        .timeout(None)
+        .deadline(None)
+        .build()
+        .expect("client");
+    assert_eq!(timed(default).await, Duration::from_secs(1), "5/s, burst 5");
+    assert_eq!(
+        timed(builder(&server).build().expect("off")).await,
+        Duration::ZERO
+    );
+    let fast = limited(&server, RateLimit::per_second(50.0).burst(1));
+    assert_eq!(timed(fast).await, Duration::from_millis(180));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_is_retried_for_creates_too_and_leaves_no_unknown_outcome() {
+    let (server, _) = server().await;
+    flaky(&server, "POST", "/customers", 429, 2, Some("1")).await;
+    let client = limited(&server, RateLimit::DEFAULT);
+    let started = Instant::now();
+    client
+        .customers()
+        .create(NewCustomer::default())
+        .send()
+        .await
+        .expect("created after two 429s");
+    assert_eq!(requests_to(&server, "/customers").await.len(), 3);
+    // Two pauses of 1 s (+ up to 20 %), each followed by one slowed token.
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_secs(2)..=Duration::from_secs(4)).contains(&waited),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_pauses_every_call_of_the_client() {
+    let (server, _) = server().await;
+    // The first request is refused with Retry-After: 3; the rest succeed.
+    flaky(&server, "GET", "/customers/cus_1", 429, 1, Some("3")).await;
+    let client = limited(&server, RateLimit::DEFAULT);
+    let refused = client
+        .customers()
+        .get("cus_1")
+        .retry_policy(RetryPolicy::none())
+        .send()
+        .await
+        .expect_err("429, not retried");
+    assert_eq!(refused.retry_after(), Some(Duration::from_secs(3)));
+    let started = Instant::now();
+    client.customers().get("cus_1").send().await.expect("ok");
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_secs(3)..=Duration::from_secs(4)).contains(&waited),
+        "the next call of the same client waited out the pause: {waited:?}"
+    );
+}
+
+/// Real time: the deadline also bounds each attempt (a timer that paused
+/// time would fire at once while the test waits on the server).
+#[tokio::test]
+async fn a_server_that_answers_429_forever_fails_the_call_at_its_deadline_with_the_last_retry_after()
+ {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 429, u64::MAX, Some("1")).await;
+    let client = builder(&server)
+        .rate_limit(RateLimit::DEFAULT)
+        .deadline(Duration::from_millis(2_500))
+        .build()
+        .expect("client");
+    let started = std::time::Instant::now();
+    let err = client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("rate limited");
+    assert!(err.is_rate_limited(), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    assert!(!err.outcome_unknown());
+    assert!(
+        started.elapsed() <= Duration::from_millis(2_700),
+        "{:?}",
+        started.elapsed()
+    );
+    let attempts = requests_to(&server, "/customers/cus_1").await.len();
+    assert!(
+        (2..=3).contains(&attempts),
+        "one a pause of 1-1.2 s: {attempts}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_none_means_a_429_is_not_retried_either() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 429, 1, Some("1")).await;
+    let err = builder(&server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client")
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("not retried");
+    assert!(err.is_rate_limited());
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_retry_budget_stops_retries_from_multiplying_an_outage() {
+    let (server, _) = server().await;
+    Mock::given(method("GET"))
+        .and(path("/customers/cus_1"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({ "code": "down" })))
+        .mount(&server)
+        .await;
+    let client = super::client(&server);
+    for _ in 0..200 {
+        let err = client
+            .customers()
+            .get("cus_1")
+            .send()
+            .await
+            .expect_err("down");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    }
+    // Without a budget: 200 calls × 3 attempts. With it, the budget (500
+    // tokens, 5 a retry) allows 100 retries, and then each call makes one
+    // attempt.
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 300);
+}
+
+/// Real time, as above.
+#[tokio::test]
+async fn a_call_queued_past_its_deadline_fails_without_being_sent() {
+    let (server, _) = server().await;
+    ok_gets(&server).await;
+    let client = limited(&server, RateLimit::per_second(4.0).burst(1));
+    let calls = (0..5).map(|_| {
+        client
+            .customers()
+            .get("cus_1")
+            .deadline(Duration::from_millis(600))
+            .send()
+    });
+    let results = join_all(calls).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 3, "at 0, 250 and 500 ms: {results:?}");
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(err, Error::DeadlineExceeded { deadline, .. } if *deadline == Duration::from_millis(600)),
+            "{err:?}"
+        );
+        assert!(err.is_retryable() && !err.outcome_unknown());
+        assert!(
+            err.to_string()
+                .contains("waited for its turn under the rate limit"),
+            "{err}"
+        );
+    }
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 3);
+}
+
+#[test]
+fn bad_rate_limits_are_configuration_errors_naming_the_setting() {
+    let server_url = "http://127.0.0.1:9";
+    for bad in [
+        RateLimit::per_second(0.0),
+        RateLimit::per_second(-1.0),
+        RateLimit::per_second(f64::NAN),
+        RateLimit::per_second(f64::INFINITY),
+        RateLimit::per_second(1e12),
+        RateLimit::DEFAULT.burst(0),
+    ] {
+        let err = Client::builder()
+            .credentials(alternative_payments::Credentials::api_key("k"))
+            .base_url(server_url)
+            .rate_limit(bad)
+            .build()
+            .expect_err("refused");
+        assert!(
+            matches!(&err, Error::Config(m) if m.starts_with("rate limit: ")),
+            "{bad:?}: {err}"
+        );
+    }
+}
