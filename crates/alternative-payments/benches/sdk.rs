@@ -5,6 +5,7 @@
 //! cargo bench -p alternative-payments --bench sdk             # full run, prints a markdown report
 //! cargo bench -p alternative-payments --bench sdk -- --write  # ... and writes docs/benchmarks.md
 //! cargo bench -p alternative-payments --bench sdk -- --smoke  # tiny sizes (CI: keeps it from rotting)
+//! cargo bench -p alternative-payments --bench sdk -- --limited  # only the workloads under the API's rate limit
 //! ```
 //!
 //! A small harness rather than criterion or divan: every figure here is a
@@ -19,11 +20,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alternative_payments::types::Customer;
-use alternative_payments::{Client, Credentials, DEFAULT_TIMEOUT, RetryPolicy};
+use alternative_payments::{Client, Credentials, DEFAULT_TIMEOUT, RateLimit, RetryPolicy};
 use alternative_payments_mock::MockServer;
 use futures::StreamExt;
 
 struct Sizes {
+    /// The API's limit in the rate-limited workloads (5 as documented; more
+    /// in the smoke run, so it stays quick).
+    limit: f64,
+    /// Gets in each rate-limited workload, and customers in its export.
+    limited_calls: usize,
     calls: usize,
     rounds: usize,
     stream_items: usize,
@@ -33,6 +39,8 @@ struct Sizes {
 }
 
 const FULL: Sizes = Sizes {
+    limit: 5.0,
+    limited_calls: 200,
     calls: 2000,
     rounds: 5,
     stream_items: 100_000,
@@ -41,6 +49,8 @@ const FULL: Sizes = Sizes {
     steady_hours: 10,
 };
 const SMOKE: Sizes = Sizes {
+    limit: 100.0,
+    limited_calls: 40,
     calls: 20,
     rounds: 1,
     stream_items: 1_000,
@@ -56,6 +66,9 @@ fn main() {
     }
     if let Some(i) = args.iter().position(|a| a == "--calls-child") {
         return calls_child(&args[i + 1..]);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--limited-child") {
+        return limited_child(&args[i + 1..]);
     }
     let smoke = args.iter().any(|a| a == "--smoke");
     let write = args.iter().any(|a| a == "--write");
@@ -83,6 +96,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+
+    if args.iter().any(|a| a == "--limited") {
+        // Only the rate-limited workloads (a few minutes at the API's 5/s).
+        rate_limited(&servers, &clients, sizes, &mut emit);
+        return;
+    }
 
     // 1. Per-call overhead.
     let mock = servers.block_on(MockServer::start()).expect("mock");
@@ -142,10 +161,14 @@ fn main() {
     }
     drop(mock);
     match instructions_per_call(smoke) {
-        Some([sdk, generated, baseline]) => {
+        Some([sdk, unlimited, generated, baseline]) => {
             emit(format!(
                 "| `customers().get(id)`, instructions per call (callgrind, client and mock in one thread) | {sdk:.0} | {baseline:.0} (reqwest + serde_json, same headers, same timeout) | {:.3} | ≤ 1.05 |",
                 sdk / baseline
+            ));
+            emit(format!(
+                "| the rate limiter's cost when it does not wait (limiter on, unsaturated, vs off) | {sdk:.0} | {unlimited:.0} (`rate_limit(None)`) | {:.4} | ≤ 1.02 |",
+                sdk / unlimited
             ));
             emit(format!(
                 "| the generated client alone, no hooks (progenitor's share of the above) | {generated:.0} | {baseline:.0} (same) | {:.3} | (informational) |",
@@ -155,7 +178,10 @@ fn main() {
         None => println!("(valgrind not found: instruction counts skipped)"),
     }
 
-    // 2. Auto-pagination with prefetch vs a naive loop.
+    // 2. Under the API's rate limit.
+    rate_limited(&servers, &clients, sizes, &mut emit);
+
+    // 3. Auto-pagination with prefetch vs a naive loop.
     let mock = servers.block_on(MockServer::start()).expect("mock");
     for i in 0..sizes.stream_items {
         mock.create_customer(serde_json::json!({ "name": format!("Customer {i}") }));
@@ -207,7 +233,7 @@ fn main() {
         peaks[1] / peaks[0]
     ));
 
-    // 3. Token cache.
+    // 4. Token cache.
     let mock = servers.block_on(MockServer::start()).expect("mock");
     let cold = clients.block_on(cold_calls(&mock));
     drop(mock);
@@ -224,7 +250,7 @@ fn main() {
         sizes.steady_hours + 2
     ));
 
-    // 4. Decode throughput.
+    // 5. Decode throughput.
     let (typed, value) = decode(sizes.decode_pages);
     emit(format!(
         "| decode pages of 100 customers | {:.0} pages/s (SDK types) | {:.0} pages/s (`serde_json::Value`) | {:.3} (time) | (informational) |",
@@ -233,7 +259,7 @@ fn main() {
         typed.as_secs_f64() / value.as_secs_f64()
     ));
 
-    // 5. Regeneration.
+    // 6. Regeneration.
     let (check, noop) = regeneration();
     emit(format!(
         "| `cargo xtask generate --check` | {:.2} s | {:.2} s (`cargo xtask help`) | {:.2} | (informational) |",
@@ -259,6 +285,61 @@ fn main() {
     }
 }
 
+/// The three workloads of issue #19 against the mock with its rate limit
+/// on (per client id, as the API's per key): efficiency = successful calls
+/// ÷ (wall seconds × limit), the 429s from the server's own count.
+fn rate_limited(
+    servers: &tokio::runtime::Runtime,
+    clients: &tokio::runtime::Runtime,
+    sizes: &Sizes,
+    emit: &mut dyn FnMut(String),
+) {
+    let limited = servers
+        .block_on(MockServer::builder().start())
+        .expect("mock");
+    let one = limited.create_customer(serde_json::json!({ "name": "Acme" }));
+    for i in 0..sizes.limited_calls {
+        limited.create_customer(serde_json::json!({ "name": format!("Export {i}") }));
+    }
+    let limit = sizes.limit;
+    let n = sizes.limited_calls;
+    for (pacing, label) in [
+        (true, "SDK defaults"),
+        (false, "client limiter off (429 handling only)"),
+    ] {
+        let run = |workload: &dyn Fn() -> Limited| {
+            limited.set_rate_limit(Some(limit));
+            limited.reset_stats();
+            let started = Instant::now();
+            let mut result = workload();
+            result.wall = started.elapsed();
+            result.stats = limited.stats();
+            result
+        };
+        let a = run(&|| clients.block_on(limited_gets(&limited, &one, n, 64, limit, pacing)));
+        emit(a.row(
+            &format!("(a) {n} gets, 64 concurrent, one client; {label}"),
+            limit,
+            "0 failed, ≤ 1 % 429s, efficiency ≥ 0.97",
+        ));
+        let b = run(&|| limited_processes(&limited, &one, n, 4, limit, pacing));
+        emit(b.row(
+            &format!("(b) the same over 4 processes sharing the key; {label}"),
+            limit,
+            "0 failed, efficiency ≥ 0.90",
+        ));
+        let c = run(&|| clients.block_on(limited_export(&limited, &one, n, limit, pacing)));
+        emit(c.row(
+            &format!("(c) export of {n} single-item pages while 16 tasks do {n} gets; {label}"),
+            limit,
+            "0 failed, ≤ 1 % 429s, efficiency ≥ 0.97",
+        ));
+    }
+    drop(limited);
+}
+
+/// The SDK for the unlimited mock: no retries, and the rate limiter on but
+/// never saturated, so what a call pays for it is in every figure.
 fn sdk(mock: &MockServer) -> Client {
     Client::builder()
         .credentials(Credentials::client_credentials(
@@ -267,8 +348,203 @@ fn sdk(mock: &MockServer) -> Client {
         ))
         .base_url(mock.base_url())
         .retry_policy(RetryPolicy::none())
+        .rate_limit(RateLimit::per_second(1e6).burst(u32::MAX))
         .build()
         .expect("client")
+}
+
+/// A client as users have it, at the key's `limit`; with `pacing` off, its
+/// limiter is off and only its 429 handling remains.
+fn limited_client(base_url: &str, id: &str, secret: &str, limit: f64, pacing: bool) -> Client {
+    Client::builder()
+        .credentials(Credentials::client_credentials(id, secret))
+        .base_url(base_url)
+        .rate_limit(pacing.then(|| RateLimit::per_second(limit)))
+        .build()
+        .expect("client")
+}
+
+/// What a rate-limited workload did: calls, and the server's own counts.
+#[derive(Default)]
+struct Limited {
+    ok: usize,
+    failed: usize,
+    wall: Duration,
+    stats: alternative_payments_mock::MockStats,
+}
+
+impl Limited {
+    fn row(&self, name: &str, limit: f64, target: &str) -> String {
+        let share = self.stats.rate_limited as f64 / self.stats.requests.max(1) as f64;
+        let efficiency = self.ok as f64 / (self.wall.as_secs_f64() * limit);
+        format!(
+            "| {name} | {} ok, {} failed, {:.1} s | server: {} requests, {} of them 429 ({:.1} %) | {efficiency:.3} (efficiency) | {target} |",
+            self.ok,
+            self.failed,
+            self.wall.as_secs_f64(),
+            self.stats.requests,
+            self.stats.rate_limited,
+            share * 100.0
+        )
+    }
+
+    fn add(&mut self, result: alternative_payments::Result<()>) {
+        match result {
+            Ok(()) => self.ok += 1,
+            Err(_) => self.failed += 1,
+        }
+    }
+}
+
+/// `calls` gets of `id`, `concurrency` at a time, through one client.
+async fn limited_gets(
+    mock: &MockServer,
+    id: &str,
+    calls: usize,
+    concurrency: usize,
+    limit: f64,
+    pacing: bool,
+) -> Limited {
+    let client = limited_client(
+        mock.base_url(),
+        mock.client_id(),
+        mock.client_secret(),
+        limit,
+        pacing,
+    );
+    gets(&client, id, calls, concurrency).await
+}
+
+async fn gets(client: &Client, id: &str, calls: usize, concurrency: usize) -> Limited {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, id, next) = (client.clone(), id.to_string(), next.clone());
+            tokio::spawn(async move {
+                let mut done = Limited::default();
+                while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < calls {
+                    done.add(client.customers().get(&id).send().await.map(drop));
+                }
+                done
+            })
+        })
+        .collect();
+    let mut total = Limited::default();
+    for task in futures::future::join_all(tasks).await {
+        let done = task.expect("task");
+        total.ok += done.ok;
+        total.failed += done.failed;
+    }
+    total
+}
+
+/// `calls` gets split over `processes` child processes, 64 concurrent in
+/// all, sharing nothing but the server.
+fn limited_processes(
+    mock: &MockServer,
+    id: &str,
+    calls: usize,
+    processes: usize,
+    limit: f64,
+    pacing: bool,
+) -> Limited {
+    let children: Vec<_> = (0..processes)
+        .map(|_| {
+            Command::new(std::env::current_exe().expect("exe"))
+                .args([
+                    "--limited-child",
+                    mock.base_url(),
+                    mock.client_id(),
+                    mock.client_secret(),
+                    id,
+                    &(calls / processes).to_string(),
+                    &(64 / processes).to_string(),
+                    &limit.to_string(),
+                    if pacing { "paced" } else { "unpaced" },
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("child starts")
+        })
+        .collect();
+    let mut total = Limited::default();
+    for child in children {
+        let output = child.wait_with_output().expect("child ends");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut numbers = text
+            .split_whitespace()
+            .map(|n| n.parse::<usize>().expect("count"));
+        total.ok += numbers.next().expect("ok");
+        total.failed += numbers.next().expect("failed");
+    }
+    total
+}
+
+/// Child process of [`limited_processes`]: prints `ok failed`.
+fn limited_child(args: &[String]) {
+    let [
+        base_url,
+        client_id,
+        secret,
+        id,
+        calls,
+        concurrency,
+        limit,
+        pacing,
+    ] = args
+    else {
+        panic!("--limited-child URL ID SECRET CUSTOMER CALLS CONCURRENCY LIMIT paced|unpaced")
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let limit: f64 = limit.parse().expect("limit");
+    let client = limited_client(base_url, client_id, secret, limit, pacing == "paced");
+    let done = runtime.block_on(gets(
+        &client,
+        id,
+        calls.parse().expect("calls"),
+        concurrency.parse().expect("concurrency"),
+    ));
+    println!("{} {}", done.ok, done.failed);
+}
+
+/// An export of `items` customers as single-item pages (`list().limit(1)
+/// .stream()`) while 16 tasks make `items` gets, through one client.
+async fn limited_export(
+    mock: &MockServer,
+    id: &str,
+    items: usize,
+    limit: f64,
+    pacing: bool,
+) -> Limited {
+    let client = limited_client(
+        mock.base_url(),
+        mock.client_id(),
+        mock.client_secret(),
+        limit,
+        pacing,
+    );
+    let export = async {
+        let mut pages = Limited::default();
+        let mut stream = client.customers().list().limit(1).max_items(items).stream();
+        while let Some(item) = stream.next().await {
+            pages.add(item.map(drop));
+        }
+        if pages.ok < items {
+            // The stream ended early: the rest of the export is lost.
+            pages.failed += items - pages.ok - pages.failed.min(items - pages.ok);
+        }
+        pages
+    };
+    let (pages, got) = tokio::join!(export, gets(&client, id, items, 16));
+    Limited {
+        ok: pages.ok + got.ok,
+        failed: pages.failed + got.failed,
+        ..Limited::default()
+    }
 }
 
 async fn bearer(mock: &MockServer, http: &reqwest::Client) -> String {
@@ -412,7 +688,7 @@ async fn pagination(mock: &MockServer, items: usize) -> (Duration, Duration) {
 /// cost of one call, free of start-up (mock, runtime, token). Client and
 /// mock share one current-thread runtime, so the count is repeatable.
 /// `None` without valgrind.
-fn instructions_per_call(smoke: bool) -> Option<[f64; 3]> {
+fn instructions_per_call(smoke: bool) -> Option<[f64; 4]> {
     let (low, high) = if smoke { (5, 15) } else { (200, 1200) };
     let count = |side: &str, calls: usize| -> Option<f64> {
         let out = std::env::temp_dir().join(format!(
@@ -445,6 +721,7 @@ fn instructions_per_call(smoke: bool) -> Option<[f64; 3]> {
     };
     Some([
         per_call("sdk")?,
+        per_call("sdk-unlimited")?,
         per_call("generated")?,
         per_call("baseline")?,
     ])
@@ -467,6 +744,16 @@ fn calls_child(args: &[String]) {
             serde_json::json!({ "name": "Acme", "email": "ap@acme.example", "city": "Paris" }),
         );
         let client = sdk(&mock);
+        let unlimited = Client::builder()
+            .credentials(Credentials::client_credentials(
+                mock.client_id(),
+                mock.client_secret(),
+            ))
+            .base_url(mock.base_url())
+            .retry_policy(RetryPolicy::none())
+            .rate_limit(None)
+            .build()
+            .expect("client");
         // The SDK's timeout on both sides: the timer is part of a call.
         let http = reqwest::Client::builder()
             .timeout(DEFAULT_TIMEOUT)
@@ -489,11 +776,16 @@ fn calls_child(args: &[String]) {
         );
         // Warm up: connections, token cache.
         client.customers().get(&id).send().await.expect("get");
+        unlimited.customers().get(&id).send().await.expect("get");
         generated.get_customer().id(&id).send().await.expect("get");
         for _ in 0..calls {
             match side.as_str() {
                 "sdk" => {
                     let c = client.customers().get(&id).send().await.expect("get");
+                    std::hint::black_box(c);
+                }
+                "sdk-unlimited" => {
+                    let c = unlimited.customers().get(&id).send().await.expect("get");
                     std::hint::black_box(c);
                 }
                 "generated" => {
