@@ -19,7 +19,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use alternative_payments::{AuthError, Client, ClientBuilder, Cursor, Error, json_pages};
+use alternative_payments::{
+    AuthError, Client, ClientBuilder, Cursor, Error, RateLimit, json_pages,
+};
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::Operation;
 use clap::builder::NonEmptyStringValueParser;
@@ -54,8 +56,10 @@ const EXIT_CODES: &str = "Exit codes:
   1  altpay itself failed (writing the output)
 
 Credentials come from ALTERNATIVE_PAYMENTS_CLIENT_ID and ALTERNATIVE_PAYMENTS_CLIENT_SECRET
-(and optionally ALTERNATIVE_PAYMENTS_BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES), exactly as
-the alternative-payments crate reads them.";
+(and optionally ALTERNATIVE_PAYMENTS_BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES,
+ALTERNATIVE_PAYMENTS_RATE_LIMIT), exactly as the alternative-payments crate reads them.
+Requests are paced under the API key's limit (5 per second unless --rate-limit says
+otherwise), --all pages included; a 429 is waited out and retried.";
 
 /// A failure to report: what to print on stderr, and how to exit.
 #[derive(Debug)]
@@ -168,6 +172,17 @@ fn command() -> Command {
                 .value_name("NAMES")
                 .value_delimiter(',')
                 .help("Columns of --output table, comma-separated (default: every scalar field)"),
+        )
+        .arg(
+            Arg::new("rate-limit")
+                .long("rate-limit")
+                .global(true)
+                .value_name("N|N/BURST|off")
+                .value_parser(|text: &str| {
+                    RateLimit::parse(text).map(|limit| limit.map_or(0.0, |l| l.rate()))?;
+                    Ok::<_, String>(text.to_string())
+                })
+                .help("Requests per second, under the API key's limit (default: ALTERNATIVE_PAYMENTS_RATE_LIMIT, else 5, the provider's documented limit); off: no pacing"),
         )
         .arg(
             Arg::new("verbose")
@@ -383,6 +398,11 @@ fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
     let mut builder = ClientBuilder::from_env()?;
     if let Some(url) = leaf.get_one::<String>("base-url") {
         builder = builder.base_url(url);
+    }
+    if let Some(limit) = leaf.get_one::<String>("rate-limit") {
+        // Checked by clap already.
+        let limit = RateLimit::parse(limit).map_err(|e| Failure::new(Exit::Usage, e))?;
+        builder = builder.rate_limit(limit);
     }
     let builder = builder.user_agent_suffix(concat!("altpay/", env!("CARGO_PKG_VERSION")));
     Ok(builder.build()?)

@@ -454,6 +454,43 @@ fn the_sdk_rules_apply_base_url_flag_and_https() {
     assert_eq!(out.code, 5, "{out:?}");
 }
 
+/// Against a server that enforces the API's limit, `--all` with one item a
+/// page is paced under it: every page, no 429.
+#[test]
+fn all_pages_stay_under_the_rate_limit_and_the_flag_is_checked() {
+    let api = api_with(MockServer::builder().seed_demo(true).rate_limit(5.0));
+    let out = run(&api, &["customers", "list", "--all", "--limit", "1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.lines().len(), 12, "{out:?}");
+    let stats = api.mock.stats();
+    assert_eq!((stats.requests, stats.rate_limited), (12, 0), "{stats:?}");
+
+    // Unpaced, the same export meets 429s; the SDK waits them out.
+    api.mock.reset_stats();
+    api.mock.set_rate_limit(Some(5.0));
+    let out = run(
+        &api,
+        &[
+            "customers",
+            "list",
+            "--all",
+            "--limit",
+            "1",
+            "--rate-limit",
+            "off",
+        ],
+    );
+    assert_eq!((out.code, out.lines().len()), (0, 12), "{out:?}");
+    assert!(api.mock.stats().rate_limited > 0, "{:?}", api.mock.stats());
+
+    for bad in ["fast", "0", "-1", "5/0"] {
+        let flag = format!("--rate-limit={bad}");
+        let out = run(&api, &[&flag, "customers", "list"]);
+        assert_eq!(out.code, 2, "{bad}: {out:?}");
+        assert!(out.stderr.contains("--rate-limit"), "{bad}: {out:?}");
+    }
+}
+
 #[test]
 fn request_bodies_come_from_flags_a_file_or_stdin() {
     let api = api();

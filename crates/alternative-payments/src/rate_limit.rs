@@ -95,8 +95,18 @@ impl RateLimit {
         Ok(())
     }
 
-    /// `off`, `5`, `2.5`, `10/20` (rate/burst): `None` for off.
-    pub(crate) fn parse(text: &str) -> Result<Option<Self>, String> {
+    /// A limit as `ALTERNATIVE_PAYMENTS_RATE_LIMIT` and `altpay
+    /// --rate-limit` write it: `5`, `2.5`, `10/20` (rate/burst), or `off`
+    /// (`None`). Anything else, or a rate that is not a positive number, is
+    /// an error saying what was wrong.
+    ///
+    /// ```
+    /// use alternative_payments::RateLimit;
+    /// assert_eq!(RateLimit::parse("10/20"), Ok(Some(RateLimit::per_second(10.0).burst(20))));
+    /// assert_eq!(RateLimit::parse("off"), Ok(None));
+    /// assert!(RateLimit::parse("0").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Option<Self>, String> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("off") {
             return Ok(None);
