@@ -539,3 +539,66 @@ async fn validation_errors_name_their_fields() {
         "nothing stored from a rejected request"
     );
 }
+
+/// An export whose later page keeps failing stops with the cursor to resume
+/// from; resumed there, it loses nothing and repeats nothing.
+#[tokio::test]
+async fn a_failed_export_resumes_where_it_stopped() {
+    let mock = mock().await;
+    for i in 0..10 {
+        mock.create_customer(serde_json::json!({ "name": format!("Customer {i}") }));
+    }
+    let client = Client::builder()
+        .credentials(Credentials::client_credentials(
+            mock.client_id(),
+            mock.client_secret(),
+        ))
+        .base_url(mock.base_url())
+        .retry_policy(RetryPolicy::default().base_delay(Duration::from_millis(1)))
+        .build()
+        .expect("client");
+    // Pages 1 and 2 go through; page 3 fails its three attempts.
+    mock.enqueue(
+        "listCustomers",
+        [
+            MockResponse::stall(Duration::ZERO),
+            MockResponse::stall(Duration::ZERO),
+            MockResponse::status(503),
+            MockResponse::status(503),
+            MockResponse::status(503),
+        ],
+    )
+    .expect("known operation");
+    let mut seen = Vec::new();
+    let mut stream = client.customers().list().limit(2).stream();
+    let error = loop {
+        match stream.try_next().await {
+            Ok(Some(customer)) => seen.push(customer.name.expect("name")),
+            Ok(None) => panic!("the third page should have failed"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(seen.len(), 4, "two pages of two");
+    assert!(matches!(error, Error::PageFailed { .. }), "{error:?}");
+    assert_eq!(
+        error.status().map(|s| s.as_u16()),
+        Some(503),
+        "the page's own error"
+    );
+    assert!(error.is_retryable());
+    let Some(alternative_payments::Cursor::After(cursor)) = error.resume_cursor() else {
+        panic!("a cursor to resume from: {error:?}");
+    };
+    let rest: Vec<_> = client
+        .customers()
+        .list()
+        .limit(2)
+        .after(cursor.clone())
+        .stream()
+        .try_collect()
+        .await
+        .expect("the rest");
+    seen.extend(rest.into_iter().map(|c| c.name.expect("name")));
+    let expected: Vec<String> = (0..10).map(|i| format!("Customer {i}")).collect();
+    assert_eq!(seen, expected, "nothing lost, nothing repeated");
+}

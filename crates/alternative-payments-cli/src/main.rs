@@ -79,6 +79,29 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
+        // A page of `--all` after the first: the page's own error, and how
+        // to go on from there.
+        let (error, resume) = match error {
+            Error::PageFailed {
+                source,
+                resume: Cursor::After(cursor),
+                ..
+            } => (*source, Some(cursor)),
+            Error::PageFailed { source, .. } => (*source, None),
+            other => (other, None),
+        };
+        let mut failure = Self::from_call(error);
+        if let Some(cursor) = resume {
+            failure.message.push_str(&format!(
+                "\n  the pages before it were written; go on with --after {cursor}"
+            ));
+        }
+        failure
+    }
+}
+
+impl Failure {
+    fn from_call(error: Error) -> Self {
         let exit = match &error {
             // Not reaching the token endpoint is a network failure.
             Error::Auth(AuthError::Transport(_) | AuthError::Timeout) => Exit::Failed,
@@ -265,7 +288,9 @@ fn leaf(cmd: CliCommand) -> Command {
         });
     }
     if cmd.paginated() {
-        let cursors: Vec<&str> = ["after", "before"]
+        // `--after` with `--all`: every page from that cursor on (resuming
+        // an export that stopped).
+        let cursors: Vec<&str> = ["before"]
             .into_iter()
             .filter(|c| leaf.get_arguments().any(|a| a.get_id() == *c))
             .collect();
@@ -274,7 +299,7 @@ fn leaf(cmd: CliCommand) -> Command {
                 .long("all")
                 .action(ArgAction::SetTrue)
                 .conflicts_with_all(cursors)
-                .help("Every page, streamed as NDJSON (one item per line) unless --output says otherwise"),
+                .help("Every page (from --after's cursor, if given), streamed as NDJSON (one item per line) unless --output says otherwise"),
         );
     }
     leaf
@@ -494,15 +519,16 @@ async fn all_pages(
 ) -> Result<(), Failure> {
     // Each page is the same command line with the cursor added, parsed
     // again: the generated code reads its arguments from clap's matches.
-    let args: Arc<Vec<std::ffi::OsString>> = Arc::new(std::env::args_os().collect());
+    let args_all: Arc<Vec<std::ffi::OsString>> = Arc::new(std::env::args_os().collect());
     // Built once: each page parses with a copy.
     let tree = command();
     let fetch_client = client.clone();
     let mut pages = json_pages(cmd.operation_id(), move |cursor| {
         let client = fetch_client.clone();
         let tree = tree.clone();
-        // Without --all, which forbids a cursor on the command line.
-        let mut args: Vec<_> = args.iter().filter(|a| *a != "--all").cloned().collect();
+        // Without --all (which is not a flag of one page), and for a later
+        // page without the command line's own --after.
+        let mut args = args_without_all(&args_all, matches!(cursor, Cursor::First));
         async move {
             match cursor {
                 Cursor::First => {}
@@ -536,6 +562,27 @@ async fn all_pages(
     progress.done();
     result?;
     writer.finish()
+}
+
+/// The command line without `--all`, and without `--after` (and its value)
+/// unless `keep_after`.
+fn args_without_all(args: &[std::ffi::OsString], keep_after: bool) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut skip_value = false;
+    for arg in args {
+        if std::mem::take(&mut skip_value) || arg == "--all" {
+            continue;
+        }
+        if !keep_after && arg == "--after" {
+            skip_value = true;
+            continue;
+        }
+        if !keep_after && arg.to_string_lossy().starts_with("--after=") {
+            continue;
+        }
+        out.push(arg.clone());
+    }
+    out
 }
 
 /// Keeps what the generated code hands over, as JSON.

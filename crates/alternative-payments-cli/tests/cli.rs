@@ -253,9 +253,12 @@ fn all_streams_every_page_as_ndjson() {
     );
     assert_eq!(table.stdout.lines().count(), 13, "header and 12 rows");
 
-    // --all starts at the first page.
-    let out = run(&api, &["customers", "list", "--all", "--after", "cur"]);
+    // --all goes forward only; from --after's cursor when given (a bad
+    // cursor is the server's 400).
+    let out = run(&api, &["customers", "list", "--all", "--before", "cur"]);
     assert_eq!(out.code, 2, "{out:?}");
+    let out = run(&api, &["customers", "list", "--all", "--after", "cur"]);
+    assert_eq!(out.code, 4, "{out:?}");
 }
 
 #[test]
@@ -286,6 +289,31 @@ fn all_stops_with_an_error_when_a_later_page_fails() {
         out.stderr
             .starts_with("error: list_customers: API returned 404"),
         "{out:?}"
+    );
+    // Where to go on from: the rest of the export, exactly.
+    let (_, cursor) = out
+        .stderr
+        .trim_end()
+        .rsplit_once("go on with --after ")
+        .unwrap_or_else(|| panic!("a cursor to resume from: {out:?}"));
+    let rest = run(
+        &api,
+        &[
+            "customers",
+            "list",
+            "--all",
+            "--limit",
+            "2",
+            "--after",
+            cursor,
+        ],
+    );
+    assert_eq!(rest.code, 0, "{rest:?}");
+    let names: Vec<_> = rest.lines().iter().map(|c| c["name"].clone()).collect();
+    assert_eq!(
+        names,
+        ["Customer 3", "Customer 4", "Customer 5"],
+        "{rest:?}"
     );
 }
 

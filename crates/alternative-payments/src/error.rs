@@ -97,6 +97,21 @@ pub enum Error {
         message: String,
     },
 
+    /// A page after the first failed, for the reason in `source` (the
+    /// error the page's call ended with, after its retries), so the stream
+    /// stopped. Resume from `resume` (see [`Error::resume_cursor`] and
+    /// [`List::after`](crate::List::after)). The helpers ([`status`](Error::status),
+    /// [`is_retryable`](Error::is_retryable), ...) answer for `source`.
+    PageFailed {
+        /// The list operation.
+        operation: &'static str,
+        /// Where the failed page starts: a stream resumed from here loses
+        /// nothing and repeats nothing.
+        resume: crate::Cursor,
+        /// Why the page failed.
+        source: Box<Error>,
+    },
+
     /// An argument was refused before anything was sent (for example a page
     /// size of 0).
     InvalidArgument(String),
@@ -165,6 +180,12 @@ impl fmt::Display for Error {
             Error::Pagination { operation, message } => {
                 write!(f, "{operation}: pagination stopped: {message}")
             }
+            Error::PageFailed { operation, .. } => {
+                write!(
+                    f,
+                    "{operation}: a page failed; the stream can resume at its cursor"
+                )
+            }
             Error::InvalidArgument(message) => write!(f, "invalid argument: {message}"),
             Error::Config(message) => write!(f, "configuration error: {message}"),
         }
@@ -177,6 +198,7 @@ impl std::error::Error for Error {
             Error::Auth(e) => Some(e),
             Error::Transport { source, .. } => Some(&**source),
             Error::Decode { source, .. } => Some(source),
+            Error::PageFailed { source, .. } => Some(&**source),
             _ => None,
         }
     }
@@ -189,9 +211,27 @@ impl From<AuthError> for Error {
 }
 
 impl Error {
+    /// The error behind a [`Error::PageFailed`]; any other, itself.
+    fn underlying(&self) -> &Error {
+        match self {
+            Error::PageFailed { source, .. } => source.underlying(),
+            other => other,
+        }
+    }
+
+    /// Where a stream stopped by a failed page can resume
+    /// ([`List::after`](crate::List::after) with the cursor of
+    /// `Cursor::After`), for [`Error::PageFailed`].
+    pub fn resume_cursor(&self) -> Option<&crate::Cursor> {
+        match self {
+            Error::PageFailed { resume, .. } => Some(resume),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, for API and decode errors.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
+        match self.underlying() {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => Some(*status),
             Error::Auth(
@@ -203,7 +243,7 @@ impl Error {
 
     /// The API error details, for [`Error::Api`].
     pub fn api(&self) -> Option<&ApiError> {
-        match self {
+        match self.underlying() {
             Error::Api(api) => Some(api),
             _ => None,
         }
@@ -230,7 +270,7 @@ impl Error {
     /// failures, and statuses 408, 429, 500, 502, 503, 504. (The client
     /// already retried these as its retry policy allows.)
     pub fn is_retryable(&self) -> bool {
-        match self {
+        match self.underlying() {
             Error::Timeout { .. } | Error::Transport { .. } | Error::DeadlineExceeded { .. } => {
                 true
             }
@@ -259,7 +299,7 @@ impl Error {
     /// before anything was sent, and always for reads (`GET`), which have no
     /// effect to miss.
     pub fn outcome_unknown(&self) -> bool {
-        match self {
+        match self.underlying() {
             Error::Api(api) => api.outcome_unknown,
             Error::Timeout {
                 outcome_unknown, ..

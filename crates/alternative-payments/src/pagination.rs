@@ -148,7 +148,8 @@ impl<T: Send + 'static> Page<T> {
 /// What the stream fetches next.
 enum Next<T> {
     Fetch(Cursor),
-    Prefetched(Prefetch<T>),
+    /// Under way, for this cursor.
+    Prefetched(Prefetch<T>, Cursor),
     Fail(Error),
     Done,
 }
@@ -174,15 +175,18 @@ struct PagesState<T> {
     wanted: Option<usize>,
 }
 
-/// All pages from `first` on, fetching the next page while the current one
-/// is being used (one page ahead at most). Stops after the first error.
+/// All pages from `start` on, fetching the next page while the current one
+/// is being used (one page ahead at most). Stops after the first error; a
+/// page other than the first that fails is [`Error::PageFailed`], with the
+/// cursor to resume from.
 pub(crate) fn pages<T: Send + 'static>(
     source: Arc<dyn PageSource<T>>,
     max_items: Option<usize>,
+    start: Cursor,
 ) -> BoxStream<'static, Result<Page<T>>> {
     let state = PagesState {
         source,
-        next: Next::Fetch(Cursor::First),
+        next: Next::Fetch(start),
         seen: HashSet::new(),
         hasher: RandomState::new(),
         wanted: max_items,
@@ -191,21 +195,33 @@ pub(crate) fn pages<T: Send + 'static>(
         if state.wanted == Some(0) {
             return None;
         }
-        let page = match std::mem::replace(&mut state.next, Next::Done) {
+        let (page, cursor) = match std::mem::replace(&mut state.next, Next::Done) {
             Next::Done => return None,
             Next::Fail(e) => return Some((Err(e), state)),
-            Next::Fetch(cursor) => state.source.clone().fetch(cursor).await,
-            Next::Prefetched(mut task) => match (&mut task.0).await {
-                Ok(result) => result,
-                Err(e) => Err(Error::Pagination {
-                    operation: state.source.operation(),
-                    message: format!("fetching the next page failed: {e}"),
-                }),
+            Next::Fetch(cursor) => (state.source.clone().fetch(cursor.clone()).await, cursor),
+            Next::Prefetched(mut task, cursor) => match (&mut task.0).await {
+                Ok(result) => (result, cursor),
+                Err(e) => (
+                    Err(Error::Pagination {
+                        operation: state.source.operation(),
+                        message: format!("fetching the next page failed: {e}"),
+                    }),
+                    cursor,
+                ),
             },
         };
         let page = match page {
             Ok(page) => page,
-            Err(e) => return Some((Err(e), state)),
+            // The first page has nothing to resume from.
+            Err(e) if cursor == Cursor::First => return Some((Err(e), state)),
+            Err(e) => {
+                let failed = Error::PageFailed {
+                    operation: state.source.operation(),
+                    resume: cursor,
+                    source: Box::new(e),
+                };
+                return Some((Err(failed), state));
+            }
         };
         if let Some(wanted) = &mut state.wanted {
             *wanted = wanted.saturating_sub(page.items.len());
@@ -241,9 +257,11 @@ impl<T: Send + 'static> PagesState<T> {
                 ),
             });
         }
-        Next::Prefetched(Prefetch(tokio::spawn(
-            self.source.clone().fetch(Cursor::After(cursor)),
-        )))
+        let next = Cursor::After(cursor);
+        Next::Prefetched(
+            Prefetch(tokio::spawn(self.source.clone().fetch(next.clone()))),
+            next,
+        )
     }
 }
 
@@ -295,7 +313,11 @@ where
     F: Fn(Cursor) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<serde_json::Value>> + Send + 'static,
 {
-    pages(Arc::new(JsonSource { operation, fetch }), None)
+    pages(
+        Arc::new(JsonSource { operation, fetch }),
+        None,
+        Cursor::First,
+    )
 }
 
 struct JsonSource<F> {
@@ -345,8 +367,9 @@ where
 pub(crate) fn items<T: Send + 'static>(
     source: Arc<dyn PageSource<T>>,
     max_items: Option<usize>,
+    start: Cursor,
 ) -> BoxStream<'static, Result<T>> {
-    let all = pages(source, max_items)
+    let all = pages(source, max_items, start)
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten();
     match max_items {

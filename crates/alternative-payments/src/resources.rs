@@ -420,6 +420,7 @@ pub struct List<'a, Q> {
     limit: Option<u32>,
     options: RequestOptions,
     max_items: Option<usize>,
+    start: Cursor,
 }
 
 /// `client.customers().list()`.
@@ -435,7 +436,41 @@ impl<'a, Q: ListQuery> List<'a, Q> {
             limit: None,
             options: RequestOptions::default(),
             max_items: None,
+            start: Cursor::First,
         }
+    }
+
+    /// Start after this cursor (a page's `end_cursor`) instead of at the
+    /// first page: to resume an export where it stopped, with the cursor of
+    /// [`Error::resume_cursor`].
+    ///
+    /// ```no_run
+    /// # use alternative_payments::{Cursor, Error};
+    /// # use futures::TryStreamExt;
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let mut list = client.customers().list();
+    /// loop {
+    ///     let mut stream = list.clone().stream();
+    ///     match stream.try_for_each(|c| async move { println!("{:?}", c.id); Ok(()) }).await {
+    ///         Ok(()) => break,
+    ///         Err(e) => match e.resume_cursor() {
+    ///             Some(Cursor::After(cursor)) => list = client.customers().list().after(cursor.clone()),
+    ///             _ => return Err(e),
+    ///         },
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        self.start = Cursor::After(cursor.into());
+        self
+    }
+
+    /// Start before this cursor (a page's `start_cursor`): the page that
+    /// precedes it, then onwards from there.
+    pub fn before(mut self, cursor: impl Into<String>) -> Self {
+        self.start = Cursor::Before(cursor.into());
+        self
     }
 
     /// Items per page (at least 1; the server's default is 100).
@@ -478,26 +513,28 @@ impl<'a, Q: ListQuery> List<'a, Q> {
         self.query.source(self.client, self.limit, self.options)
     }
 
-    /// The first page.
+    /// The first page (or the one at [`after`](Self::after) /
+    /// [`before`](Self::before)).
     pub async fn send(self) -> Result<Page<Q::Item>> {
-        self.source()?.fetch(Cursor::First).await
+        let start = self.start.clone();
+        self.source()?.fetch(start).await
     }
 
     /// Every item across all pages, fetching one page ahead while the
     /// current one is consumed. Ends after the first error.
     pub fn stream(self) -> BoxStream<'static, Result<Q::Item>> {
-        let max = self.max_items;
+        let (max, start) = (self.max_items, self.start.clone());
         match self.source() {
-            Ok(source) => pagination::items(source, max),
+            Ok(source) => pagination::items(source, max, start),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         }
     }
 
     /// Every page, fetching one page ahead. Ends after the first error.
     pub fn pages(self) -> BoxStream<'static, Result<Page<Q::Item>>> {
-        let max = self.max_items;
+        let (max, start) = (self.max_items, self.start.clone());
         match self.source() {
-            Ok(source) => pagination::pages(source, max),
+            Ok(source) => pagination::pages(source, max, start),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         }
     }
