@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use alternative_payments::{Client, Credentials, Error, RetryPolicy};
+use alternative_payments::{Client, ClientBuilder, Credentials, Error, RetryPolicy};
 use alternative_payments_mock::{MockResponse, MockServer, TOKEN};
 use alternative_payments_raw::operations::Operation;
 use arbitrary::{Result, Unstructured};
@@ -108,6 +108,10 @@ fn start_mock(slot: &'static OnceLock<Served>, retry: &RetryPolicy) -> &'static 
 }
 
 fn client(mock: &MockServer, http: &reqwest::Client, retry: RetryPolicy) -> Client {
+    builder(mock, http, retry).build().expect("client")
+}
+
+fn builder(mock: &MockServer, http: &reqwest::Client, retry: RetryPolicy) -> ClientBuilder {
     Client::builder()
         .credentials(Credentials::client_credentials(
             mock.client_id(),
@@ -119,8 +123,6 @@ fn client(mock: &MockServer, http: &reqwest::Client, retry: RetryPolicy) -> Clie
         .deadline(None)
         .rate_limit(None)
         .http_client(http.clone())
-        .build()
-        .expect("client")
 }
 
 /// Runs `operation` once against `slot`'s mock, which answers `responses`
@@ -388,11 +390,53 @@ fn check_retry_after(value: &str) {
     let sendable = value
         .bytes()
         .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
-    if let (true, Ok(seconds)) = (sendable, value.trim_matches([' ', '\t']).parse::<u64>()) {
-        let expected = Duration::from_secs(seconds).min(cap);
+    let exact = match (sendable, value.trim_matches([' ', '\t']).parse::<u64>()) {
+        (true, Ok(seconds)) => Some(Duration::from_secs(seconds).min(cap)),
+        _ => None,
+    };
+    if let Some(expected) = exact {
         assert_eq!(waited, expected, "Retry-After {value:?}");
     }
+
+    // The same value on a 429, with the client's limiter on: it pauses the
+    // limiter (capped, plus up to 20 %), and nothing panics or overflows.
+    let served = start_mock(&RETRY_LIMITED_MOCK, &RetryPolicy::default());
+    served
+        .mock
+        .enqueue(
+            "getCustomer",
+            [MockResponse::status(429).header("retry-after", value)],
+        )
+        .expect("the mock knows the operation");
+    let client = builder(
+        &served.mock,
+        &served.http,
+        RetryPolicy::default().max_retry_after(cap),
+    )
+    .rate_limit(alternative_payments::RateLimit::DEFAULT)
+    .build()
+    .expect("client");
+    let (result, waited) = served.runtime.block_on(async {
+        let started = tokio::time::Instant::now();
+        let result = crate::call(Operation::GetCustomer, &client, &served.ids).await;
+        (result, started.elapsed())
+    });
+    assert!(result.is_ok(), "429 with Retry-After {value:?}: {result:?}");
+    // One token at the slowed rate (70 % of 4.9/s) follows the pause.
+    let pacing = Duration::from_millis(300);
+    assert!(
+        waited <= cap.mul_f64(1.2) + pacing,
+        "429 with Retry-After {value:?}: waited {waited:?}"
+    );
+    if let Some(expected) = exact {
+        assert!(
+            waited >= expected && waited <= expected.mul_f64(1.2) + pacing,
+            "429 with Retry-After {value:?}: waited {waited:?}"
+        );
+    }
 }
+
+static RETRY_LIMITED_MOCK: OnceLock<Served> = OnceLock::new();
 
 fn retry_after(u: &mut Unstructured<'_>) -> Result<String> {
     Ok(match u.int_in_range(0..=5)? {
