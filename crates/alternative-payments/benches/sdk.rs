@@ -6,6 +6,7 @@
 //! cargo bench -p alternative-payments --bench sdk -- --write  # ... and writes docs/benchmarks.md
 //! cargo bench -p alternative-payments --bench sdk -- --smoke  # tiny sizes (CI: keeps it from rotting)
 //! cargo bench -p alternative-payments --bench sdk -- --limited  # only the workloads under the API's rate limit
+//! cargo bench -p alternative-payments --bench sdk -- --instructions  # only the callgrind counts
 //! ```
 //!
 //! A small harness rather than criterion or divan: every figure here is a
@@ -97,6 +98,17 @@ fn main() {
         .build()
         .expect("runtime");
 
+    if args.iter().any(|a| a == "--instructions") {
+        // Only the instruction counts (callgrind; a few minutes).
+        if let Some([sdk, unlimited, generated, baseline]) = instructions_per_call(smoke) {
+            println!(
+                "instructions per call: SDK {sdk:.0}, SDK without its limiter {unlimited:.0} ({:.4}), generated client {generated:.0}, hand-written {baseline:.0} ({:.3})",
+                sdk / unlimited,
+                sdk / baseline
+            );
+        }
+        return;
+    }
     if args.iter().any(|a| a == "--limited") {
         // Only the rate-limited workloads (a few minutes at the API's 5/s).
         rate_limited(&servers, &clients, sizes, &mut emit);
@@ -1009,7 +1021,17 @@ fn document(table: &str) -> String {
            progenitor's client with no hooks (token and user agent as default headers): what remains when none of \
            this crate's code runs.\n\
          - **Scale curve**: calls per second through one shared client as the number of tasks grows; the ratio \
-           must not grow with concurrency (it is noisy: each figure is the median of 5 interleaved rounds).\n",
+           must not grow with concurrency (it is noisy: each figure is the median of 5 interleaved rounds). The \
+           mock has no rate limit here, and the client's limiter is on but never waits (10⁶ per second); the \
+           *limiter's cost* row compares that with the limiter off, in instructions.\n\
+         - **Under the API's rate limit** (`-- --limited` runs only these): the mock enforces 5 requests per \
+           second per client id, 429 with `Retry-After` beyond, as the API does per key. (a) 200 gets, 64 \
+           concurrent, through one client; (b) the same split over 4 processes of 16 tasks each, on one key, \
+           sharing nothing but the server; (c) an export of 200 single-item pages while 16 tasks make 200 gets, \
+           one client. Requests and 429s are the server's own count; efficiency = successful calls ÷ (wall \
+           seconds × 5). Each runs with the SDK's defaults, then with its limiter off, which leaves only the \
+           429 handling (retries with `Retry-After`, the retry budget): the failures there are calls whose \
+           retries the budget refused.\n",
         date = sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         cores = std::thread::available_parallelism()
             .map(|n| n.get())
