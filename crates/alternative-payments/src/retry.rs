@@ -84,9 +84,19 @@ impl RetryPolicy {
         exponential.mul_f64(0.5 + jitter() * 0.5)
     }
 
-    /// The wait a `Retry-After` header asks for, capped.
-    pub(crate) fn retry_after(&self, headers: &HeaderMap) -> Option<Duration> {
-        parse_retry_after(headers, SystemTime::now()).map(|d| d.min(self.max_retry_after))
+    /// The wait a `Retry-After` header asks for, capped. Without one, a
+    /// 429's `RateLimit-Reset` (or `X-RateLimit-Reset`) in seconds, as
+    /// rate-limited APIs commonly send (the IETF draft's delta-seconds; a
+    /// value that looks like a Unix time is taken as one).
+    pub(crate) fn retry_after(&self, headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
+        let now = SystemTime::now();
+        parse_retry_after(headers, now)
+            .or_else(|| {
+                (status == StatusCode::TOO_MANY_REQUESTS)
+                    .then(|| rate_limit_reset(headers, now))
+                    .flatten()
+            })
+            .map(|d| d.min(self.max_retry_after))
     }
 }
 
@@ -154,6 +164,21 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     .ok()?;
     let time = time::Time::from_hms(h, m, s).ok()?;
     Some(time::PrimitiveDateTime::new(date, time).assume_utc().into())
+}
+
+/// `RateLimit-Reset: 2` (seconds until the window resets), or
+/// `X-RateLimit-Reset: 1764661200` (a Unix time: any value past a billion).
+fn rate_limit_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = ["ratelimit-reset", "x-ratelimit-reset"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())?
+        .trim();
+    let seconds: u64 = value.parse().ok()?;
+    if seconds < 1_000_000_000 {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// `Retry-After: 3` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`.
@@ -258,8 +283,62 @@ mod tests {
     fn retry_after_is_capped() {
         let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
         assert_eq!(
-            policy.retry_after(&headers("3600")),
+            policy.retry_after(&headers("3600"), StatusCode::SERVICE_UNAVAILABLE),
             Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn a_429_without_retry_after_reads_ratelimit_reset() {
+        let policy = RetryPolicy::default();
+        let with = |name: &'static str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, value.parse().expect("header"));
+            h
+        };
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(
+            policy.retry_after(&with("ratelimit-reset", "3"), too_many),
+            Some(Duration::from_secs(3))
+        );
+        let soon = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            + 30;
+        let waited = policy
+            .retry_after(&with("x-ratelimit-reset", &soon.to_string()), too_many)
+            .expect("a wait");
+        assert!((29..=30).contains(&waited.as_secs()), "{waited:?}");
+        // Absurd or foreign values: capped, or no wait read at all.
+        assert_eq!(
+            policy.retry_after(&with("ratelimit-reset", "18446744073709551615"), too_many),
+            None,
+            "a Unix time SystemTime cannot hold is ignored"
+        );
+        assert_eq!(
+            policy.retry_after(&with("ratelimit-reset", "253402300799"), too_many),
+            Some(Duration::from_secs(60)),
+            "year 9999: capped"
+        );
+        assert_eq!(
+            policy.retry_after(&with("ratelimit-reset", "soon"), too_many),
+            None
+        );
+        assert_eq!(
+            policy.retry_after(
+                &with("ratelimit-reset", "3"),
+                StatusCode::SERVICE_UNAVAILABLE
+            ),
+            None,
+            "only for 429"
+        );
+        // Retry-After wins.
+        let mut both = with("ratelimit-reset", "50");
+        both.insert(RETRY_AFTER, "2".parse().expect("header"));
+        assert_eq!(
+            policy.retry_after(&both, too_many),
+            Some(Duration::from_secs(2))
         );
     }
 

@@ -677,7 +677,7 @@ impl Call {
             return Ok(rebuild(response, body.unwrap_or_default()));
         }
         let retry_after = is_retryable_status(status)
-            .then(|| self.retry.retry_after(response.headers()))
+            .then(|| self.retry.retry_after(response.headers(), status))
             .flatten();
         let request_id = request_id(response.headers());
         let body = read_body(&mut response, MAX_ERROR_BODY, true)
