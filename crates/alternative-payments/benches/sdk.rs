@@ -328,7 +328,17 @@ fn rate_limited(
             result.stats = limited.stats();
             result
         };
-        let a = run(&|| clients.block_on(limited_gets(&limited, &one, n, 64, limit, pacing)));
+        // A fresh client for each workload, as users have it.
+        let client = || {
+            limited_client(
+                limited.base_url(),
+                limited.client_id(),
+                limited.client_secret(),
+                limit,
+                pacing,
+            )
+        };
+        let a = run(&|| clients.block_on(gets(&client(), &one, n, 64)));
         emit(a.row(
             &format!("(a) {n} gets, 64 concurrent, one client; {label}"),
             limit,
@@ -340,7 +350,7 @@ fn rate_limited(
             limit,
             "0 failed, efficiency ≥ 0.90",
         ));
-        let c = run(&|| clients.block_on(limited_export(&limited, &one, n, limit, pacing)));
+        let c = run(&|| clients.block_on(limited_export(&client(), &one, n)));
         emit(c.row(
             &format!("(c) export of {n} single-item pages while 16 tasks do {n} gets; {label}"),
             limit,
@@ -408,25 +418,7 @@ impl Limited {
     }
 }
 
-/// `calls` gets of `id`, `concurrency` at a time, through one client.
-async fn limited_gets(
-    mock: &MockServer,
-    id: &str,
-    calls: usize,
-    concurrency: usize,
-    limit: f64,
-    pacing: bool,
-) -> Limited {
-    let client = limited_client(
-        mock.base_url(),
-        mock.client_id(),
-        mock.client_secret(),
-        limit,
-        pacing,
-    );
-    gets(&client, id, calls, concurrency).await
-}
-
+/// `calls` gets of `id`, `concurrency` at a time, through `client`.
 async fn gets(client: &Client, id: &str, calls: usize, concurrency: usize) -> Limited {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tasks: Vec<_> = (0..concurrency)
@@ -525,20 +517,7 @@ fn limited_child(args: &[String]) {
 
 /// An export of `items` customers as single-item pages (`list().limit(1)
 /// .stream()`) while 16 tasks make `items` gets, through one client.
-async fn limited_export(
-    mock: &MockServer,
-    id: &str,
-    items: usize,
-    limit: f64,
-    pacing: bool,
-) -> Limited {
-    let client = limited_client(
-        mock.base_url(),
-        mock.client_id(),
-        mock.client_secret(),
-        limit,
-        pacing,
-    );
+async fn limited_export(client: &Client, id: &str, items: usize) -> Limited {
     let export = async {
         let mut pages = Limited::default();
         let mut stream = client.customers().list().limit(1).max_items(items).stream();
@@ -551,7 +530,7 @@ async fn limited_export(
         }
         pages
     };
-    let (pages, got) = tokio::join!(export, gets(&client, id, items, 16));
+    let (pages, got) = tokio::join!(export, gets(client, id, items, 16));
     Limited {
         ok: pages.ok + got.ok,
         failed: pages.failed + got.failed,
