@@ -255,3 +255,39 @@ fn bad_rate_limits_are_configuration_errors_naming_the_setting() {
         );
     }
 }
+
+/// Real time, as above. A wait no `Instant` can hold (an uncapped
+/// `Retry-After` of u64::MAX seconds) is past the deadline: the call ends
+/// with the server's answer, at once, without a panic.
+#[tokio::test]
+async fn an_endless_retry_after_ends_the_call_at_once_instead_of_overflowing() {
+    let (server, _) = server().await;
+    flaky(
+        &server,
+        "GET",
+        "/customers/cus_1",
+        503,
+        1,
+        Some("18446744073709551615"),
+    )
+    .await;
+    let client = builder(&server)
+        .retry_policy(RetryPolicy::default().max_retry_after(Duration::MAX))
+        .deadline(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let started = std::time::Instant::now();
+    let err = client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("not retried");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}

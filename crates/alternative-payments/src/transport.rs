@@ -261,7 +261,12 @@ impl Call {
                     cost,
                     throttled,
                 } => {
-                    let late = deadline_at.is_some_and(|at| Instant::now() + delay >= at);
+                    // (A wait past what an Instant can hold is past any deadline.)
+                    let late = deadline_at.is_some_and(|at| {
+                        Instant::now()
+                            .checked_add(delay)
+                            .is_none_or(|next| next >= at)
+                    });
                     if late || !self.shared.budget.withdraw(cost) {
                         tracing::debug!(
                             operation = self.operation_name(),
