@@ -293,3 +293,92 @@ async fn an_endless_retry_after_ends_the_call_at_once_instead_of_overflowing() {
         started.elapsed()
     );
 }
+
+/// A limiter that lets everything through at once and records what it is
+/// told.
+#[derive(Clone, Default)]
+struct Recording {
+    acquired: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    throttled: std::sync::Arc<std::sync::Mutex<Vec<Option<Duration>>>>,
+}
+
+impl alternative_payments::RateLimiter for Recording {
+    fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.acquired
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {})
+    }
+
+    fn throttled(&self, retry_after: Option<Duration>) {
+        self.throttled.lock().expect("lock").push(retry_after);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_limiter_of_your_own_is_asked_before_every_attempt_and_told_of_every_429() {
+    let (server, _) = server().await;
+    flaky(&server, "GET", "/customers/cus_1", 429, 1, Some("2")).await;
+    flaky(&server, "PATCH", "/customers/cus_1", 503, 1, None).await;
+    let recording = Recording::default();
+    let client = builder(&server)
+        .rate_limiter(recording.clone())
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("after the 429");
+    // The pause is the limiter's to make: this one makes none.
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    client
+        .customers()
+        .update(
+            "cus_1",
+            alternative_payments::types::CustomerUpdate::default(),
+        )
+        .send()
+        .await
+        .expect("after the 503");
+    let sent = requests_to(&server, "/customers/cus_1").await.len();
+    assert_eq!(sent, 4);
+    assert_eq!(
+        recording.acquired.load(std::sync::atomic::Ordering::SeqCst),
+        sent,
+        "one turn per attempt, retries included"
+    );
+    assert_eq!(
+        *recording.throttled.lock().expect("lock"),
+        [Some(Duration::from_secs(2))],
+        "told of the 429, not of the 503"
+    );
+}
+
+/// A limiter that never lets a call through: the wait counts against the
+/// call's deadline. Real time, as above.
+#[tokio::test]
+async fn a_limiter_that_never_gives_a_turn_fails_the_call_at_its_deadline_unsent() {
+    struct Never;
+    impl alternative_payments::RateLimiter for Never {
+        fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+            Box::pin(std::future::pending())
+        }
+        fn throttled(&self, _: Option<Duration>) {}
+    }
+    let (server, _) = server().await;
+    ok_gets(&server).await;
+    let err = builder(&server)
+        .rate_limiter(Never)
+        .deadline(Duration::from_millis(200))
+        .build()
+        .expect("client")
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect_err("no turn");
+    assert!(matches!(err, Error::DeadlineExceeded { .. }), "{err:?}");
+    assert!(requests_to(&server, "/customers/cus_1").await.is_empty());
+}

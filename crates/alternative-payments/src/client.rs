@@ -13,7 +13,7 @@ use reqwest::header::HeaderValue;
 
 use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
 use crate::error::{Error, Result};
-use crate::rate_limit::{Limiter, RateLimit, RetryBudget};
+use crate::rate_limit::{LocalLimiter, RateLimit, RateLimiter, RetryBudget};
 use crate::resources::Customers;
 use crate::retry::RetryPolicy;
 use crate::transport::{Auth, Call, RequestOptions, SdkHooks, Shared, static_header};
@@ -286,6 +286,7 @@ pub struct ClientBuilder {
     max_response_size: Option<usize>,
     /// `None`: the default; `Some(None)`: off.
     rate_limit: Option<Option<RateLimit>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
     deadline: Option<Option<Duration>>,
 }
 
@@ -304,6 +305,10 @@ impl fmt::Debug for ClientBuilder {
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("max_response_size", &self.max_response_size)
             .field("rate_limit", &self.rate_limit)
+            .field(
+                "rate_limiter",
+                &self.rate_limiter.as_ref().map(|_| "custom"),
+            )
             .field("deadline", &self.deadline)
             .finish()
     }
@@ -405,6 +410,13 @@ impl ClientBuilder {
         self
     }
 
+    /// A limiter of your own instead of the built-in one (see
+    /// [`RateLimiter`]); it replaces [`rate_limit`](Self::rate_limit).
+    pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
+        self.rate_limiter = Some(Arc::new(limiter));
+        self
+    }
+
     /// The longest a call may take, its wait under the rate limit, retries
     /// and backoff included ([`DEFAULT_DEADLINE`] unless changed; `None`:
     /// no deadline). Each attempt also has its own
@@ -494,7 +506,11 @@ impl ClientBuilder {
                 connect_timeout,
                 user_agent,
                 max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
-                limiter: rate_limit.map(Limiter::new),
+                limiter: match self.rate_limiter {
+                    Some(custom) => Some(custom),
+                    None => rate_limit
+                        .map(|limit| Arc::new(LocalLimiter::new(limit)) as Arc<dyn RateLimiter>),
+                },
                 budget: RetryBudget::new(),
                 deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
             }),

@@ -20,6 +20,9 @@
 //! a 429. A client sharing its key with others it cannot see (another
 //! process, the dashboard) so settles near its share instead of hammering.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -154,6 +157,56 @@ const FLOOR: f64 = 0.05;
 /// How fast the rate grows back, as a share of the configured rate per
 /// second without a 429.
 const RECOVERY: f64 = 0.05;
+
+/// What paces a client's requests: the built-in limiter of a
+/// [`RateLimit`] ([`LocalLimiter`], the default), or one of your own, set
+/// with [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter):
+/// a limit shared by several processes, say. The client calls
+/// [`acquire`](Self::acquire) before every attempt of every call (retries,
+/// prefetched pages, `raw_call` and `json_pages` included; token requests
+/// not), and [`throttled`](Self::throttled) after every 429.
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Resolves when one more request may be sent. The future is dropped
+    /// when the call gives up waiting (its deadline passed): a dropped
+    /// acquisition must not count as a request.
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// The API refused a request with 429; `retry_after` is the wait it
+    /// asked for, if any (capped by the call's
+    /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
+    fn throttled(&self, retry_after: Option<Duration>);
+}
+
+/// The built-in limiter of a [`RateLimit`]: what a client uses unless told
+/// otherwise, and what a limiter of your own can fall back to. Not a
+/// handle: clients sharing one must share it through their clones.
+pub struct LocalLimiter(Limiter);
+
+impl LocalLimiter {
+    /// A limiter pacing at `limit` (98 % of its rate, its burst), slowed by
+    /// 429s. An invalid `limit` is refused when a client is built with it.
+    pub fn new(limit: RateLimit) -> Self {
+        Self(Limiter::new(limit))
+    }
+}
+
+impl fmt::Debug for LocalLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LocalLimiter")
+            .field(&self.0.bucket().limit)
+            .finish()
+    }
+}
+
+impl RateLimiter for LocalLimiter {
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.0.acquire())
+    }
+
+    fn throttled(&self, retry_after: Option<Duration>) {
+        self.0.throttled(retry_after);
+    }
+}
 
 /// A client's limiter, shared by its clones.
 pub(crate) struct Limiter {

@@ -29,7 +29,7 @@ use tracing::Instrument;
 use crate::auth::{Token, TokenCache};
 use crate::client::ErrorBody;
 use crate::error::{ApiError, AuthError, Error, snippet};
-use crate::rate_limit::{Limiter, RETRY_COST, RetryBudget, TIMEOUT_COST};
+use crate::rate_limit::{RETRY_COST, RateLimiter, RetryBudget, TIMEOUT_COST};
 use crate::retry::{RetryPolicy, is_retryable_status};
 use tokio::time::Instant;
 
@@ -57,7 +57,7 @@ pub(crate) struct Shared {
     pub(crate) user_agent: HeaderValue,
     pub(crate) max_response_size: usize,
     /// Paces every attempt; `None` when the rate limit is off.
-    pub(crate) limiter: Option<Limiter>,
+    pub(crate) limiter: Option<Arc<dyn RateLimiter>>,
     pub(crate) budget: RetryBudget,
     /// The longest a call may take, waits and retries included.
     pub(crate) deadline: Option<Duration>,
