@@ -6,6 +6,21 @@ use std::process::{Child, Command, Stdio};
 
 struct Running(Child);
 
+/// An access token from the mock at `base_url` for the client `id`.
+async fn token(http: &reqwest::Client, base_url: &str, id: &str, secret: &str) -> String {
+    let body: serde_json::Value = http
+        .post(format!("{base_url}/oauth/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -39,19 +54,10 @@ async fn the_binary_prints_its_url_and_credentials_and_serves_demo_data() {
     );
 
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{base_url}/oauth/token"))
-        .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
+    let bearer = token(&http, &base_url, &id, &secret).await;
     let page: serde_json::Value = http
         .get(format!("{base_url}/customers"))
-        .bearer_auth(token["access_token"].as_str().expect("token"))
+        .bearer_auth(&bearer)
         .send()
         .await
         .expect("list")
@@ -61,12 +67,11 @@ async fn the_binary_prints_its_url_and_credentials_and_serves_demo_data() {
     assert_eq!(page["data"].as_array().expect("data").len(), 12);
 
     // The API's documented limit is on: 5 at once, then 429.
-    let bearer = token["access_token"].as_str().expect("token");
     let mut statuses = Vec::new();
     for _ in 0..8 {
         let response = http
             .get(format!("{base_url}/customers?limit=1"))
-            .bearer_auth(bearer)
+            .bearer_auth(&bearer)
             .send()
             .await
             .expect("list");
@@ -96,24 +101,10 @@ async fn the_rate_limit_is_per_client_and_off_in_process_by_default() {
         .await
         .expect("mock");
     let http = reqwest::Client::new();
-    let token = |id: &'static str, secret: &'static str| {
-        let http = http.clone();
-        let url = format!("{}/oauth/token", mock.base_url());
-        async move {
-            let body: serde_json::Value = http
-                .post(url)
-                .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .expect("token")
-                .json()
-                .await
-                .expect("json");
-            body["access_token"].as_str().expect("token").to_string()
-        }
-    };
-    let (a, b) = (token("a", "sa").await, token("b", "sb").await);
+    let (a, b) = (
+        token(&http, mock.base_url(), "a", "sa").await,
+        token(&http, mock.base_url(), "b", "sb").await,
+    );
     let get = |bearer: String| {
         let request = http
             .get(format!("{}/customers", mock.base_url()))
