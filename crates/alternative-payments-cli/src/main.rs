@@ -201,10 +201,7 @@ fn command() -> Command {
                 .long("rate-limit")
                 .global(true)
                 .value_name("N|N/BURST|off")
-                .value_parser(|text: &str| {
-                    RateLimit::parse(text).map(|limit| limit.map_or(0.0, |l| l.rate()))?;
-                    Ok::<_, String>(text.to_string())
-                })
+                .value_parser(RateLimit::parse)
                 .help("Requests per second, under the API key's limit (default: ALTERNATIVE_PAYMENTS_RATE_LIMIT, else 5, the provider's documented limit); off: no pacing"),
         )
         .arg(
@@ -277,7 +274,7 @@ fn leaf(cmd: CliCommand) -> Command {
                 cmd.body_fields()
                     .unwrap_or_default()
                     .iter()
-                    .any(|field| field.replace('_', "-") == *id)
+                    .any(|field| flag_id(field) == *id)
             })
             .collect();
         leaf = leaf.mut_arg("json-body", |arg| {
@@ -387,6 +384,11 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     format.write_one(&value)
 }
 
+/// The id (and long name) of the flag progenitor makes for a body field.
+fn flag_id(field: &str) -> String {
+    field.replace('_', "-")
+}
+
 /// A command that takes a body, given none: almost always a mistake (an
 /// empty customer, a PATCH that changes nothing), so it is refused unless
 /// the body is explicit (`--json-body` with `{}`).
@@ -398,13 +400,10 @@ fn refuse_no_body(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
         leaf.try_get_raw(id)
             .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
     };
-    if given("json-body") || fields.iter().any(|f| given(&f.replace('_', "-"))) {
+    if given("json-body") || fields.iter().any(|f| given(&flag_id(f))) {
         return Ok(());
     }
-    let flags: Vec<String> = fields
-        .iter()
-        .map(|f| format!("--{}", f.replace('_', "-")))
-        .collect();
+    let flags: Vec<String> = fields.iter().map(|f| format!("--{}", flag_id(f))).collect();
     Err(Failure::new(
         Exit::Usage,
         format!(
@@ -424,10 +423,8 @@ fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
     if let Some(url) = leaf.get_one::<String>("base-url") {
         builder = builder.base_url(url);
     }
-    if let Some(limit) = leaf.get_one::<String>("rate-limit") {
-        // Checked by clap already.
-        let limit = RateLimit::parse(limit).map_err(|e| Failure::new(Exit::Usage, e))?;
-        builder = builder.rate_limit(limit);
+    if let Some(limit) = leaf.get_one::<Option<RateLimit>>("rate-limit") {
+        builder = builder.rate_limit(*limit);
     }
     let builder = builder.user_agent_suffix(concat!("altpay/", env!("CARGO_PKG_VERSION")));
     Ok(builder.build()?)
