@@ -13,7 +13,7 @@ use reqwest::header::HeaderValue;
 
 use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
 use crate::error::{Error, Result};
-use crate::rate_limit::{LocalLimiter, RateLimit, RateLimiter, RetryBudget};
+use crate::rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter, RetryBudget};
 use crate::resources::Customers;
 use crate::retry::RetryPolicy;
 use crate::transport::{Auth, Call, RequestOptions, SdkHooks, Shared, static_header};
@@ -411,7 +411,10 @@ impl ClientBuilder {
     }
 
     /// A limiter of your own instead of the built-in one (see
-    /// [`RateLimiter`]); it replaces [`rate_limit`](Self::rate_limit).
+    /// [`RateLimiter`]), such as one shared by a fleet of processes
+    /// through Redis (the `alternative-payments-redis` crate). It is told
+    /// the [`rate_limit`](Self::rate_limit) (see [`LimiterScope`]) instead
+    /// of the built-in limiter pacing at it.
     pub fn rate_limiter(mut self, limiter: impl RateLimiter) -> Self {
         self.rate_limiter = Some(Arc::new(limiter));
         self
@@ -472,6 +475,10 @@ impl ClientBuilder {
             }
         };
         let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
+        let client_id = match &credentials.0 {
+            Kind::ClientCredentials { client_id, .. } => Some(client_id.clone()),
+            Kind::Static(_) => None,
+        };
         let auth = match credentials.0 {
             Kind::Static(value) => Auth::Static(static_header(&value)?),
             Kind::ClientCredentials {
@@ -493,6 +500,17 @@ impl ClientBuilder {
                 }))
             }
         };
+        let limiter = match self.rate_limiter {
+            Some(custom) => {
+                custom
+                    .attach(&LimiterScope::new(client_id, base_url.clone(), rate_limit))
+                    .map_err(|e| Error::Config(format!("rate limiter: {e}")))?;
+                Some(custom)
+            }
+            None => {
+                rate_limit.map(|limit| Arc::new(LocalLimiter::new(limit)) as Arc<dyn RateLimiter>)
+            }
+        };
         Ok(Client {
             shared: Arc::new(Shared {
                 raw: Arc::new(raw::Client::new_with_client(
@@ -506,11 +524,7 @@ impl ClientBuilder {
                 connect_timeout,
                 user_agent,
                 max_response_size: self.max_response_size.unwrap_or(DEFAULT_MAX_RESPONSE_SIZE),
-                limiter: match self.rate_limiter {
-                    Some(custom) => Some(custom),
-                    None => rate_limit
-                        .map(|limit| Arc::new(LocalLimiter::new(limit)) as Arc<dyn RateLimiter>),
-                },
+                limiter,
                 budget: RetryBudget::new(),
                 deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
             }),

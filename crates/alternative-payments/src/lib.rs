@@ -90,7 +90,7 @@ pub use client::{
 };
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::{Cursor, Page, json_pages};
-pub use rate_limit::{LocalLimiter, RateLimit, RateLimiter};
+pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 pub use resources::{
     CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,
     UserQuery, Users,

@@ -175,6 +175,62 @@ pub trait RateLimiter: Send + Sync + 'static {
     /// asked for, if any (capped by the call's
     /// [`RetryPolicy::max_retry_after`](crate::RetryPolicy::max_retry_after)).
     fn throttled(&self, retry_after: Option<Duration>);
+
+    /// Called once when a client is built with this limiter, with what the
+    /// client paces: its API key and environment, and the limit it was
+    /// configured with. A limiter shared by several processes keys its
+    /// shared state by it. An `Err` fails the build with
+    /// [`Error::Config`](crate::Error::Config) carrying the message.
+    fn attach(&self, scope: &LimiterScope) -> Result<(), String> {
+        let _ = scope;
+        Ok(())
+    }
+}
+
+/// What a client built with a [`RateLimiter`] paces (see
+/// [`RateLimiter::attach`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct LimiterScope {
+    client_id: Option<String>,
+    base_url: String,
+    limit: Option<RateLimit>,
+}
+
+impl LimiterScope {
+    pub(crate) fn new(
+        client_id: Option<String>,
+        base_url: String,
+        limit: Option<RateLimit>,
+    ) -> Self {
+        Self {
+            client_id,
+            base_url,
+            limit,
+        }
+    }
+
+    /// The OAuth2 client id: the API key the provider's limit is counted
+    /// by. `None` with [`Credentials::api_key`](crate::Credentials::api_key)
+    /// or [`bearer_token`](crate::Credentials::bearer_token), which carry no
+    /// id.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The API's base URL, without a trailing `/`: which environment
+    /// (production, demo) the key's limit is counted in.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The limit set with
+    /// [`ClientBuilder::rate_limit`](crate::ClientBuilder::rate_limit) or
+    /// `ALTERNATIVE_PAYMENTS_RATE_LIMIT` ([`RateLimit::DEFAULT`] unless
+    /// changed; `None`: turned off).
+    pub fn limit(&self) -> Option<RateLimit> {
+        self.limit
+    }
 }
 
 /// The built-in limiter of a [`RateLimit`]: what a client uses unless told
