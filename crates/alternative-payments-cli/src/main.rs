@@ -59,7 +59,9 @@ Credentials come from ALTERNATIVE_PAYMENTS_CLIENT_ID and ALTERNATIVE_PAYMENTS_CL
 (and optionally ALTERNATIVE_PAYMENTS_BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES,
 ALTERNATIVE_PAYMENTS_RATE_LIMIT), exactly as the alternative-payments crate reads them.
 Requests are paced under the API key's limit (5 per second unless --rate-limit says
-otherwise), --all pages included; a 429 is waited out and retried.";
+otherwise), --all pages included; a 429 is waited out and retried. With --redis-url
+(or ALTERNATIVE_PAYMENTS_REDIS_URL), the limit is shared with every process using
+that Redis for the same key.";
 
 /// A failure to report: what to print on stderr, and how to exit.
 #[derive(Debug)]
@@ -152,7 +154,9 @@ fn report(failure: &Failure) -> ExitCode {
 /// logs a secret, so neither does this.
 fn init_logging(verbosity: u8) {
     let level = match verbosity {
-        0 => return,
+        // Warnings only: the SDK warns of nothing else than a shared rate
+        // limit it cannot reach (--redis-url).
+        0 => tracing::Level::WARN,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
@@ -203,6 +207,13 @@ fn command() -> Command {
                 .value_name("N|N/BURST|off")
                 .value_parser(RateLimit::parse)
                 .help("Requests per second, under the API key's limit (default: ALTERNATIVE_PAYMENTS_RATE_LIMIT, else 5, the provider's documented limit); off: no pacing"),
+        )
+        .arg(
+            Arg::new("redis-url")
+                .long("redis-url")
+                .global(true)
+                .value_name("URL")
+                .help("Share the key's rate limit with the processes using this Redis (redis:// or rediss://; default: ALTERNATIVE_PAYMENTS_REDIS_URL); when it is away, altpay paces on its own and warns once"),
         )
         .arg(
             Arg::new("verbose")
@@ -425,6 +436,29 @@ fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
     }
     if let Some(limit) = leaf.get_one::<Option<RateLimit>>("rate-limit") {
         builder = builder.rate_limit(*limit);
+    }
+    #[cfg(feature = "redis")]
+    {
+        use alternative_payments_redis::RedisLimiter;
+        // Parsed here rather than by clap, whose errors echo the value: a
+        // Redis URL can carry a password.
+        let limiter = match leaf.get_one::<String>("redis-url") {
+            Some(url) => Some(
+                url.parse::<RedisLimiter>()
+                    .map_err(|e| Failure::new(Exit::Usage, format!("--redis-url: {e}")))?,
+            ),
+            None => RedisLimiter::from_env()?,
+        };
+        if let Some(limiter) = limiter {
+            builder = builder.rate_limiter(limiter);
+        }
+    }
+    #[cfg(not(feature = "redis"))]
+    if leaf.contains_id("redis-url") {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--redis-url: this altpay was built without its `redis` feature",
+        ));
     }
     let builder = builder.user_agent_suffix(concat!("altpay/", env!("CARGO_PKG_VERSION")));
     Ok(builder.build()?)

@@ -728,3 +728,92 @@ fn secrets_are_never_printed_even_verbose() {
         }
     }
 }
+
+#[path = "../../alternative-payments-redis/tests/redis_server.rs"]
+mod redis_server;
+
+/// Two exports at once on one key, each paced at the whole limit: 429s
+/// without a shared limit, none with `--redis-url`.
+#[test]
+#[ignore = "needs redis-server: cargo test -p alternative-payments-cli -- --ignored"]
+fn exports_on_one_key_share_its_limit_through_redis() {
+    let redis = redis_server::RedisServer::start();
+    let api = api_with(MockServer::builder().seed_demo(true).rate_limit(5.0));
+    let url = redis.url();
+    let export = |shared: bool| {
+        let mut args = vec!["customers", "list", "--all", "--limit", "1"];
+        if shared {
+            args.extend(["--redis-url", &url]);
+        }
+        std::thread::scope(|s| {
+            let runs = [s.spawn(|| run(&api, &args)), s.spawn(|| run(&api, &args))];
+            for run in runs {
+                let out = run.join().expect("thread");
+                assert_eq!((out.code, out.lines().len()), (0, 12), "{out:?}");
+                assert_eq!(out.stderr, "", "{out:?}");
+            }
+        });
+        let stats = api.mock.stats();
+        api.mock.reset_stats();
+        api.mock.set_rate_limit(Some(5.0));
+        stats
+    };
+    let alone = export(false);
+    assert!(alone.rate_limited > 0, "{alone:?}");
+    let shared = export(true);
+    assert_eq!(
+        (shared.requests, shared.rate_limited),
+        (24, 0),
+        "{shared:?}"
+    );
+    assert!(redis.calls("evalsha") >= 24);
+}
+
+#[test]
+fn a_redis_url_is_checked_and_an_absent_redis_costs_no_call() {
+    let api = api_with(MockServer::builder().seed_demo(true));
+    for bad in ["http://127.0.0.1:6379", "redis://:hunter2@[::1"] {
+        let out = run(&api, &["customers", "list", "--redis-url", bad]);
+        assert_eq!(out.code, 2, "{out:?}");
+        assert!(out.stderr.contains("--redis-url: "), "{out:?}");
+        assert!(!out.stderr.contains("hunter2"), "{out:?}");
+    }
+    let out = run_with(
+        &api,
+        &[("ALTERNATIVE_PAYMENTS_REDIS_URL", "redis://:hunter2@[::1")],
+        &["customers", "list"],
+        "",
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(
+        out.stderr.contains("ALTERNATIVE_PAYMENTS_REDIS_URL"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("hunter2"), "{out:?}");
+
+    // Nothing listens there: altpay paces on its own and says so, once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let url = format!("redis://:hunter2@127.0.0.1:{port}");
+    let out = run(
+        &api,
+        &[
+            "customers",
+            "list",
+            "--all",
+            "--limit",
+            "2",
+            "--redis-url",
+            &url,
+        ],
+    );
+    assert_eq!((out.code, out.lines().len()), (0, 12), "{out:?}");
+    assert_eq!(
+        out.stderr.matches("shared rate limit unavailable").count(),
+        1,
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("hunter2"), "{out:?}");
+}

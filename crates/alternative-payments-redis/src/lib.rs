@@ -137,7 +137,8 @@ impl RedisLimiter {
     /// Nothing is connected until the first request; a URL that does not
     /// parse is an [`Error::Config`] here.
     pub fn new(url: &str) -> Result<Self> {
-        Self::open(url).map_err(|e| Error::Config(format!("RedisLimiter::new: {e}")))
+        url.parse()
+            .map_err(|e| Error::Config(format!("RedisLimiter::new: {e}")))
     }
 
     /// A limiter for the Redis at `ALTERNATIVE_PAYMENTS_REDIS_URL`, or
@@ -146,7 +147,9 @@ impl RedisLimiter {
     pub fn from_env() -> Result<Option<Self>> {
         match std::env::var(REDIS_URL) {
             Ok(url) if url.trim().is_empty() => Ok(None),
-            Ok(url) => Self::open(url.trim())
+            Ok(url) => url
+                .trim()
+                .parse()
                 .map(Some)
                 .map_err(|e| Error::Config(format!("environment variable {REDIS_URL}: {e}"))),
             Err(std::env::VarError::NotPresent) => Ok(None),
@@ -154,32 +157,6 @@ impl RedisLimiter {
                 "environment variable {REDIS_URL} is not valid UTF-8"
             ))),
         }
-    }
-
-    fn open(url: &str) -> std::result::Result<Self, String> {
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-            return Err(
-                "a Redis URL starts with redis:// (or rediss:// for TLS), as in redis://127.0.0.1:6379"
-                    .into(),
-            );
-        }
-        // redis-rs's messages name what is wrong, never the URL itself.
-        let client =
-            redis::Client::open(url).map_err(|e| format!("not a usable Redis URL: {e}"))?;
-        let address = client.get_connection_info().addr().to_string();
-        Ok(Self {
-            inner: Arc::new(Inner {
-                client,
-                address,
-                timeout: DEFAULT_TIMEOUT,
-                fleet_size: 1,
-                key: None,
-                bound: OnceLock::new(),
-                turn: Semaphore::new(1),
-                state: Mutex::new(State::default()),
-                disagreement_logged: AtomicBool::new(false),
-            }),
-        })
     }
 
     /// How many processes usually share the key: while Redis is away, each
@@ -209,6 +186,37 @@ impl RedisLimiter {
             change(inner);
         }
         self
+    }
+}
+
+/// A Redis URL, as [`RedisLimiter::new`] takes it; the error says what is
+/// wrong, never echoing the URL (it can hold a password).
+impl std::str::FromStr for RedisLimiter {
+    type Err = String;
+
+    fn from_str(url: &str) -> std::result::Result<Self, String> {
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err("a Redis URL starts with redis:// (or rediss:// for TLS), \
+                 as in redis://127.0.0.1:6379"
+                .into());
+        }
+        // redis-rs's messages name what is wrong, never the URL itself.
+        let client =
+            redis::Client::open(url).map_err(|e| format!("not a usable Redis URL: {e}"))?;
+        let address = client.get_connection_info().addr().to_string();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                address,
+                timeout: DEFAULT_TIMEOUT,
+                fleet_size: 1,
+                key: None,
+                bound: OnceLock::new(),
+                turn: Semaphore::new(1),
+                state: Mutex::new(State::default()),
+                disagreement_logged: AtomicBool::new(false),
+            }),
+        })
     }
 }
 
