@@ -1,7 +1,19 @@
-// The drill (`xtask/src/tests.rs`) appends this to a scratch copy of the
-// SDK's `resources.rs` after importing `payment-requests-openapi.md`: the
-// wrappers a person writes for that page, checked to compile, with the
-// `status` filter (an enum query parameter) taken as an open enum value.
+//! The Payment Requests resource, as a person writes it after importing
+//! `payment-requests-openapi.md`: the drill (`xtask/src/tests.rs`) puts this
+//! file at `crates/alternative-payments/src/resources/payment_requests.rs`
+//! of a scratch copy, adds its `mod` line, and checks that it compiles. The
+//! `status` filter (an enum query parameter) is taken as an open enum value.
+
+use std::sync::Arc;
+
+use alternative_payments_raw as raw;
+use raw::operations::payment_requests as op;
+use raw::types::{ListPaymentRequestsStatus, PaymentRequest};
+
+use super::{List, ListQuery, Request, list_source, non_empty, sealed};
+use crate::client::{Client, RequestOptions};
+use crate::error::Result;
+use crate::pagination::{PageSource, RawPage};
 
 impl Client {
     /// Payment requests: `client.payment_requests()`.
@@ -18,14 +30,11 @@ pub struct PaymentRequests<'a> {
 
 impl<'a> PaymentRequests<'a> {
     /// Gets a payment request by id, to poll its status.
-    pub fn get(&self, id: impl Into<String>) -> Request<'a, raw::types::PaymentRequest> {
+    pub fn get(&self, id: impl Into<String>) -> Request<'a, PaymentRequest> {
         let id = non_empty("payment request id", id.into());
-        Request::new(
-            self.client,
-            Operation::GetPaymentRequest,
-            id,
-            |raw, id| async move { raw.get_payment_request().id(id).send().await },
-        )
+        Request::new::<op::GetPaymentRequest, _>(self.client, id, |raw, id| {
+            raw.get_payment_request().id(id)
+        })
     }
 
     /// Lists payment requests.
@@ -37,13 +46,13 @@ impl<'a> PaymentRequests<'a> {
 /// Filters of `client.payment_requests().list()`.
 #[derive(Clone, Debug, Default)]
 pub struct PaymentRequestQuery {
-    status: Option<raw::types::ListPaymentRequestsStatus>,
+    status: Option<ListPaymentRequestsStatus>,
 }
 
 impl List<'_, PaymentRequestQuery> {
     /// Only payment requests in this status: a known one
     /// (`ListPaymentRequestsStatus::Paid`) or any string (`"refunded"`).
-    pub fn status(mut self, status: impl Into<raw::types::ListPaymentRequestsStatus>) -> Self {
+    pub fn status(mut self, status: impl Into<ListPaymentRequestsStatus>) -> Self {
         self.query.status = Some(status.into());
         self
     }
@@ -51,43 +60,41 @@ impl List<'_, PaymentRequestQuery> {
 
 impl ListQuery for PaymentRequestQuery {}
 
-raw_page!(raw::types::PaginatedResponsePaymentRequest => raw::types::PaymentRequest);
+impl From<raw::types::PaginatedResponsePaymentRequest> for RawPage<PaymentRequest> {
+    fn from(p: raw::types::PaginatedResponsePaymentRequest) -> Self {
+        RawPage {
+            items: p.data,
+            has_next_page: p.has_next_page,
+            has_previous_page: p.has_previous_page,
+            start_cursor: p.start_cursor,
+            end_cursor: p.end_cursor,
+        }
+    }
+}
 
 #[allow(private_interfaces)]
 impl sealed::Query for PaymentRequestQuery {
-    type Item = raw::types::PaymentRequest;
+    type Item = PaymentRequest;
 
     fn source(
         &self,
         client: &Client,
         limit: Option<u32>,
         options: RequestOptions,
-    ) -> Result<Arc<dyn PageSource<raw::types::PaymentRequest>>> {
+    ) -> Result<Arc<dyn PageSource<PaymentRequest>>> {
         let status = self.status.clone();
-        let fetch: FetchPage<raw::types::PaginatedResponsePaymentRequest, ()> =
-            Box::new(move |raw, cursor| {
-                let status = status.clone();
-                Box::pin(async move {
-                    let mut request = raw.list_payment_requests();
-                    if let Some(limit) = limit {
-                        request = request.limit(i64::from(limit));
-                    }
-                    if let Some(status) = status {
-                        request = request.status(status);
-                    }
-                    request = match cursor {
-                        Cursor::First => request,
-                        Cursor::After(c) => request.after(c),
-                        Cursor::Before(c) => request.before(c),
-                    };
-                    request.send().await
-                })
-            });
-        Ok(list_source(
+        Ok(list_source::<op::ListPaymentRequests, _, _>(
             client,
-            Operation::ListPaymentRequests,
             options,
-            fetch,
+            limit,
+            status,
+            |raw, status| {
+                let request = raw.list_payment_requests();
+                match status {
+                    Some(status) => request.status(status),
+                    None => request,
+                }
+            },
         ))
     }
 }
@@ -98,6 +105,6 @@ fn status_filters_take_known_and_unknown_values(client: &Client) {
     let _ = client
         .payment_requests()
         .list()
-        .status(raw::types::ListPaymentRequestsStatus::Paid);
+        .status(ListPaymentRequestsStatus::Paid);
     let _ = client.payment_requests().list().status("refunded");
 }

@@ -20,7 +20,6 @@ use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::codegen::HEADER;
 use crate::table::Row;
 use crate::{files, spec};
 
@@ -88,7 +87,7 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
             words,
             positional,
             paginated,
-            body_fields: body_fields(merged, &operation["requestBody"]),
+            body_fields: row.body_fields.clone(),
             flag_help: flag_help(merged, operation, body),
             body_template: body["properties"]
                 .is_object()
@@ -110,12 +109,6 @@ pub fn commands(merged: &Value, rows: &[Row]) -> Result<Vec<Command>, String> {
         commands.push(command);
     }
     Ok(commands)
-}
-
-/// The top-level properties of the JSON request body, if it lists them.
-fn body_fields(merged: &Value, body: &Value) -> Option<Vec<String>> {
-    let schema = spec::json_content_schema(merged, body);
-    Some(schema["properties"].as_object()?.keys().cloned().collect())
 }
 
 /// The schema `schema` stands for, with a local `$ref` resolved.
@@ -312,9 +305,7 @@ pub fn code(
             }
         }
     };
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("progenitor produced CLI code that does not parse: {e}"))?;
-    Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
+    files::rust_file(tokens, "progenitor's CLI code")
 }
 
 #[cfg(test)]

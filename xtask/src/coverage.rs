@@ -8,7 +8,8 @@
 //! change, and `cargo xtask generate` prints it):
 //!
 //! - an operation the ergonomic client has no wrapper for: no function of
-//!   `crates/alternative-payments/src` names `Operation::<Variant>`;
+//!   `crates/alternative-payments/src` names `Operation::<Variant>` or its
+//!   marker `op::<Variant>` (`use raw::operations::<resource> as op`);
 //! - a query parameter the wrapper does not expose: the function naming the
 //!   operation never calls the generated builder's setter for it
 //!   (`.company_name(..)` for `company_name`);
@@ -27,7 +28,11 @@ use heck::ToSnakeCase;
 use syn::visit::Visit;
 
 use crate::files::{self, Layout};
-use crate::table::Row;
+use crate::table::{PAGE_PARAMETERS, Row};
+
+/// What the SDK names a resource's marker types through:
+/// `use raw::operations::customers as op;` then `op::GetCustomer`.
+const MARKERS: &str = "op";
 
 /// One thing a person must add, worded for the maintainer.
 pub type Gap = String;
@@ -56,14 +61,15 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
         );
         match sdk.get(&variant) {
             None => gaps.push(format!(
-                "{what}: the client does not serve it: no wrapper in {sdk_shown} names `Operation::{variant}` (add a method in resources.rs)"
+                "{what}: the client does not serve it: no wrapper in {sdk_shown} names `op::{variant}` (add a method in resources/{}.rs)", row.resource.to_snake_case()
             )),
             Some(calls) => {
-                for param in &row.query {
+                let core = if row.paginated() { &PAGE_PARAMETERS[..] } else { &[] };
+                for param in row.query.iter().filter(|p| !core.contains(&p.as_str())) {
                     let setter = param.to_snake_case();
                     if !calls.contains(&setter) {
                         gaps.push(format!(
-                            "query parameter `{param}` of `{}`: the client does not expose it: the wrapper naming `Operation::{variant}` never calls `.{setter}(..)`",
+                            "query parameter `{param}` of `{}`: the client does not expose it: the wrapper naming `op::{variant}` never calls `.{setter}(..)`",
                             row.operation_id
                         ));
                     }
@@ -114,7 +120,7 @@ fn scan(layout: &Layout, dir: &Path) -> Result<Scanned, String> {
     for path in rust_files(dir)? {
         let shown = layout.display(&path);
         let text = files::read_to_string(&path, &shown)?;
-        if text.starts_with(crate::codegen::HEADER) {
+        if text.starts_with(crate::files::HEADER) {
             continue;
         }
         let file =
@@ -242,7 +248,7 @@ impl<'ast> Visit<'ast> for Scan {
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<_> = path.segments.iter().collect();
         if let [.., parent, variant] = segments.as_slice()
-            && parent.ident == "Operation"
+            && (parent.ident == "Operation" || parent.ident == MARKERS)
         {
             let name = variant.ident.to_string();
             // `Operation::ALL` and the table's methods are not variants.

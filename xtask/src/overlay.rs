@@ -18,10 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::files::{self, Layout};
 use crate::spec::{self, escape_pointer};
-use crate::table::RetryClass;
-
-/// The extension `generate` writes on an operation of the merged spec.
-pub const RETRY_EXTENSION: &str = "x-alternative-payments-retry";
+use crate::table::{RETRY_EXTENSION, RetryClass};
 
 /// Applies the overlay (if the file exists) to `merged`. Every problem names
 /// the file and the JSON pointer inside it.

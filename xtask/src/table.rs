@@ -9,13 +9,17 @@
 //! it, and matches on it exhaustively, so a new operation in the spec fails
 //! to compile at every place a person must look at.
 
+use std::collections::BTreeMap;
+
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::codegen::HEADER;
-use crate::overlay::RETRY_EXTENSION;
-use crate::spec;
+use crate::{files, spec};
+
+/// The extension `generate` writes on an operation of the merged spec from
+/// `openapi/overlay.json`: its retry class.
+pub const RETRY_EXTENSION: &str = "x-alternative-payments-retry";
 
 /// Whether an operation may be sent again when an attempt's outcome is
 /// unknown (a timeout, a 5xx, a connection lost mid-response).
@@ -53,9 +57,22 @@ pub struct Row {
     pub query: Vec<String>,
     pub retry: RetryClass,
     pub success_status: u16,
+    /// The resource it belongs to: the tag its docs page gives it (the
+    /// first path segment when it has none), e.g. `Customers`.
+    pub resource: String,
+    /// The JSON request body's top-level fields, when the spec lists them.
+    pub body_fields: Option<Vec<String>>,
 }
 
 impl Row {
+    /// Whether it has the cursor parameters ([`PAGE_PARAMETERS`]): its
+    /// marker implements `Paginated`, and the SDK's list core sets them.
+    pub fn paginated(&self) -> bool {
+        PAGE_PARAMETERS
+            .iter()
+            .all(|p| self.query.iter().any(|q| q == p))
+    }
+
     /// The enum variant: the operationId in UpperCamelCase.
     pub fn variant(&self) -> String {
         self.operation_id.to_upper_camel_case()
@@ -98,6 +115,27 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             .filter_map(|(status, _)| status.parse::<u16>().ok())
             .find(|s| (200..300).contains(s))
             .ok_or_else(|| format!("{pointer}: no 2xx response is documented"))?;
+        let resource = match json["tags"].get(0) {
+            Some(Value::String(tag)) if !tag.trim().is_empty() => tag.clone(),
+            Some(tag) => {
+                return Err(format!(
+                    "{pointer}/tags/0: expected a non-empty string, found {tag}"
+                ));
+            }
+            None => op
+                .path
+                .split('/')
+                .find(|s| !s.is_empty())
+                .unwrap_or("root")
+                .to_string(),
+        };
+        if resource.to_upper_camel_case().is_empty() {
+            return Err(format!("{pointer}/tags/0: {resource:?} gives no Rust name"));
+        }
+        let body = spec::json_content_schema(merged, &json["requestBody"]);
+        let body_fields = body["properties"]
+            .as_object()
+            .map(|fields| fields.keys().cloned().collect());
         rows.push(Row {
             operation_id: op.operation_id,
             method: op.method,
@@ -105,25 +143,36 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             query,
             retry,
             success_status,
+            resource,
+            body_fields,
         });
     }
     rows.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
     Ok(rows)
 }
 
+/// The query parameters of a cursor-paginated list.
+pub const PAGE_PARAMETERS: [&str; 3] = ["limit", "after", "before"];
+
+/// What each generated builder's `send` answers, by builder name (the
+/// operationId in UpperCamelCase): the success body type and the error
+/// body type, as paths from the raw crate's root.
+pub type Sends = BTreeMap<String, (syn::Type, syn::Type)>;
+
 /// Where the table is written and how visible it is there.
 #[derive(Clone, Copy)]
-pub enum Audience {
-    /// The raw crate: public, for the workspace's crates and tests.
-    Raw,
-    /// The mock: crate-private.
+pub enum Audience<'a> {
+    /// The raw crate: public, for the workspace's crates and tests, with an
+    /// [`Endpoint`] marker per operation binding it to its generated builder.
+    Raw(&'a Sends),
+    /// The mock: crate-private, no markers (the mock depends on no client).
     Mock,
 }
 
 /// The table as a Rust module file.
-pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
+pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
     let vis = match audience {
-        Audience::Raw => quote!(pub),
+        Audience::Raw(_) => quote!(pub),
         Audience::Mock => quote!(pub(crate)),
     };
     let variants: Vec<_> = rows
@@ -147,11 +196,23 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
             RetryClass::NotIdempotent => quote!(RetryClass::NotIdempotent),
         })
         .collect();
+    // RFC 9110 §9.2.1: only the safe methods leave the server's state alone.
+    let changes_state: Vec<bool> = rows
+        .iter()
+        .map(|r| !matches!(r.method.as_str(), "get" | "head" | "options" | "trace"))
+        .collect();
     let queries: Vec<_> = rows
         .iter()
         .map(|r| {
             let q = &r.query;
             quote!(&[#(#q),*])
+        })
+        .collect();
+    let body_fields: Vec<_> = rows
+        .iter()
+        .map(|r| match &r.body_fields {
+            Some(fields) => quote!(Some(&[#(#fields),*])),
+            None => quote!(None),
         })
         .collect();
     let docs: Vec<String> = rows
@@ -166,10 +227,74 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
         })
         .collect();
     let count = proc_macro2::Literal::usize_unsuffixed(rows.len());
+
+    // Resources, sorted by tag; each with its operations in table order.
+    let mut by_resource: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for row in rows {
+        by_resource.entry(&row.resource).or_default().push(row);
+    }
+    let mut resource_variants = Vec::new();
+    let mut resource_items = Vec::new();
+    for (tag, members) in &by_resource {
+        let variant = format_ident!("{}", tag.to_upper_camel_case());
+        let module = format_ident!("{}", tag.to_snake_case());
+        if resource_variants.iter().any(|(v, _, _)| *v == variant) {
+            return Err(format!(
+                "tags that differ only in case or spacing name one resource `{variant}`: rename one"
+            ));
+        }
+        let ops: Vec<_> = members
+            .iter()
+            .map(|r| format_ident!("{}", r.variant()))
+            .collect();
+        let doc = format!(" The operations tagged `{tag}`.");
+        let op_count = proc_macro2::Literal::usize_unsuffixed(ops.len());
+        let markers = match audience {
+            Audience::Raw(sends) => endpoint_markers(members, sends)?,
+            Audience::Mock => quote!(),
+        };
+        resource_items.push(quote! {
+            #[doc = #doc]
+            #vis mod #module {
+                #[doc = #doc]
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #vis enum Operation {
+                    #( #ops, )*
+                }
+
+                impl Operation {
+                    /// Every operation of the resource, sorted by operationId.
+                    #vis const ALL: [Operation; #op_count] = [#(Operation::#ops),*];
+                }
+
+                impl From<Operation> for super::Operation {
+                    fn from(op: Operation) -> Self {
+                        match op { #( Operation::#ops => super::Operation::#ops, )* }
+                    }
+                }
+
+                #markers
+            }
+        });
+        resource_variants.push((variant, module, tag.to_string()));
+    }
+    let rv: Vec<_> = resource_variants.iter().map(|(v, _, _)| v).collect();
+    let rm: Vec<_> = resource_variants.iter().map(|(_, m, _)| m).collect();
+    let tags: Vec<_> = resource_variants.iter().map(|(_, _, t)| t).collect();
+    let resource_of: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let v = format_ident!("{}", r.resource.to_upper_camel_case());
+            let m = format_ident!("{}", r.resource.to_snake_case());
+            let op = format_ident!("{}", r.variant());
+            quote!(Resource::#v(#m::Operation::#op))
+        })
+        .collect();
+
     // The generated client's hooks, and progenitor's CLI, name operations
     // by method name; only the raw crate's users look them up that way.
-    let from_method_name = match audience {
-        Audience::Raw => quote! {
+    let raw_only = match audience {
+        Audience::Raw(_) => quote! {
             /// The operation with this generated method name, e.g.
             /// `get_customer`.
             #vis fn from_method_name(name: &str) -> Option<Self> {
@@ -178,12 +303,53 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
         },
         Audience::Mock => quote!(),
     };
+    let endpoint_trait = match audience {
+        Audience::Raw(_) => quote! {
+            /// An operation bound to its generated builder: code generic over
+            /// the marker (`customers::GetCustomer`) takes and sends only that
+            /// builder, so a wrapper naming one operation and building another's
+            /// request does not compile.
+            pub trait Endpoint: Send + Sync + 'static {
+                /// The operation in the table.
+                const OPERATION: Operation;
+                /// The generated builder (`crate::builder::GetCustomer`).
+                type Builder<'a>: Send;
+                /// The success body.
+                type Output;
+                /// The documented error body (`()` when none is documented).
+                type ErrorBody;
+                /// Sends the request the builder describes.
+                fn send<'a>(
+                    builder: Self::Builder<'a>,
+                ) -> impl ::std::future::Future<
+                    Output = ::std::result::Result<
+                        crate::ResponseValue<Self::Output>,
+                        crate::Error<Self::ErrorBody>,
+                    >,
+                > + Send + 'a;
+            }
+
+            /// A list operation with the cursor parameters (`limit`, `after`,
+            /// `before`): how to ask its builder for a page.
+            pub trait Paginated: Endpoint {
+                /// Items per page.
+                fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_>;
+                /// The page after this cursor.
+                fn after(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_>;
+                /// The page before this cursor.
+                fn before(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_>;
+            }
+        },
+        Audience::Mock => quote!(),
+    };
 
     let tokens = quote! {
-        //! Every operation of `openapi/openapi.json`, as one table.
+        //! Every operation of `openapi/openapi.json`, as one table, and by
+        //! resource (the tag each docs page gives its operations).
         //!
-        //! Not a stable API: the enum is exhaustive on purpose, so that code
-        //! matching on it stops compiling when the spec gains an operation.
+        //! Not a stable API: the enums are exhaustive on purpose, so that code
+        //! matching on them stops compiling when the spec gains an operation
+        //! or a resource.
 
         /// Whether a request may be sent again when an attempt's outcome is
         /// unknown. Derived from the HTTP method (POST and PATCH are not
@@ -200,6 +366,21 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #vis enum Operation {
             #( #[doc = #docs] #variants, )*
+        }
+
+        /// An operation, by the resource it belongs to: a layer matches on
+        /// this in one place and hands each resource's operations to that
+        /// resource's file, which matches them exhaustively.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #vis enum Resource {
+            #( #rv(#rm::Operation), )*
+        }
+
+        impl Resource {
+            /// The tag of the resource's docs page, e.g. `Customers`.
+            #vis const fn tag(self) -> &'static str {
+                match self { #( Resource::#rv(_) => #tags, )* }
+            }
         }
 
         impl Operation {
@@ -231,9 +412,22 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
                 match self { #( Operation::#variants => #queries, )* }
             }
 
+            /// The JSON request body's top-level fields, when the spec lists them.
+            #vis const fn body_fields(self) -> Option<&'static [&'static str]> {
+                match self { #( Operation::#variants => #body_fields, )* }
+            }
+
             /// Whether a request may be resent after an unknown outcome.
             #vis const fn retry_class(self) -> RetryClass {
                 match self { #( Operation::#variants => #retries, )* }
+            }
+
+            /// Whether the operation may change the server's state: every
+            /// method but the safe ones (GET, HEAD, OPTIONS, TRACE). Such an
+            /// operation needs the `write` scope, and its outcome matters
+            /// when an attempt's fate is unknown.
+            #vis const fn changes_state(self) -> bool {
+                match self { #( Operation::#variants => #changes_state, )* }
             }
 
             /// The first 2xx status the spec documents.
@@ -241,17 +435,86 @@ pub fn code(rows: &[Row], audience: Audience) -> Result<String, String> {
                 match self { #( Operation::#variants => #statuses, )* }
             }
 
+            /// The resource the operation belongs to, with its place there.
+            #vis const fn resource(self) -> Resource {
+                match self { #( Operation::#variants => #resource_of, )* }
+            }
+
             /// The operation with this operationId.
             #vis fn from_operation_id(id: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|op| op.operation_id() == id)
             }
 
-            #from_method_name
+            #raw_only
         }
+
+        #endpoint_trait
+
+        #( #resource_items )*
     };
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("the operation table does not parse: {e}"))?;
-    Ok(format!("{HEADER}\n{}", prettyplease::unparse(&file)))
+    files::rust_file(tokens, "the operation table")
+}
+
+/// One marker type per operation, implementing `Endpoint` with the builder
+/// progenitor generated for it and the types its `send` answers.
+fn endpoint_markers(rows: &[&Row], sends: &Sends) -> Result<proc_macro2::TokenStream, String> {
+    let mut markers = Vec::new();
+    for row in rows {
+        let name = row.variant();
+        let (output, error) = sends.get(&name).ok_or_else(|| {
+            format!(
+                "progenitor generated no builder `{name}` with a `send` method for `{}`",
+                row.operation_id
+            )
+        })?;
+        let marker = format_ident!("{name}");
+        let doc = format!(
+            " `{}`: `{} {}`",
+            row.operation_id,
+            row.method.to_uppercase(),
+            row.path
+        );
+        let paginated = row.paginated().then(|| {
+            quote! {
+                impl super::Paginated for #marker {
+                    fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
+                        builder.limit(limit)
+                    }
+                    fn after(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_> {
+                        builder.after(cursor)
+                    }
+                    fn before(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_> {
+                        builder.before(cursor)
+                    }
+                }
+            }
+        });
+        markers.push(quote! {
+            #paginated
+
+            #[doc = #doc]
+            #[derive(Clone, Copy, Debug)]
+            pub struct #marker;
+
+            impl super::Endpoint for #marker {
+                const OPERATION: super::Operation = super::Operation::#marker;
+                type Builder<'a> = crate::builder::#marker<'a>;
+                type Output = #output;
+                type ErrorBody = #error;
+                fn send<'a>(
+                    builder: Self::Builder<'a>,
+                ) -> impl ::std::future::Future<
+                    Output = ::std::result::Result<
+                        crate::ResponseValue<Self::Output>,
+                        crate::Error<Self::ErrorBody>,
+                    >,
+                > + Send + 'a {
+                    builder.send()
+                }
+            }
+        });
+    }
+    Ok(quote!(#(#markers)*))
 }
 
 #[cfg(test)]

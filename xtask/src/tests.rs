@@ -312,7 +312,7 @@ fn check_names_every_stale_file() {
 #[test]
 fn generated_client_has_every_operation_as_a_builder_method() {
     let code = fs::read_to_string(real().generated_rs()).expect("read");
-    assert!(code.starts_with(codegen::HEADER));
+    assert!(code.starts_with(files::HEADER));
     for op in committed_operation_ids() {
         let method = heck::ToSnakeCase::to_snake_case(op.as_str());
         assert!(
@@ -719,11 +719,11 @@ fn coverage_names_a_missing_wrapper_handler_and_filter() {
     let (_dir, layout) = temp_workspace();
     let resources = layout
         .root
-        .join("crates/alternative-payments/src/resources.rs");
+        .join("crates/alternative-payments/src/resources/customers.rs");
     let text = fs::read_to_string(&resources).expect("read");
     let text = text
-        .replace("request.company_name(name)", "request")
-        .replace("Operation::RestoreCustomer", "Operation::ArchiveCustomer");
+        .replace("b = b.company_name(name)", "b = b")
+        .replace("op::RestoreCustomer", "op::ArchiveCustomer");
     fs::write(&resources, text).expect("write");
     let api = layout
         .root
@@ -972,16 +972,28 @@ fn after_the_drill_the_cli_and_an_sdk_wrapper_with_an_enum_filter_build() {
     drill(&target, &layout);
 
     // What a person does in the SDK: drop the withdrawn operation's
-    // wrapper, add the new page's.
-    let resources = root.join("crates/alternative-payments/src/resources.rs");
-    let text = fs::read_to_string(&resources).expect("read");
+    // wrapper, add the new resource's file and its `mod` line.
+    let sdk_dir = root.join("crates/alternative-payments/src/resources");
+    let customers = sdk_dir.join("customers.rs");
+    let text = fs::read_to_string(&customers).expect("read");
     let start = text
         .find("    /// Restores an archived customer.\n")
         .expect("the restore wrapper");
     let end = start + text[start..].find("\n    }\n").expect("its end") + "\n    }\n".len();
-    let wrapper = fs::read_to_string(drill_dir().join("payment_requests.rs")).expect("fixture");
-    let text = format!("{}{}\n{wrapper}", &text[..start], &text[end..]);
-    fs::write(&resources, text).expect("edit the SDK");
+    fs::write(&customers, format!("{}{}", &text[..start], &text[end..])).expect("edit the SDK");
+    fs::copy(
+        drill_dir().join("payment_requests.rs"),
+        sdk_dir.join("payment_requests.rs"),
+    )
+    .expect("add the resource");
+    let core = sdk_dir.join("mod.rs");
+    let text = fs::read_to_string(&core).expect("read");
+    let text = text.replacen(
+        "mod customers;\n",
+        "mod customers;\nmod payment_requests;\n",
+        1,
+    );
+    fs::write(&core, text).expect("declare the resource");
     let gaps = gaps(&layout);
     let sdk = "crates/alternative-payments/src/";
     assert!(

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::error::AuthError;
+use crate::error::{AuthError, Error};
+use crate::retry::RetryPolicy;
 
 /// A secret: never printed, zeroed when dropped.
 ///
@@ -435,6 +436,38 @@ impl ParsedToken {
             expires_at,
         })
     }
+}
+
+/// A token from `cache`, fetched if need be. Token requests are
+/// idempotent: transient failures (5xx, 429, timeouts, connection errors)
+/// follow the retry policy.
+pub(crate) async fn token(
+    cache: &Arc<TokenCache>,
+    retry: &RetryPolicy,
+) -> Result<Arc<Token>, AuthError> {
+    let mut retries = 0;
+    loop {
+        match cache.token().await {
+            Ok(token) => return Ok(token),
+            Err(e) if e.is_retryable() && retries < retry.max_retries => {
+                let delay = retry.backoff(retries);
+                retries += 1;
+                tracing::debug!(?delay, retry = retries, error = %e, "token request failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The static `Authorization` header for credentials that need no token
+/// endpoint.
+pub(crate) fn static_header(value: &SecretString) -> Result<HeaderValue, Error> {
+    let mut header = HeaderValue::from_str(value.expose_secret()).map_err(|_| {
+        Error::Config("the API key or token contains characters not allowed in a header".into())
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
 }
 
 #[cfg(test)]

@@ -80,7 +80,6 @@ mod pagination;
 mod rate_limit;
 mod resources;
 mod retry;
-mod transport;
 pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};

@@ -1,4 +1,12 @@
-//! The client, its builder, and configuration from the environment.
+//! The client, its builder, and configuration from the environment; and,
+//! in the child modules, how each of its calls is sent: `call.rs` (the
+//! attempt loop), `hooks.rs` (what the generated client's hooks do to each
+//! attempt), `convert.rs` (the one conversion into [`Error`]). The client's
+//! state, [`ClientState`], lives here and is what they share.
+
+mod call;
+mod convert;
+mod hooks;
 
 use std::fmt;
 use std::future::Future;
@@ -11,12 +19,13 @@ use raw::types::HttpError;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource};
+use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource, static_header};
 use crate::error::{Error, Result};
 use crate::rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter, RetryBudget};
-use crate::resources::Customers;
 use crate::retry::RetryPolicy;
-use crate::transport::{Auth, Call, RequestOptions, SdkHooks, Shared, static_header};
+use call::Call;
+pub(crate) use call::RequestOptions;
+use hooks::SdkHooks;
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://public-api.alternativepayments.io";
@@ -45,6 +54,32 @@ pub mod env {
     pub const RATE_LIMIT: &str = "ALTERNATIVE_PAYMENTS_RATE_LIMIT";
 }
 
+/// How requests are authorised.
+pub(crate) enum Auth {
+    OAuth(Arc<TokenCache>),
+    Static(HeaderValue),
+}
+
+/// What every call of a client (and its clones) shares.
+pub(crate) struct ClientState {
+    /// The generated client every call goes through; its hooks are
+    /// `SdkHooks`.
+    raw: Arc<raw::Client>,
+    auth: Auth,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    /// The built-in HTTP client's connect timeout (unknown for one the
+    /// caller supplied).
+    connect_timeout: Option<Duration>,
+    user_agent: HeaderValue,
+    max_response_size: usize,
+    /// Paces every attempt; `None` when the rate limit is off.
+    limiter: Option<Arc<dyn RateLimiter>>,
+    budget: RetryBudget,
+    /// The longest a call may take, waits and retries included.
+    deadline: Option<Duration>,
+}
+
 /// A client for the Alternative Payments API.
 ///
 /// Cheap to clone: clones share the connection pool and the token cache.
@@ -62,22 +97,22 @@ pub mod env {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
+    state: Arc<ClientState>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let auth = match &self.shared.auth {
+        let auth = match &self.state.auth {
             Auth::OAuth(_) => "oauth2 client credentials",
             Auth::Static(_) => "static authorization",
         };
         f.debug_struct("Client")
-            .field("base_url", &raw::ClientInfo::baseurl(&*self.shared.raw))
+            .field("base_url", &raw::ClientInfo::baseurl(&*self.state.raw))
             .field("auth", &auth)
-            .field("retry", &self.shared.retry)
-            .field("timeout", &self.shared.timeout)
-            .field("rate_limited", &self.shared.limiter.is_some())
-            .field("deadline", &self.shared.deadline)
+            .field("retry", &self.state.retry)
+            .field("timeout", &self.state.timeout)
+            .field("rate_limited", &self.state.limiter.is_some())
+            .field("deadline", &self.state.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -142,11 +177,6 @@ impl Client {
         Ok(builder)
     }
 
-    /// Customers, their payment methods and users.
-    pub fn customers(&self) -> Customers<'_> {
-        Customers::new(self)
-    }
-
     /// Runs one operation of the generated client with this client's auth,
     /// retries and timeouts, and converts its error.
     pub(crate) async fn call<T, E, F, Fut>(
@@ -161,7 +191,7 @@ impl Client {
         F: FnMut(Arc<raw::Client>) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        Call::new(self.shared.clone(), options, Some(operation))
+        Call::new(self.state.clone(), options, Some(operation))
             .run(attempt)
             .await
     }
@@ -179,10 +209,10 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn check_credentials(&self) -> Result<Option<TokenInfo>> {
-        let Auth::OAuth(cache) = &self.shared.auth else {
+        let Auth::OAuth(cache) = &self.state.auth else {
             return Ok(None);
         };
-        let token = crate::transport::token(cache, &self.shared.retry).await?;
+        let token = crate::auth::token(cache, &self.state.retry).await?;
         Ok(Some(TokenInfo {
             scopes: token
                 .scope
@@ -225,7 +255,7 @@ impl Client {
         F: FnMut(Arc<raw::Client>) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        Call::new(self.shared.clone(), &RequestOptions::default(), None)
+        Call::new(self.state.clone(), &RequestOptions::default(), None)
             .run(attempt)
             .await
     }
@@ -512,7 +542,7 @@ impl ClientBuilder {
             }
         };
         Ok(Client {
-            shared: Arc::new(Shared {
+            state: Arc::new(ClientState {
                 raw: Arc::new(raw::Client::new_with_client(
                     &base_url,
                     http.clone(),

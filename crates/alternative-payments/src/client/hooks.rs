@@ -1,0 +1,224 @@
+//! The generated client's hooks: what each attempt's request gets (user
+//! agent, timeout, credentials) and how it is sent once (status, error
+//! bodies and oversized bodies recorded for the call).
+
+use std::sync::Arc;
+
+use alternative_payments_raw as raw;
+use alternative_payments_raw::hooks::BoxFuture;
+use alternative_payments_raw::operations::Operation;
+use reqwest::ResponseBuilderExt;
+use reqwest::header::{AUTHORIZATION, HeaderMap, USER_AGENT};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use super::Auth;
+use super::call::{CURRENT, Call};
+use crate::error::AuthError;
+use crate::retry::is_retryable_status;
+
+/// Error bodies are kept up to this size; beyond it they are cut (an error
+/// body that large is not an API error document anyway).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// the [`Call`] in `CURRENT`. Outside one (a generated client kept past
+/// its `raw_call`, or a request moved to another task) they refuse.
+pub(super) struct SdkHooks;
+
+const OUTSIDE_A_CALL: &str = "the generated client of an alternative_payments::Client can only \
+     send requests inside the Client::raw_call closure that handed it over";
+
+impl raw::RequestHooks for SdkHooks {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: &'static str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let call = CURRENT.try_with(Arc::clone);
+        Box::pin(async move {
+            match call {
+                Ok(call) => call.prepare(request, operation).await,
+                Err(_) => Err(format!("{operation}: {OUTSIDE_A_CALL}")),
+            }
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        _operation: &'static str,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        // `prepare` ran first, inside the same call, or refused.
+        let call = CURRENT.try_with(Arc::clone);
+        Box::pin(async move {
+            match call {
+                Ok(call) => call.send(client, request).await,
+                Err(_) => client.execute(request).await,
+            }
+        })
+    }
+}
+
+impl Call {
+    /// Puts credentials on `request`; remembers which token it used.
+    async fn authorise(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
+        let header = match &self.state.auth {
+            Auth::Static(value) => value.clone(),
+            Auth::OAuth(cache) => {
+                let token = crate::auth::token(cache, &self.retry).await?;
+                let header = token.header.clone();
+                self.record().token = Some(token);
+                header
+            }
+        };
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Ok(())
+    }
+
+    /// The hook before each attempt: checks the operation, and puts the
+    /// user agent, the timeout and credentials on the request.
+    async fn prepare(
+        &self,
+        request: &mut reqwest::Request,
+        operation: &'static str,
+    ) -> Result<(), String> {
+        let named = Operation::from_method_name(operation);
+        // A raw_call closure that makes a different call on a retry (or two
+        // calls) would be retried with the first one's class: refused.
+        if named.is_some_and(|op| *self.operation.get_or_init(|| op) != op) {
+            return Err(format!(
+                "{operation}: this raw_call already made a {} call; make one call per raw_call",
+                self.operation_name()
+            ));
+        }
+        request
+            .headers_mut()
+            .insert(USER_AGENT, self.state.user_agent.clone());
+        // The attempt's own timeout, but never past the call's deadline.
+        let left = self
+            .record()
+            .deadline_at
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        let timeout = match (self.timeout, left) {
+            (Some(timeout), Some(left)) => Some(timeout.min(left)),
+            (timeout, left) => timeout.or(left),
+        };
+        *request.timeout_mut() = timeout;
+        self.record().attempt_timeout = timeout;
+        self.authorise(request).await.map_err(|e| {
+            let message = e.to_string();
+            self.record().auth_error = Some(e);
+            message
+        })
+    }
+
+    /// The hook that sends each attempt, once. A success whose size is
+    /// declared and within the limit goes to progenitor untouched; any other
+    /// body is read here: a success's up to `max_response_size` (beyond it,
+    /// `ResponseTooLarge`), an error's up to `MAX_ERROR_BODY`, kept for the
+    /// error conversion.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let attempt = {
+            let mut record = self.record();
+            record.attempt += 1;
+            record.status = None;
+            record.attempt
+        };
+        let span = tracing::debug_span!(
+            "alternative_payments.request",
+            operation = self.operation_name(),
+            method = %request.method(),
+            path = request.url().path(),
+            attempt,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = tokio::time::Instant::now();
+        let mut response = client.execute(request).instrument(span.clone()).await?;
+        let status = response.status();
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("status", status.as_u16());
+        let limit = self.state.max_response_size;
+        if status.is_success() {
+            self.record().status = Some(status);
+            if response.content_length().is_some_and(|n| n <= limit as u64) {
+                return Ok(response);
+            }
+            let body = read_body(&mut response, limit, false)
+                .instrument(span)
+                .await?;
+            if body.is_none() {
+                self.record().too_large = Some(limit);
+            }
+            return Ok(rebuild(response, body.unwrap_or_default()));
+        }
+        let retry_after = is_retryable_status(status)
+            .then(|| self.retry.retry_after(response.headers(), status))
+            .flatten();
+        let request_id = request_id(response.headers());
+        let body = read_body(&mut response, MAX_ERROR_BODY, true)
+            .instrument(span)
+            .await?
+            .unwrap_or_default();
+        let mut record = self.record();
+        record.status = Some(status);
+        record.retry_after = retry_after;
+        record.request_id = request_id;
+        record.error_body = Some(body.clone());
+        drop(record);
+        Ok(rebuild(response, body))
+    }
+}
+
+/// The rest of `response`'s body, up to `limit` bytes: `None` when it is
+/// longer (rejected on its `Content-Length` when it has one), or cut at the
+/// limit when `truncate`.
+async fn read_body(
+    response: &mut reqwest::Response,
+    limit: usize,
+    truncate: bool,
+) -> reqwest::Result<Option<bytes::Bytes>> {
+    let declared = response.content_length().unwrap_or(0);
+    if !truncate && declared > limit as u64 {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(declared.min(limit as u64) as usize);
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            if !truncate {
+                return Ok(None);
+            }
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
+}
+
+/// `response` with `body` in place of the one read from it.
+fn rebuild(mut response: reqwest::Response, body: bytes::Bytes) -> reqwest::Response {
+    // With its real URL: reqwest would otherwise parse a placeholder.
+    let mut rebuilt = http::Response::builder()
+        .status(response.status())
+        .url(response.url().clone());
+    if let Some(headers) = rebuilt.headers_mut() {
+        *headers = std::mem::take(response.headers_mut());
+    }
+    let rebuilt = rebuilt
+        .body(body)
+        .expect("status and headers come from a valid response");
+    reqwest::Response::from(rebuilt)
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
+}

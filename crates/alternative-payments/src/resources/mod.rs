@@ -1,0 +1,381 @@
+//! The API's resources as handles that borrow the client:
+//! `client.customers().get("cus_1").send().await?`.
+//!
+//! One file per resource (the tag its docs page gives its operations)
+//! holds that resource's handles, request and list builders and its
+//! accessor on [`Client`]: `customers.rs`. This module is the generic core
+//! they share: [`Request`] and [`List`], bound to a generated builder by
+//! the operation's marker type (`raw::operations::customers::GetCustomer`),
+//! so a wrapper cannot name one operation and call another.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alternative_payments_raw as raw;
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
+use raw::operations::{Endpoint, Operation, Paginated};
+use serde::de::DeserializeOwned;
+
+use crate::client::{Client, ErrorBody, RequestOptions};
+use crate::error::{Error, Result};
+use crate::pagination::{self, Cursor, Page, PageSource, RawPage};
+use crate::retry::RetryPolicy;
+
+mod customers;
+
+pub use customers::{
+    CustomerQuery, Customers, ListCustomers, ListUsers, PaymentMethods, UserQuery, Users,
+};
+
+/// How a wrapper builds its request: the generated method of operation `E`
+/// with the checked arguments `A` set (`|raw, id| raw.get_customer().id(id)`).
+/// Runs again for each attempt. The result must be `E`'s builder, so a
+/// wrapper that names one operation and calls another's method does not
+/// compile.
+type Configure<E, A> = for<'b> fn(&'b raw::Client, A) -> <E as Endpoint>::Builder<'b>;
+
+/// One API request, ready to send; per-request settings can be changed first.
+#[must_use = "nothing is sent until .send() is awaited"]
+pub struct Request<'a, T> {
+    client: &'a Client,
+    operation: Operation,
+    options: RequestOptions,
+    send: std::result::Result<SendFn<'a, T>, Error>,
+}
+
+/// Runs a request's generated call and turns its response into `T`.
+type SendFn<'a, T> =
+    Box<dyn FnOnce(&'a Client, RequestOptions) -> BoxFuture<'a, Result<T>> + Send + 'a>;
+
+impl<T> fmt::Debug for Request<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("operation", &self.operation.method_name())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: Send + 'a> Request<'a, T> {
+    /// The one helper behind every wrapper method: `E` is the operation's
+    /// marker (its table row, hence its retry class, and its generated
+    /// builder), `args` are the checked arguments (an `Err` fails `send`
+    /// before anything is sent), `configure` puts them on the builder, `map`
+    /// shapes its reply.
+    fn mapped<E, A>(
+        client: &'a Client,
+        args: Result<A>,
+        configure: Configure<E, A>,
+        map: fn(E::Output) -> T,
+    ) -> Self
+    where
+        E: Endpoint,
+        E::Output: DeserializeOwned + Send + 'a,
+        E::ErrorBody: ErrorBody + Send + 'a,
+        A: Clone + Send + Sync + 'a,
+    {
+        let send = args.map(|args| -> SendFn<'a, T> {
+            Box::new(move |client, options| {
+                Box::pin(async move {
+                    let reply = client
+                        .call(E::OPERATION, &options, move |raw| {
+                            let args = args.clone();
+                            async move { E::send(configure(&raw, args)).await }
+                        })
+                        .await?;
+                    Ok(map(reply))
+                })
+            })
+        });
+        Self {
+            client,
+            operation: E::OPERATION,
+            options: RequestOptions::default(),
+            send,
+        }
+    }
+
+    /// Time allowed for each attempt of this request (`None`: no limit).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for this request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
+    /// The longest this request may take, waits and retries included
+    /// (`None`: no deadline); see [`ClientBuilder::deadline`](crate::ClientBuilder::deadline).
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.deadline = Some(deadline.into());
+        self
+    }
+
+    /// Sends the request (retrying as the policy allows).
+    pub async fn send(self) -> Result<T> {
+        let send = self.send?;
+        send(self.client, self.options).await
+    }
+}
+
+impl<'a, T: DeserializeOwned + Send + 'a> Request<'a, T> {
+    /// [`Request::mapped`] for a reply handed over as it is.
+    fn new<E, A>(client: &'a Client, args: Result<A>, configure: Configure<E, A>) -> Self
+    where
+        E: Endpoint<Output = T>,
+        E::ErrorBody: ErrorBody + Send + 'a,
+        A: Clone + Send + Sync + 'a,
+    {
+        Self::mapped::<E, A>(client, args, configure, std::convert::identity)
+    }
+}
+
+/// A model from what the caller passed: the model itself, or its builder
+/// (`NewCustomer::builder().name(..)`), whose missing required fields are an
+/// `InvalidArgument` naming them.
+fn model<T, B>(what: &str, value: B) -> Result<T>
+where
+    B: TryInto<T>,
+    B::Error: fmt::Display,
+{
+    value
+        .try_into()
+        .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
+}
+
+fn non_empty(what: &str, id: String) -> Result<String> {
+    if id.is_empty() {
+        Err(Error::InvalidArgument(format!("{what} is empty")))
+    } else {
+        Ok(id)
+    }
+}
+
+/// A list operation with its filters fixed: fetches any page of it.
+struct ListSource<E: Paginated, A, T> {
+    client: Client,
+    options: RequestOptions,
+    limit: Option<u32>,
+    args: A,
+    configure: Configure<E, A>,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<E, A, T> PageSource<T> for ListSource<E, A, T>
+where
+    E: Paginated,
+    E::Output: Into<RawPage<T>> + DeserializeOwned + Send + 'static,
+    E::ErrorBody: ErrorBody + Send + 'static,
+    A: Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    fn operation(&self) -> &'static str {
+        E::OPERATION.method_name()
+    }
+
+    fn fetch(self: Arc<Self>, cursor: Cursor) -> BoxFuture<'static, Result<Page<T>>> {
+        Box::pin(async move {
+            let reply = self
+                .client
+                .call(E::OPERATION, &self.options, |raw| {
+                    let (args, cursor) = (self.args.clone(), cursor.clone());
+                    let (limit, configure) = (self.limit, self.configure);
+                    async move {
+                        let mut builder = configure(&raw, args);
+                        if let Some(limit) = limit {
+                            builder = E::limit(builder, limit);
+                        }
+                        builder = match cursor {
+                            Cursor::First => builder,
+                            Cursor::After(c) => E::after(builder, c),
+                            Cursor::Before(c) => E::before(builder, c),
+                        };
+                        E::send(builder).await
+                    }
+                })
+                .await?;
+            let page: RawPage<T> = reply.into();
+            Ok(page.into_page(self))
+        })
+    }
+}
+
+/// The pages of list operation `E` with its filters `args` (put on each
+/// page's builder by `configure`), `limit` items each.
+fn list_source<E, A, T>(
+    client: &Client,
+    options: RequestOptions,
+    limit: Option<u32>,
+    args: A,
+    configure: Configure<E, A>,
+) -> Arc<dyn PageSource<T>>
+where
+    E: Paginated,
+    E::Output: Into<RawPage<T>> + DeserializeOwned + Send + 'static,
+    E::ErrorBody: ErrorBody + Send + 'static,
+    A: Clone + Send + Sync + 'static,
+    T: Send + 'static,
+{
+    Arc::new(ListSource::<E, A, T> {
+        client: client.clone(),
+        options,
+        limit,
+        args,
+        configure,
+        item: PhantomData,
+    })
+}
+
+/// What makes one list different from another: its filters, and how they
+/// become pages. Implemented by [`CustomerQuery`] and [`UserQuery`] only.
+pub trait ListQuery: sealed::Query {}
+
+mod sealed {
+    use super::*;
+
+    // Sealed: nobody outside can name this trait, so its crate-private
+    // types never become part of the public API.
+    #[allow(private_interfaces)]
+    pub trait Query: Clone + fmt::Debug {
+        type Item: Send + 'static;
+
+        fn source(
+            &self,
+            client: &Client,
+            limit: Option<u32>,
+            options: RequestOptions,
+        ) -> Result<Arc<dyn PageSource<Self::Item>>>;
+    }
+}
+
+/// A list request: filters (on [`ListCustomers`]), page size, then
+/// [`send`](List::send) for one page, [`stream`](List::stream) for every
+/// item or [`pages`](List::pages) for every page.
+#[derive(Clone, Debug)]
+#[must_use = "nothing is sent until .send(), .stream() or .pages() is used"]
+pub struct List<'a, Q> {
+    client: &'a Client,
+    query: Q,
+    limit: Option<u32>,
+    options: RequestOptions,
+    max_items: Option<usize>,
+    start: Cursor,
+}
+
+impl<'a, Q: ListQuery> List<'a, Q> {
+    fn new(client: &'a Client, query: Q) -> Self {
+        Self {
+            client,
+            query,
+            limit: None,
+            options: RequestOptions::default(),
+            max_items: None,
+            start: Cursor::First,
+        }
+    }
+
+    /// Start after this cursor (a page's `end_cursor`) instead of at the
+    /// first page: to resume an export where it stopped, with the cursor of
+    /// [`Error::resume_cursor`].
+    ///
+    /// ```no_run
+    /// # use alternative_payments::{Cursor, Error};
+    /// # use futures::TryStreamExt;
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let mut list = client.customers().list();
+    /// loop {
+    ///     let mut stream = list.clone().stream();
+    ///     match stream.try_for_each(|c| async move { println!("{:?}", c.id); Ok(()) }).await {
+    ///         Ok(()) => break,
+    ///         Err(e) => match e.resume_cursor() {
+    ///             Some(Cursor::After(cursor)) => list = client.customers().list().after(cursor.clone()),
+    ///             _ => return Err(e),
+    ///         },
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn after(mut self, cursor: impl Into<String>) -> Self {
+        self.start = Cursor::After(cursor.into());
+        self
+    }
+
+    /// Start before this cursor (a page's `start_cursor`): the page that
+    /// precedes it, then onwards from there.
+    pub fn before(mut self, cursor: impl Into<String>) -> Self {
+        self.start = Cursor::Before(cursor.into());
+        self
+    }
+
+    /// Items per page (at least 1; the server's default is 100).
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Stop [`stream`](Self::stream) and [`pages`](Self::pages) after this
+    /// many items.
+    pub fn max_items(mut self, max: usize) -> Self {
+        self.max_items = Some(max);
+        self
+    }
+
+    /// Time allowed for each attempt of each page request.
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.timeout = Some(timeout.into());
+        self
+    }
+
+    /// Retry policy for each page request.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
+        self
+    }
+
+    /// The longest each page request may take, waits and retries included.
+    pub fn deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.deadline = Some(deadline.into());
+        self
+    }
+
+    fn source(self) -> Result<Arc<dyn PageSource<Q::Item>>> {
+        if self.limit == Some(0) {
+            return Err(Error::InvalidArgument(
+                "limit (page size) must be at least 1".into(),
+            ));
+        }
+        self.query.source(self.client, self.limit, self.options)
+    }
+
+    /// The first page (or the one at [`after`](Self::after) /
+    /// [`before`](Self::before)).
+    pub async fn send(self) -> Result<Page<Q::Item>> {
+        let start = self.start.clone();
+        self.source()?.fetch(start).await
+    }
+
+    /// Every item across all pages, fetching one page ahead while the
+    /// current one is consumed. Ends after the first error.
+    pub fn stream(self) -> BoxStream<'static, Result<Q::Item>> {
+        let (max, start) = (self.max_items, self.start.clone());
+        match self.source() {
+            Ok(source) => pagination::items(source, max, start),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+
+    /// Every page, fetching one page ahead. Ends after the first error.
+    pub fn pages(self) -> BoxStream<'static, Result<Page<Q::Item>>> {
+        let (max, start) = (self.max_items, self.start.clone());
+        match self.source() {
+            Ok(source) => pagination::pages(source, max, start),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        }
+    }
+}
