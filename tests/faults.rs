@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use alternative_payments::{Client, Credentials, Error, RetryPolicy};
-use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
+use alternative_payments_mock::{MockResponse, MockServer};
 use alternative_payments_raw::operations::{Operation, RetryClass};
+use alternative_payments_test_support::{Repeat, fixture, seed};
 use serde_json::json;
 
 /// The spec's operation, by operationId (every case is named by it).
@@ -407,65 +408,16 @@ fn faults() -> Vec<Fault> {
 
 const AFTER_EFFECT_RETRIED: &str = "retried; succeeds (2 attempts). Archive, restore: the retry is answered 400 (already done), an `Error::Api` whose `outcome_unknown()` is true";
 
-/// How the server answers a request sent again after its first copy took
-/// effect. Exhaustive: a new operation needs a person to say.
-enum Repeat {
-    /// Not sent again (the spec's table classes it not idempotent).
-    NotResent,
-    /// The same answer as the first: reads, and writes that set a state.
-    Same,
-    /// Refused with this status: the first copy already made the change.
-    Refused(u16),
-}
-
-fn repeat(op: Operation) -> Repeat {
-    let repeat = match op {
-        Operation::CreateCustomer | Operation::CreateCustomerUser => Repeat::NotResent,
-        Operation::ListCustomers
-        | Operation::GetCustomer
-        | Operation::UpdateCustomer
-        | Operation::ListPaymentMethods
-        | Operation::GetPaymentMethod
-        | Operation::ListCustomerUsers => Repeat::Same,
-        Operation::ArchiveCustomer | Operation::RestoreCustomer => Repeat::Refused(400),
-    };
-    assert_eq!(
-        matches!(repeat, Repeat::NotResent),
-        op.retry_class() == RetryClass::NotIdempotent,
-        "{op:?}: this table and the spec's retry class disagree"
-    );
-    repeat
-}
-
 /// Writes, whose effect a lost answer can hide.
 fn changes_state(op: &str) -> bool {
-    operation(op).http_method() != "GET"
+    operation(op).changes_state()
 }
 
 fn after_effect(op: &str, lost: Outcome, waited: (Duration, Duration)) -> Expect {
-    match repeat(operation(op)) {
+    match fixture(operation(op)).repeat {
         Repeat::NotResent => expect(lost, 1, 1, NO_WAIT).unknown(),
         Repeat::Same => expect(Outcome::Ok, 2, 1, waited),
         Repeat::Refused(status) => expect(Outcome::Api(status), 2, 1, waited).unknown(),
-    }
-}
-
-fn seed(mock: &MockServer) -> crate::Ids {
-    let customer = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test" }));
-    let archived = mock.create_customer(json!({ "name": "Gone" }));
-    mock.set_archived(&archived, true).expect("archive");
-    let method = mock
-        .add_payment_method(
-            &customer,
-            PaymentMethodSeed::card("visa", "4242", "12", "2030"),
-        )
-        .expect("pm");
-    mock.add_user(&customer, json!({ "email": "u@acme.test" }))
-        .expect("user");
-    crate::Ids {
-        customer,
-        archived,
-        method,
     }
 }
 
@@ -488,10 +440,10 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
     (fault.inject)(&mock, op);
     let expect = (fault.expect)(op);
     let base_url = if fault.dead_server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        drop(listener);
-        url
+        format!(
+            "http://127.0.0.1:{}",
+            alternative_payments_test_support::free_port()
+        )
     } else {
         mock.base_url().to_string()
     };

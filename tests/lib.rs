@@ -69,56 +69,7 @@ pub(crate) async fn mount_every_operation(server: &wiremock::MockServer) {
     }
 }
 
-/// Ids the calls below use: a customer, an archived customer, a payment
-/// method of the first.
-pub(crate) struct Ids {
-    pub(crate) customer: String,
-    pub(crate) archived: String,
-    pub(crate) method: String,
-}
-
-/// One plain call of each operation through the client, for the tests that
-/// walk every operation (fault matrix, property tests). Exhaustive: an
-/// operation the spec gains fails to compile here until they cover it.
-pub(crate) async fn call(
-    op: Operation,
-    client: &alternative_payments::Client,
-    ids: &Ids,
-) -> Result<(), alternative_payments::Error> {
-    use alternative_payments::types::{CustomerUpdate, NewCustomer, NewCustomerUser};
-    let c = client.customers();
-    let id = ids.customer.as_str();
-    match op {
-        Operation::ListCustomers => c.list().send().await.map(drop),
-        Operation::CreateCustomer => c
-            .create(NewCustomer::builder().name("New".to_string()))
-            .send()
-            .await
-            .map(drop),
-        Operation::GetCustomer => c.get(id).send().await.map(drop),
-        Operation::UpdateCustomer => c
-            .update(id, CustomerUpdate::builder().city("Oslo".to_string()))
-            .send()
-            .await
-            .map(drop),
-        Operation::ArchiveCustomer => c.archive(id).send().await.map(drop),
-        Operation::RestoreCustomer => c.restore(&ids.archived).send().await.map(drop),
-        Operation::ListPaymentMethods => c.payment_methods(id).list().send().await.map(drop),
-        Operation::GetPaymentMethod => c
-            .payment_methods(id)
-            .get(&ids.method)
-            .send()
-            .await
-            .map(drop),
-        Operation::ListCustomerUsers => c.users(id).list().send().await.map(drop),
-        Operation::CreateCustomerUser => c
-            .users(id)
-            .create(NewCustomerUser::builder().first_name("Jo".to_string()))
-            .send()
-            .await
-            .map(drop),
-    }
-}
+pub(crate) use alternative_payments_test_support::{Ids, call};
 
 /// An HTTP date (whole seconds) at least `seconds` ahead: the next whole
 /// second after now + `seconds`. Rounding down instead could leave less than

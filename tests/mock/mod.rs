@@ -4,7 +4,7 @@ mod server;
 mod spec;
 mod with_sdk;
 
-use alternative_payments::{Client, Credentials};
+use alternative_payments::Client;
 use alternative_payments_mock::MockServer;
 
 pub(crate) async fn mock() -> MockServer {
@@ -12,28 +12,9 @@ pub(crate) async fn mock() -> MockServer {
 }
 
 pub(crate) fn sdk(mock: &MockServer) -> Client {
-    Client::builder()
-        .credentials(Credentials::client_credentials(
-            mock.client_id(),
-            mock.client_secret(),
-        ))
-        .base_url(mock.base_url())
-        .scopes(["read", "write"])
-        // Many calls in a row; the limiter's own tests pace.
-        .rate_limit(None)
+    alternative_payments_test_support::sdk_builder(mock)
         .build()
         .expect("client")
 }
 
-/// A token for raw HTTP requests to the mock.
-pub(crate) async fn token(mock: &MockServer, http: &reqwest::Client) -> String {
-    let response = http
-        .post(format!("{}/oauth/token", mock.base_url()))
-        .basic_auth(mock.client_id(), Some(mock.client_secret()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token request");
-    let body: serde_json::Value = response.json().await.expect("json");
-    body["access_token"].as_str().expect("token").to_string()
-}
+pub(crate) use alternative_payments_test_support::token;

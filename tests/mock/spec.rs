@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::token;
+use alternative_payments_test_support::token_for;
 
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
@@ -69,17 +70,7 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         .expect("mock");
     let http = reqwest::Client::new();
     let full = token(&mock, &http).await;
-    let reader: Value = http
-        .post(format!("{}/oauth/token", mock.base_url()))
-        .basic_auth("reader", Some("reader-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let reader = reader["access_token"].as_str().expect("token").to_string();
+    let reader = token_for(&mock, &http, "reader", "reader-secret").await;
 
     let id = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test", "city": "Paris", "legal_name": "Acme SA",
         "ein": "12-3456789", "country": "FR", "state": "IDF", "postal_code": "75001", "street_address": "1 rue X",

@@ -1,47 +1,18 @@
 //! Neither the client secret nor any access token appears in Debug or
 //! Display output, or in logs at TRACE level, through a full auth flow.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use alternative_payments::{Client, Credentials, RetryPolicy};
+use alternative_payments_test_support::{Capture, capture_logs};
 use serde_json::json;
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{CLIENT_SECRET, TOKEN_MARK, builder, customer, server, token};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Logs of this whole test binary at TRACE level. A global subscriber,
-/// not a per-thread one: tracing caches per-callsite interest, and a
-/// thread-local subscriber can miss events that other test threads
-/// registered first. Every test's logs thus go through the leak check.
+/// Logs of this whole test binary at TRACE level, spans included: every
+/// test's logs thus go through the leak check.
 fn captured_logs() -> &'static Capture {
-    static LOGS: OnceLock<Capture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Capture::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
-        logs
-    })
+    capture_logs(tracing::Level::TRACE)
 }
 
 #[tokio::test]
@@ -117,7 +88,7 @@ async fn secrets_never_reach_debug_display_or_logs() {
         printed.push(format!("{client:?}"));
     }
 
-    let logs = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf-8");
+    let logs = logs.text();
     // The capture works: the flow above was logged, attempts and all.
     for expected in [
         "alternative_payments.token",

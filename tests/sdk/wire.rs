@@ -2,11 +2,9 @@
 
 use std::fmt::Write as _;
 
-use alternative_payments::Customers;
-use alternative_payments::types::{CustomerUpdate, NewCustomer, NewCustomerUser};
 use alternative_payments_raw::operations::Operation;
+use alternative_payments_test_support::Ids;
 use serde_json::Value;
-use time::macros::datetime;
 
 use super::{builder, server};
 
@@ -44,83 +42,6 @@ fn render(request: &wiremock::Request) -> String {
     out
 }
 
-/// One call of `operation` through the client, as a user writes it, with
-/// every option it has set. Exhaustive: an operation the spec gains fails
-/// to compile here until the wire snapshot shows it.
-async fn call(customers: Customers<'_>, operation: Operation) {
-    match operation {
-        Operation::ListCustomers => drop(
-            customers
-                .list()
-                .company_name("Acme")
-                .created_after(datetime!(2026-01-01 0:00 UTC))
-                .created_before(datetime!(2026-06-30 12:00 -05:00))
-                .limit(25)
-                .send()
-                .await
-                .expect("list"),
-        ),
-        Operation::CreateCustomer => {
-            let new = NewCustomer::builder()
-                .name("Acme".to_string())
-                .email("billing@acme.test".to_string())
-                .external_id("ext-1".to_string());
-            customers.create(new).send().await.expect("create");
-        }
-        Operation::GetCustomer => drop(customers.get("cus_1").send().await.expect("get")),
-        Operation::UpdateCustomer => {
-            let update = CustomerUpdate::builder().city("Lyon".to_string());
-            customers
-                .update("cus_1", update)
-                .send()
-                .await
-                .expect("update");
-        }
-        Operation::ArchiveCustomer => {
-            drop(customers.archive("cus_1").send().await.expect("archive"))
-        }
-        Operation::RestoreCustomer => {
-            drop(customers.restore("cus_1").send().await.expect("restore"))
-        }
-        Operation::ListPaymentMethods => drop(
-            customers
-                .payment_methods("cus_1")
-                .list()
-                .send()
-                .await
-                .expect("methods"),
-        ),
-        Operation::GetPaymentMethod => drop(
-            customers
-                .payment_methods("cus_1")
-                .get("pm_1")
-                .send()
-                .await
-                .expect("method"),
-        ),
-        Operation::ListCustomerUsers => drop(
-            customers
-                .users("cus_1")
-                .list()
-                .limit(10)
-                .send()
-                .await
-                .expect("users"),
-        ),
-        Operation::CreateCustomerUser => {
-            let user = NewCustomerUser::builder()
-                .first_name("Jo".to_string())
-                .email("jo@acme.test".to_string());
-            customers
-                .users("cus_1")
-                .create(user)
-                .send()
-                .await
-                .expect("create user");
-        }
-    }
-}
-
 #[tokio::test]
 async fn every_operation_on_the_wire() {
     let (server, _) = server().await;
@@ -130,8 +51,10 @@ async fn every_operation_on_the_wire() {
         .user_agent_suffix("wire-test/1.0")
         .build()
         .expect("client");
+    let ids = Ids::fixed();
     for operation in Operation::ALL {
-        call(client.customers(), operation).await;
+        let result = alternative_payments_test_support::call(operation, &client, &ids);
+        result.await.expect("answers its success status");
     }
 
     let requests = server.received_requests().await.expect("on");

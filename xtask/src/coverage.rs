@@ -76,11 +76,40 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
                 }
             }
         }
-        for m in matches.iter().filter(|m| !m.arms.contains(&variant)) {
+        // A match covers the resources its arms belong to: a resource's
+        // own file (its fixtures, its handlers) is not asked for another's.
+        for m in matches
+            .iter()
+            .filter(|m| !m.arms.contains(&variant) && m.resources(rows).contains(row.resource.as_str()))
+        {
             gaps.push(format!(
                 "{what}: no arm in the `match` on `Operation` at {}:{} (in `{}`)",
                 m.file, m.line, m.function
             ));
+        }
+    }
+    // A resource no match covers yet: a file of its own next to each
+    // resource file that matches another resource's operations.
+    let resources: BTreeSet<&str> = rows.iter().map(|r| r.resource.as_str()).collect();
+    for resource in resources {
+        if matches.iter().any(|m| m.resources(rows).contains(resource)) {
+            continue;
+        }
+        let file = format!("{}.rs", resource.to_snake_case());
+        for m in &matches {
+            let covered = m.resources(rows);
+            let [other] = covered.iter().collect::<Vec<_>>()[..] else {
+                continue;
+            };
+            let Some((dir, stem)) = m.file.rsplit_once('/') else {
+                continue;
+            };
+            if stem == format!("{}.rs", other.to_snake_case()) {
+                gaps.push(format!(
+                    "resource `{resource}`: nothing matches its operations as `{}` at {}:{} does for `{other}`: add {dir}/{file}",
+                    m.function, m.file, m.line
+                ));
+            }
         }
     }
     let variants: BTreeSet<String> = rows.iter().map(Row::variant).collect();
@@ -113,6 +142,16 @@ struct OperationMatch {
     line: usize,
     function: String,
     arms: BTreeSet<String>,
+}
+
+impl OperationMatch {
+    /// The resources (tags) of the operations its arms name.
+    fn resources<'a>(&self, rows: &'a [Row]) -> BTreeSet<&'a str> {
+        rows.iter()
+            .filter(|r| self.arms.contains(&r.variant()))
+            .map(|r| r.resource.as_str())
+            .collect()
+    }
 }
 
 fn scan(layout: &Layout, dir: &Path) -> Result<Scanned, String> {

@@ -13,49 +13,28 @@
 
 use std::path::Path;
 
+use alternative_payments_test_support::fuzz;
 use arbitrary::{Result, Unstructured};
 use serde_json::{Map, Value, json};
 
 use crate::merge::Fragment;
 use crate::{changelog, convert, enums, import, merge, table};
 
-/// The committed inputs of `target`, in file-name order.
+/// The committed inputs of `target`.
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz-corpus")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("corpus entry").path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).expect("corpus file");
-            (path.display().to_string(), bytes)
-        })
-        .collect()
+    fuzz::corpus(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz-corpus"),
+        target,
+    )
 }
 
 // Sized so each target tries at least as many inputs as 500 ms did when
 // dependencies were built with opt-level 1 (issue #11 builds them at 0).
 const DEFAULT_BUDGET_MS: u64 = 1000;
 
-/// Searches with `property` for the time budget after the corpus; prints how
-/// many inputs it tried (the figure `cargo test -- --nocapture` shows).
-fn search(target: &str, mut property: impl FnMut(&mut Unstructured<'_>) -> Result<()>) {
-    let mut inputs = 0u64;
-    let search = arbtest::arbtest(|u| {
-        inputs += 1;
-        property(u)
-    });
-    // An explicit budget would override ARBTEST_BUDGET_MS.
-    match std::env::var_os("ARBTEST_BUDGET_MS") {
-        Some(_) => search.run(),
-        None => search.budget_ms(DEFAULT_BUDGET_MS).run(),
-    }
-    eprintln!("fuzz {target}: {inputs} generated inputs");
+/// Searches with `property` for the time budget after the corpus.
+fn search(target: &str, property: impl FnMut(&mut Unstructured<'_>) -> Result<()>) {
+    fuzz::search(target, DEFAULT_BUDGET_MS, property)
 }
 
 fn committed_spec() -> Value {

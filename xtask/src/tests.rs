@@ -876,8 +876,8 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
         "operation `getCustomerBalance` (GET /customers/{id}/balance): the client does not serve it",
         "query parameter `status` of `listCustomers`: the client does not expose it",
         "operation `getPaymentRequest` (GET /payment-requests/{id}): no arm in the `match` on `Operation` at crates/alternative-payments-mock/src/api.rs:",
-        "operation `listPaymentRequests` (GET /payment-requests): no arm in the `match` on `Operation` at tests/lib.rs:",
-        "operation `listPaymentRequests` (GET /payment-requests): no arm in the `match` on `Operation` at crates/alternative-payments-cli/tests/cli.rs:",
+        "operation `getCustomerBalance` (GET /customers/{id}/balance): no arm in the `match` on `Operation` at crates/alternative-payments-test-support/src/fixtures/customers.rs:",
+        "resource `Payment Requests`: nothing matches its operations as `fixture` at crates/alternative-payments-test-support/src/fixtures/customers.rs:",
     ] {
         assert!(named(expected), "{expected}\n{gaps:#?}");
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use alternative_payments::OffsetDateTime;
 use alternative_payments_mock::{MockResponse, MockServer, MockServerBuilder, PaymentMethodSeed};
 use alternative_payments_raw::operations::Operation;
+use alternative_payments_test_support::{Ids, fixture, seed};
 use serde_json::{Value, json};
 
 /// A mock API on its own runtime, for a test that runs processes.
@@ -91,64 +92,8 @@ fn run(api: &Api, args: &[&str]) -> Run {
     run_with(api, &[], args, "")
 }
 
-/// Ids the commands below act on.
-struct Ids {
-    customer: String,
-    archived: String,
-    payment_method: String,
-}
-
 fn ids(api: &Api) -> Ids {
-    let customer = api.mock.create_customer(json!({ "name": "Acme" }));
-    let archived = api.mock.create_customer(json!({ "name": "Gone" }));
-    api.mock.set_archived(&archived, true).expect("archived");
-    let payment_method = api
-        .mock
-        .add_payment_method(&customer, PaymentMethodSeed::ach("6789"))
-        .expect("payment method");
-    Ids {
-        customer,
-        archived,
-        payment_method,
-    }
-}
-
-/// The command line for each operation: a new operation in the spec stops
-/// this compiling until someone says how it is typed.
-fn args_for(op: Operation, ids: &Ids) -> Vec<String> {
-    let words: &[&str] = match op {
-        Operation::ArchiveCustomer => &["customers", "archive", &ids.customer],
-        Operation::CreateCustomer => &[
-            "customers",
-            "create",
-            "--name",
-            "Initech",
-            "--email",
-            "ap@initech.test",
-        ],
-        Operation::CreateCustomerUser => &[
-            "customers",
-            "users",
-            "create",
-            &ids.customer,
-            "--email",
-            "u@acme.test",
-        ],
-        Operation::GetCustomer => &["customers", "get", &ids.customer],
-        Operation::GetPaymentMethod => &[
-            "customers",
-            "payment-methods",
-            "get",
-            &ids.customer,
-            &ids.payment_method,
-        ],
-        Operation::ListCustomerUsers => &["customers", "users", "list", &ids.customer],
-        Operation::ListCustomers => &["customers", "list"],
-        Operation::ListPaymentMethods => &["customers", "payment-methods", "list", &ids.customer],
-        Operation::RestoreCustomer => &["customers", "restore", &ids.archived],
-        Operation::UpdateCustomer => &["customers", "update", &ids.customer, "--city", "Paris"],
-    };
-    words.iter().map(|w| w.to_string()).collect()
+    seed(&api.mock)
 }
 
 #[test]
@@ -158,7 +103,7 @@ fn every_operation_runs_through_its_command() {
         // the next command.
         let api = api();
         let ids = ids(&api);
-        let args = args_for(op, &ids);
+        let args = (fixture(op).cli)(&ids);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = run(&api, &args);
         assert_eq!(out.code, 0, "{op:?}: {out:?}");
@@ -172,6 +117,7 @@ fn every_operation_runs_through_its_command() {
 fn commands_have_the_effect_they_say() {
     let api = api();
     let ids = ids(&api);
+    let users_before = api.mock.user_count(&ids.customer);
     let created = run(
         &api,
         &[
@@ -185,7 +131,7 @@ fn commands_have_the_effect_they_say() {
     );
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(created.json()["email"], "ops@acme.test");
-    assert_eq!(api.mock.user_count(&ids.customer), 1);
+    assert_eq!(api.mock.user_count(&ids.customer), users_before + 1);
 
     let updated = run(
         &api,
@@ -792,10 +738,7 @@ fn a_redis_url_is_checked_and_an_absent_redis_costs_no_call() {
     assert!(!out.stderr.contains("hunter2"), "{out:?}");
 
     // Nothing listens there: altpay paces on its own and says so, once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = alternative_payments_test_support::free_port();
     let url = format!("redis://:hunter2@127.0.0.1:{port}");
     let out = run(
         &api,

@@ -6,51 +6,26 @@
 
 mod redis_server;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use alternative_payments::{Client, Credentials, Error, RateLimit, RateLimiter};
 use alternative_payments_mock::MockServer;
 use alternative_payments_redis::RedisLimiter;
+use alternative_payments_test_support::{Capture, capture_logs};
 use futures::StreamExt;
 use redis_server::RedisServer;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// What every test of this binary logs, from its first call on: each
 /// test calls it first.
 fn capture() -> &'static Capture {
-    static LOGS: OnceLock<Capture> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Capture::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
-        logs
-    })
+    capture_logs(tracing::Level::INFO)
 }
 
 /// The lines logged so far (by every test of this binary) that mention
 /// `marker` (a test's Redis port) and `text`.
 fn logged(marker: &str, text: &str) -> usize {
-    let bytes = capture().0.lock().expect("lock").clone();
-    String::from_utf8_lossy(&bytes)
+    capture()
+        .text()
         .lines()
         .filter(|line| line.contains(marker) && line.contains(text))
         .count()
@@ -209,7 +184,7 @@ async fn redis_killed_mid_run_fails_no_call_warns_once_and_is_used_again_when_ba
         format!("{:?}", limiters[0]).contains("shared: true"),
         "{:?}\n{}",
         limiters[0],
-        String::from_utf8_lossy(&capture().0.lock().expect("lock"))
+        capture().text()
     );
 }
 
@@ -401,10 +376,7 @@ async fn the_first_process_s_limit_wins_and_a_disagreement_is_logged_once() {
 async fn a_redis_that_is_not_there_costs_no_call() {
     capture();
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = alternative_payments_test_support::free_port();
     let mock = mock(5.0).await;
     let limiter = RedisLimiter::new(&format!("redis://127.0.0.1:{port}")).expect("url");
     let ((ok, failed), _) = fleet(&mock, RateLimit::DEFAULT, vec![Some(limiter)], 8).await;

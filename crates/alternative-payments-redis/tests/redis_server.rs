@@ -1,7 +1,6 @@
 //! A real `redis-server` on a free loopback port, for the tests and the
 //! fleet benchmark; stopped when dropped.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,10 +23,7 @@ impl RedisServer {
     }
 
     pub fn start_binary(binary: &str) -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
+        let port = alternative_payments_test_support::free_port();
         let mut server = Self {
             binary: binary.into(),
             port,
