@@ -78,10 +78,9 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
         }
         // A match covers the resources its arms belong to: a resource's
         // own file (its fixtures, its handlers) is not asked for another's.
-        for m in matches
-            .iter()
-            .filter(|m| !m.arms.contains(&variant) && m.resources(rows).contains(row.resource.as_str()))
-        {
+        for m in matches.iter().filter(|m| {
+            !m.arms.contains(&variant) && m.resources(rows).contains(row.resource.as_str())
+        }) {
             gaps.push(format!(
                 "{what}: no arm in the `match` on `Operation` at {}:{} (in `{}`)",
                 m.file, m.line, m.function

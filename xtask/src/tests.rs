@@ -727,7 +727,7 @@ fn coverage_names_a_missing_wrapper_handler_and_filter() {
     fs::write(&resources, text).expect("write");
     let api = layout
         .root
-        .join("crates/alternative-payments-mock/src/api.rs");
+        .join("crates/alternative-payments-mock/src/resources/customers.rs");
     let text = fs::read_to_string(&api).expect("read");
     fs::write(
         &api,
@@ -875,7 +875,8 @@ fn drill_a_provider_change_yields_a_classified_changelog_and_names_every_gap() {
     for expected in [
         "operation `getCustomerBalance` (GET /customers/{id}/balance): the client does not serve it",
         "query parameter `status` of `listCustomers`: the client does not expose it",
-        "operation `getPaymentRequest` (GET /payment-requests/{id}): no arm in the `match` on `Operation` at crates/alternative-payments-mock/src/api.rs:",
+        "operation `getCustomerBalance` (GET /customers/{id}/balance): no arm in the `match` on `Operation` at crates/alternative-payments-mock/src/resources/customers.rs:",
+        "resource `Payment Requests`: nothing matches its operations as `handler` at crates/alternative-payments-mock/src/resources/customers.rs:",
         "operation `getCustomerBalance` (GET /customers/{id}/balance): no arm in the `match` on `Operation` at crates/alternative-payments-test-support/src/fixtures/customers.rs:",
         "resource `Payment Requests`: nothing matches its operations as `fixture` at crates/alternative-payments-test-support/src/fixtures/customers.rs:",
     ] {

@@ -1,7 +1,8 @@
-//! The mock's data: customers with their payment methods and users, and
-//! cursor pagination over them.
+//! The mock's data: one generic table per kind of record (id sequence,
+//! lookup by id, the record it belongs to, cursor pages), so a resource's
+//! file says only what is particular to it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -9,110 +10,131 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// Customer fields a create may set, as the spec names them.
-pub(crate) const CREATE_FIELDS: [&str; 11] = [
-    "city",
-    "country",
-    "ein",
-    "email",
-    "external_id",
-    "legal_name",
-    "name",
-    "postal_code",
-    "state",
-    "street_address",
-    "sub_premise",
-];
-/// Customer fields a PATCH may change (the spec's PatchCustomerRequest).
-pub(crate) const PATCH_FIELDS: [&str; 9] = [
-    "city",
-    "country",
-    "ein",
-    "legal_name",
-    "name",
-    "postal_code",
-    "state",
-    "street_address",
-    "sub_premise",
-];
-/// Fields of a new customer user.
-pub(crate) const USER_FIELDS: [&str; 3] = ["email", "first_name", "last_name"];
-
-pub(crate) struct Customer {
-    pub(crate) seq: u64,
-    pub(crate) id: String,
-    pub(crate) created_at: OffsetDateTime,
-    pub(crate) fields: Map<String, Value>,
-    pub(crate) archived: bool,
-    pub(crate) payment_methods: Vec<PaymentMethod>,
-    pub(crate) users: Vec<User>,
-}
-
-pub(crate) struct PaymentMethod {
-    pub(crate) id: String,
-    pub(crate) created_at: OffsetDateTime,
-    pub(crate) default: bool,
-    /// `type`, `brand`, `last4`, `exp_month`, `exp_year` as seeded.
-    pub(crate) fields: Map<String, Value>,
-}
-
-pub(crate) struct User {
-    pub(crate) seq: u64,
-    pub(crate) id: String,
-    pub(crate) created_at: OffsetDateTime,
-    pub(crate) fields: Map<String, Value>,
-}
-
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339)
         .expect("UTC times within years 0-9999 format as RFC 3339")
 }
 
-impl Customer {
-    pub(crate) fn to_json(&self) -> Value {
-        let mut out = self.fields.clone();
-        out.insert("id".into(), json!(self.id));
-        out.insert("created_at".into(), json!(rfc3339(self.created_at)));
-        if let Some(default) = self.payment_methods.iter().find(|m| m.default) {
-            out.insert("default_payment_method_id".into(), json!(default.id));
+/// One record of any kind.
+pub(crate) struct Record {
+    /// Its position in creation order, across every table (the cursor).
+    pub(crate) seq: u64,
+    pub(crate) id: String,
+    pub(crate) created_at: OffsetDateTime,
+    /// The id of the record it belongs to (a payment method's customer).
+    pub(crate) parent: Option<String>,
+    /// Its API fields as stored, without `id` and `created_at`.
+    pub(crate) fields: Map<String, Value>,
+    /// State that is not a stored field (`archived`, `default`).
+    flags: BTreeSet<&'static str>,
+}
+
+impl Record {
+    pub(crate) fn flag(&self, name: &'static str) -> bool {
+        self.flags.contains(name)
+    }
+
+    pub(crate) fn set_flag(&mut self, name: &'static str, on: bool) {
+        if on {
+            self.flags.insert(name);
+        } else {
+            self.flags.remove(name);
         }
-        Value::Object(out)
     }
-}
 
-impl PaymentMethod {
-    pub(crate) fn to_json(&self) -> Value {
+    /// Its fields with `id` and `created_at`: the body most resources send.
+    pub(crate) fn to_json(&self) -> Map<String, Value> {
         let mut out = self.fields.clone();
         out.insert("id".into(), json!(self.id));
         out.insert("created_at".into(), json!(rfc3339(self.created_at)));
-        out.insert("default".into(), json!(self.default));
-        Value::Object(out)
+        out
     }
 }
 
-impl User {
-    pub(crate) fn to_json(&self) -> Value {
-        let mut out = self.fields.clone();
-        out.insert("id".into(), json!(self.id));
-        out.insert("created_at".into(), json!(rfc3339(self.created_at)));
-        Value::Object(out)
+/// The records of one kind, in creation order.
+#[derive(Default)]
+pub(crate) struct Table {
+    rows: Vec<Record>,
+    by_id: BTreeMap<String, usize>,
+}
+
+static EMPTY: Table = Table {
+    rows: Vec::new(),
+    by_id: BTreeMap::new(),
+};
+
+impl Table {
+    pub(crate) fn get(&self, id: &str) -> Option<&Record> {
+        self.by_id.get(id).map(|i| &self.rows[*i])
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Record> {
+        self.by_id.get(id).map(|i| &mut self.rows[*i])
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The records that belong to `parent`, in creation order.
+    pub(crate) fn children<'a>(&'a self, parent: &'a str) -> impl Iterator<Item = &'a Record> {
+        self.rows
+            .iter()
+            .filter(move |r| r.parent.as_deref() == Some(parent))
+    }
+
+    pub(crate) fn children_mut<'a>(
+        &'a mut self,
+        parent: &'a str,
+    ) -> impl Iterator<Item = &'a mut Record> {
+        self.rows
+            .iter_mut()
+            .filter(move |r| r.parent.as_deref() == Some(parent))
+    }
+
+    /// One page of the records `keep` accepts, each as `json` writes it.
+    pub(crate) fn page(
+        &self,
+        keep: impl Fn(&Record) -> bool,
+        json: impl Fn(&Record) -> Value,
+        request: PageRequest,
+    ) -> Value {
+        page(&self.rows, |r| r.seq, keep, json, request)
     }
 }
 
+/// Every table, by kind (`customers`), and what assigns ids and times.
 #[derive(Default)]
 pub(crate) struct Store {
-    pub(crate) customers: Vec<Customer>,
-    by_id: HashMap<String, usize>,
+    tables: BTreeMap<&'static str, Table>,
     next_seq: u64,
     /// When set, the time given to the next record (then moved on by one
-    /// second), so tests can create customers at known times.
+    /// second), so tests can create records at known times.
     pub(crate) clock: Option<OffsetDateTime>,
 }
 
 impl Store {
-    fn tick(&mut self) -> (u64, OffsetDateTime) {
+    /// The records of `kind` (none yet: an empty table).
+    pub(crate) fn table(&self, kind: &'static str) -> &Table {
+        self.tables.get(kind).unwrap_or(&EMPTY)
+    }
+
+    pub(crate) fn table_mut(&mut self, kind: &'static str) -> &mut Table {
+        self.tables.entry(kind).or_default()
+    }
+
+    /// Stores a new record of `kind` with the next sequence number, an id
+    /// `<prefix>_<seq>` (six digits at least) and the clock's time.
+    pub(crate) fn insert(
+        &mut self,
+        kind: &'static str,
+        prefix: &str,
+        parent: Option<&str>,
+        fields: Map<String, Value>,
+    ) -> &mut Record {
         self.next_seq += 1;
-        let now = match &mut self.clock {
+        let seq = self.next_seq;
+        let created_at = match &mut self.clock {
             Some(t) => {
                 let now = *t;
                 *t += time::Duration::SECOND;
@@ -120,76 +142,18 @@ impl Store {
             }
             None => OffsetDateTime::now_utc(),
         };
-        (self.next_seq, now)
-    }
-
-    pub(crate) fn create_customer(&mut self, fields: Map<String, Value>) -> &Customer {
-        let (seq, created_at) = self.tick();
-        let customer = Customer {
+        let table = self.table_mut(kind);
+        let record = Record {
             seq,
-            id: format!("cus_{seq:06}"),
+            id: format!("{prefix}_{seq:06}"),
             created_at,
+            parent: parent.map(String::from),
             fields,
-            archived: false,
-            payment_methods: Vec::new(),
-            users: Vec::new(),
+            flags: BTreeSet::new(),
         };
-        self.by_id.insert(customer.id.clone(), self.customers.len());
-        self.customers.push(customer);
-        self.customers.last().expect("just pushed")
-    }
-
-    pub(crate) fn customer(&self, id: &str) -> Option<&Customer> {
-        self.by_id.get(id).map(|i| &self.customers[*i])
-    }
-
-    pub(crate) fn customer_mut(&mut self, id: &str) -> Option<&mut Customer> {
-        self.by_id.get(id).map(|i| &mut self.customers[*i])
-    }
-
-    pub(crate) fn add_user(
-        &mut self,
-        customer_id: &str,
-        fields: Map<String, Value>,
-    ) -> Option<Value> {
-        let (seq, created_at) = self.tick();
-        let customer = self.customer_mut(customer_id)?;
-        let user = User {
-            seq,
-            id: format!("usr_{seq:06}"),
-            created_at,
-            fields,
-        };
-        let json = user.to_json();
-        customer.users.push(user);
-        Some(json)
-    }
-
-    /// Adds a payment method; the first one, or one marked default, becomes
-    /// the default (and the customer's `default_payment_method_id`).
-    pub(crate) fn add_payment_method(
-        &mut self,
-        customer_id: &str,
-        fields: Map<String, Value>,
-        default: bool,
-    ) -> Option<String> {
-        let (seq, created_at) = self.tick();
-        let customer = self.customer_mut(customer_id)?;
-        let default = default || customer.payment_methods.is_empty();
-        if default {
-            customer
-                .payment_methods
-                .iter_mut()
-                .for_each(|m| m.default = false);
-        }
-        let id = format!("pm_{seq:06}");
-        customer.payment_methods.push(PaymentMethod {
-            id: id.clone(),
-            created_at,
-            default,
-            fields,
-        });
-        Some(id)
+        table.by_id.insert(record.id.clone(), table.rows.len());
+        table.rows.push(record);
+        table.rows.last_mut().expect("just pushed")
     }
 }
 

@@ -1,0 +1,263 @@
+//! HTTP: the routes (from the operation table, each to its resource's
+//! handler), and the gate every request passes: the body limit, the log,
+//! latency, injected faults, authentication with the scope the operation
+//! needs, and the per-client rate limit.
+
+// Helpers return `Err(Response)` so the gate can stop with `?`-like matches;
+// the size of an axum Response on that path does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::post;
+
+use crate::oauth;
+use crate::operations::Operation;
+use crate::resources::{self, AppState, error};
+use crate::state::{Fault, RecordedRequest, Shared, TOKEN};
+
+pub(crate) fn router(shared: AppState) -> Router {
+    let mut router = Router::new().route("/oauth/token", post(oauth::token));
+    // Paths and methods come from the spec's operation table; axum's path
+    // syntax (`/customers/{id}`) is OpenAPI's.
+    for operation in Operation::ALL {
+        router = router.route(operation.path(), resources::handler(operation));
+    }
+    router
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+/// The operationId for a routed request (`token` for the token endpoint).
+fn operation_id(method: &Method, route: &str) -> Option<&'static str> {
+    if (method, route) == (&Method::POST, "/oauth/token") {
+        return Some(TOKEN);
+    }
+    Operation::ALL
+        .into_iter()
+        .find(|op| op.http_method() == method.as_str() && op.path() == route)
+        .map(Operation::operation_id)
+}
+
+/// Every request: buffered (bounded), logged, delayed, possibly replaced by
+/// an injected fault, then authenticated.
+async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let operation = parts
+        .extensions
+        .get::<MatchedPath>()
+        .and_then(|route| operation_id(&parts.method, route.as_str()));
+    let body = axum::body::to_bytes(body, shared.config.body_limit).await;
+    let recorded = RecordedRequest {
+        operation_id: operation,
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(String::from),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),
+    };
+    let (latency, fault) = {
+        let mut state = shared.lock();
+        if state.log.len() >= shared.config.log_limit {
+            state.log.pop_front();
+        }
+        if shared.config.log_limit > 0 {
+            state.log.push_back(recorded);
+        }
+        let fault =
+            operation.and_then(|op| state.faults.get_mut(op).and_then(|queue| queue.pop_front()));
+        (state.latency, fault)
+    };
+    let Ok(body) = body else {
+        let limit = shared.config.body_limit;
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body over {limit} bytes"),
+        );
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let (before, after) = match fault {
+        Some(Fault::AfterHandling(after)) => (None, Some(*after)),
+        before => (before, None),
+    };
+    if let Some(fault) = before {
+        match replacement(fault) {
+            Ok(response) => return response,
+            Err(stall) => tokio::time::sleep(stall).await,
+        }
+    }
+    let response = match operation {
+        Some(TOKEN) | None => None,
+        Some(id) => match Operation::from_operation_id(id)
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, "not_found", "no such route"))
+            .and_then(|op| authorise(&shared, &parts.headers, op))
+        {
+            Ok(client) => rate_limited(&shared, &client),
+            Err(refusal) => Some(refusal),
+        },
+    };
+    let response = match response {
+        Some(refusal) => refusal,
+        None => next.run(Request::from_parts(parts, Body::from(body))).await,
+    };
+    match after.map(replacement) {
+        Some(Ok(lost)) => lost,
+        Some(Err(stall)) => {
+            tokio::time::sleep(stall).await;
+            response
+        }
+        None => response,
+    }
+}
+
+/// The response an injected fault sends instead of the real one, or how
+/// long it delays the real one.
+fn replacement(fault: Fault) -> Result<Response, Duration> {
+    match fault {
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut response = Response::new(Body::from(body));
+            *response.status_mut() =
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::try_from(name),
+                    HeaderValue::try_from(value),
+                ) {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            Ok(response)
+        }
+        Fault::Drop => {
+            // The status line goes out, then the body fails: hyper aborts
+            // the connection mid-response.
+            let broken = futures::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected drop",
+                ))
+            });
+            let mut response = Response::new(Body::from_stream(broken));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1024"));
+            Ok(response)
+        }
+        Fault::Stall(delay) => Err(delay),
+        // `MockResponse::after_handling` never nests one in another.
+        Fault::AfterHandling(_) => Err(Duration::ZERO),
+    }
+}
+
+/// The API's rate limit, per client: `None` when `client` may go on, else
+/// the 429 that refuses the request (with `Retry-After` in whole seconds).
+/// A token bucket of the rate rounded up; counts every request.
+fn rate_limited(shared: &Shared, client: &str) -> Option<Response> {
+    let mut state = shared.lock();
+    state.stats.requests += 1;
+    let rate = state.rate_limit?;
+    let burst = rate.ceil().max(1.0);
+    let now = tokio::time::Instant::now();
+    let (tokens, updated) = state
+        .buckets
+        .entry(client.to_string())
+        .or_insert((burst, now));
+    let elapsed = now.saturating_duration_since(*updated).as_secs_f64();
+    *tokens = (*tokens + elapsed * rate).min(burst);
+    *updated = now;
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        return None;
+    }
+    let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
+    state.stats.rate_limited += 1;
+    drop(state);
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("rate limit of {rate} requests per second per API key exceeded"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("{wait:.0}")) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Some(response)
+}
+
+/// Bearer tokens (or configured API keys), and the scope the operation needs
+/// (`write` for one that changes state, `read` otherwise);
+/// the client the request counts against.
+fn authorise(
+    shared: &Shared,
+    headers: &HeaderMap,
+    operation: Operation,
+) -> Result<String, Response> {
+    let unauthorized = |message: &str| {
+        let mut response = error(StatusCode::UNAUTHORIZED, "unauthorized", message);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("missing Authorization header"))?;
+    let (client, scopes): (String, Vec<String>) =
+        if let Some((key, scopes)) = shared.config.api_keys.iter().find(|(key, _)| key == value) {
+            (format!("api key {key}"), scopes.clone())
+        } else {
+            let token = value
+                .strip_prefix("Bearer ")
+                .ok_or_else(|| unauthorized("expected a bearer token"))?;
+            let state = shared.lock();
+            let token = state
+                .tokens
+                .get(token)
+                .ok_or_else(|| unauthorized("unknown access token"))?;
+            if tokio::time::Instant::now() >= token.expires_at {
+                return Err(unauthorized("access token expired"));
+            }
+            (token.client_id.clone(), token.scopes.clone())
+        };
+    let needed = if operation.changes_state() {
+        "write"
+    } else {
+        "read"
+    };
+    if scopes.iter().any(|s| s == needed) {
+        Ok(client)
+    } else {
+        Err(error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("this operation needs the {needed} scope"),
+        ))
+    }
+}
