@@ -166,7 +166,8 @@ fn faults() -> Vec<Fault> {
                 enqueue(
                     mock,
                     op,
-                    [MockResponse::status(429).header("retry-after", &crate::http_date_in(3))],
+                    [MockResponse::status(429)
+                        .header("retry-after", &crate::common::http_date_in(3))],
                 )
             },
             expect: |_| {
@@ -478,7 +479,7 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
     let users_before = mock.user_count(&ids.customer);
     let (result, waited) = runtime.block_on(async {
         let started = tokio::time::Instant::now();
-        let result = crate::call(operation(op), &client, &ids).await;
+        let result = alternative_payments_test_support::call(operation(op), &client, &ids).await;
         (result, started.elapsed())
     });
 
@@ -662,9 +663,10 @@ fn the_duplicate_check_sees_a_resent_create() {
             .expect("client");
         let ids = seed(&mock);
         let before = mock.customer_count();
-        let lost = crate::call(Operation::CreateCustomer, &client, &ids).await;
+        let lost =
+            alternative_payments_test_support::call(Operation::CreateCustomer, &client, &ids).await;
         assert!(lost.as_ref().is_err_and(Error::outcome_unknown), "{lost:?}");
-        crate::call(Operation::CreateCustomer, &client, &ids)
+        alternative_payments_test_support::call(Operation::CreateCustomer, &client, &ids)
             .await
             .expect("the resent create");
         let created = mock.customer_count() - before;

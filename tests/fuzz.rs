@@ -47,7 +47,7 @@ fn search(target: &str, property: impl FnMut(&mut Unstructured<'_>) -> Result<()
 struct Served {
     _server_runtime: tokio::runtime::Runtime,
     mock: MockServer,
-    ids: crate::Ids,
+    ids: alternative_payments_test_support::Ids,
     runtime: tokio::runtime::Runtime,
     client: Client,
     http: reqwest::Client,
@@ -62,7 +62,7 @@ fn start_mock(slot: &'static OnceLock<Served>, retry: &RetryPolicy) -> &'static 
             .expect("runtime");
         let mock = server_runtime.block_on(MockServer::start()).expect("mock");
         let id = mock.create_customer(json!({ "name": "Acme" }));
-        let ids = crate::Ids {
+        let ids = alternative_payments_test_support::Ids {
             customer: id.clone(),
             archived: id,
             // The queued response answers before any handler looks it up.
@@ -129,7 +129,7 @@ fn run(
     };
     served.runtime.block_on(async {
         let started = tokio::time::Instant::now();
-        let result = crate::call(operation, client, &served.ids).await;
+        let result = alternative_payments_test_support::call(operation, client, &served.ids).await;
         (result, started.elapsed())
     })
 }
@@ -169,7 +169,7 @@ fn body(u: &mut Unstructured<'_>) -> Result<Vec<u8>> {
     if u.ratio(1, 4)? {
         return u.arbitrary();
     }
-    let mut reply = crate::any_reply();
+    let mut reply = crate::common::any_reply();
     for _ in 0..u.int_in_range(0..=4)? {
         let key: &str = u.choose(&[
             "id",
@@ -397,7 +397,9 @@ fn check_retry_after(value: &str) {
     .expect("client");
     let (result, waited) = served.runtime.block_on(async {
         let started = tokio::time::Instant::now();
-        let result = crate::call(Operation::GetCustomer, &client, &served.ids).await;
+        let result =
+            alternative_payments_test_support::call(Operation::GetCustomer, &client, &served.ids)
+                .await;
         (result, started.elapsed())
     });
     assert!(result.is_ok(), "429 with Retry-After {value:?}: {result:?}");

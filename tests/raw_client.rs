@@ -37,7 +37,7 @@ impl RequestHooks for Recorder {
 
 async fn server_for_every_route() -> MockServer {
     let server = MockServer::start().await;
-    crate::mount_every_operation(&server).await;
+    crate::common::mount_every_operation(&server).await;
     server
 }
 
@@ -65,7 +65,7 @@ async fn every_operation_sends_its_request_through_the_hooks() {
         assert_eq!(request.method.as_str(), operation.http_method());
         assert_eq!(
             request.url.path(),
-            crate::concrete_path(operation),
+            crate::common::concrete_path(operation),
             "{operation:?}"
         );
         assert_eq!(request.headers["x-test-hook"], operation.method_name());

@@ -377,7 +377,7 @@ async fn wrong_secret_and_missing_scope() {
         .send()
         .await
         .expect_err("scope refused");
-    let report = crate::report(&err);
+    let report = crate::common::report(&err);
     assert!(report.contains("invalid_scope"), "{report}");
 }
 

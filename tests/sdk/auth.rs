@@ -339,7 +339,7 @@ async fn token_endpoint_errors_say_what_the_server_said() {
             .await
             .expect_err("auth fails");
         assert!(matches!(err, Error::Auth(_)), "{err:?}");
-        assert_eq!(crate::report(&err), expected);
+        assert_eq!(crate::common::report(&err), expected);
         assert_eq!(
             requests_to(&server, "/oauth/token").await.len(),
             attempts,

@@ -397,7 +397,7 @@ async fn error_chains_print_each_layer_once() {
 
     for (kind, result) in [("decode", decode), ("auth", auth), ("transport", transport)] {
         let err = result.expect_err(kind);
-        let layers = crate::layers(&err);
+        let layers = crate::common::layers(&err);
         assert!(
             layers.len() >= 2,
             "{kind}: the cause is reachable: {layers:?}"

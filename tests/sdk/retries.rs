@@ -91,7 +91,7 @@ async fn retry_after_in_seconds_is_honoured() {
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_an_http_date_is_honoured() {
     let (server, _) = server().await;
-    let at = crate::http_date_in(30);
+    let at = crate::common::http_date_in(30);
     flaky(&server, "GET", "/customers/cus_1", 503, 1, Some(&at)).await;
     let started = Instant::now();
     client(&server)

@@ -45,7 +45,7 @@ fn render(request: &wiremock::Request) -> String {
 #[tokio::test]
 async fn every_operation_on_the_wire() {
     let (server, _) = server().await;
-    crate::mount_every_operation(&server).await;
+    crate::common::mount_every_operation(&server).await;
     let client = builder(&server)
         .scopes(["read", "write"])
         .user_agent_suffix("wire-test/1.0")
@@ -69,7 +69,7 @@ async fn every_operation_on_the_wire() {
             (request.method.as_str(), request.url.path()),
             (
                 operation.http_method(),
-                crate::concrete_path(operation).as_str()
+                crate::common::concrete_path(operation).as_str()
             )
         );
         rendered.push(format!(

@@ -18,6 +18,9 @@ mod table;
 
 #[cfg(test)]
 mod fuzz;
+// A check of the sources, run by `cargo test` only.
+#[cfg(test)]
+mod layering;
 #[cfg(test)]
 mod tests;
 

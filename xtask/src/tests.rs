@@ -715,6 +715,16 @@ fn the_client_and_the_mock_serve_every_operation_and_query_parameter_of_the_spec
 }
 
 #[test]
+fn the_modules_of_every_crate_form_layers_without_import_circles() {
+    let problems = crate::layering::problems(&real()).expect("reads the sources");
+    assert!(
+        problems.is_empty(),
+        "see xtask/src/layering.rs:\n  - {}",
+        problems.join("\n  - ")
+    );
+}
+
+#[test]
 fn coverage_names_a_missing_wrapper_handler_and_filter() {
     let (_dir, layout) = temp_workspace();
     let resources = layout

@@ -13,39 +13,22 @@
 #[rustfmt::skip]
 mod generated;
 mod body;
+mod failure;
 mod output;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use alternative_payments::{
-    AuthError, Client, ClientBuilder, Cursor, Error, RateLimit, json_pages,
-};
+use alternative_payments::{Client, ClientBuilder, Cursor, Error, RateLimit, json_pages};
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::Operation;
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use failure::{Exit, Failure};
 use futures::TryStreamExt;
 use generated::{Cli, CliCommand, CliConfig};
 use serde_json::Value;
-
-/// How `altpay` exits; documented in `altpay --help`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Exit {
-    /// Something in altpay itself failed (writing the output).
-    Internal = 1,
-    /// Bad flags, arguments or request body; nothing was sent.
-    Usage = 2,
-    /// No usable credentials: missing or malformed settings, refused by the
-    /// token endpoint, or a 401/403 from the API.
-    Auth = 3,
-    /// The API refused the request (another 4xx).
-    Refused = 4,
-    /// The API or the network failed (5xx, timeout, connection, a response
-    /// that does not decode).
-    Failed = 5,
-}
 
 const EXIT_CODES: &str = "Exit codes:
   0  success
@@ -62,60 +45,6 @@ Requests are paced under the API key's limit (5 per second unless --rate-limit s
 otherwise), --all pages included; a 429 is waited out and retried. With --redis-url
 (or ALTERNATIVE_PAYMENTS_REDIS_URL), the limit is shared with every process using
 that Redis for the same key.";
-
-/// A failure to report: what to print on stderr, and how to exit.
-#[derive(Debug)]
-struct Failure {
-    exit: Exit,
-    message: String,
-}
-
-impl Failure {
-    fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Self {
-            exit,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        // A page of `--all` after the first: the page's own error, and how
-        // to go on from there.
-        let (error, resume) = match error {
-            Error::PageFailed {
-                source,
-                resume: Cursor::After(cursor),
-                ..
-            } => (*source, Some(cursor)),
-            Error::PageFailed { source, .. } => (*source, None),
-            other => (other, None),
-        };
-        let mut failure = Self::from_call(error);
-        if let Some(cursor) = resume {
-            failure.message.push_str(&format!(
-                "\n  the pages before it were written; go on with --after {cursor}"
-            ));
-        }
-        failure
-    }
-}
-
-impl Failure {
-    fn from_call(error: Error) -> Self {
-        let exit = match &error {
-            // Not reaching the token endpoint is a network failure.
-            Error::Auth(AuthError::Transport(_) | AuthError::Timeout) => Exit::Failed,
-            Error::Auth(_) | Error::Config(_) => Exit::Auth,
-            Error::Api(api) if matches!(api.status.as_u16(), 401 | 403) => Exit::Auth,
-            Error::Api(api) if api.status.is_client_error() => Exit::Refused,
-            Error::InvalidArgument(_) => Exit::Usage,
-            _ => Exit::Failed,
-        };
-        Self::new(exit, output::describe(&error))
-    }
-}
 
 fn main() -> ExitCode {
     let matches = match command().try_get_matches() {
@@ -478,25 +407,29 @@ async fn auth_check(client: &Client, format: &output::Options) -> Result<(), Fai
 }
 
 /// Why [`execute`] failed.
-enum Failed {
+enum ExecuteError {
     /// The request was made (or refused by the SDK): the SDK's error.
     Sdk(Error),
     /// Nothing was sent: the body could not be read or does not fit.
     Input(String),
 }
 
-impl From<Failed> for Failure {
-    fn from(failed: Failed) -> Self {
+impl From<ExecuteError> for Failure {
+    fn from(failed: ExecuteError) -> Self {
         match failed {
-            Failed::Sdk(e) => e.into(),
-            Failed::Input(message) => Failure::new(Exit::Usage, format!("error: {message}")),
+            ExecuteError::Sdk(e) => e.into(),
+            ExecuteError::Input(message) => Failure::new(Exit::Usage, format!("error: {message}")),
         }
     }
 }
 
 /// One request of `cmd` through the generated code, with the SDK's policy
 /// (the generated code runs once per attempt).
-async fn execute(client: &Client, cmd: CliCommand, matches: &ArgMatches) -> Result<Value, Failed> {
+async fn execute(
+    client: &Client,
+    cmd: CliCommand,
+    matches: &ArgMatches,
+) -> Result<Value, ExecuteError> {
     // Why the generated code failed before sending anything, if it did.
     let input: Mutex<Option<String>> = Mutex::new(None);
     let result = client
@@ -536,9 +469,9 @@ async fn execute(client: &Client, cmd: CliCommand, matches: &ArgMatches) -> Resu
         })
         .await;
     if let Some(message) = input.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        return Err(Failed::Input(message));
+        return Err(ExecuteError::Input(message));
     }
-    result.map_err(Failed::Sdk)
+    result.map_err(ExecuteError::Sdk)
 }
 
 /// `--all`: every page through the SDK's pagination, each page's items
@@ -575,8 +508,8 @@ async fn all_pages(
             execute(&client, cmd, leaf)
                 .await
                 .map_err(|failed| match failed {
-                    Failed::Sdk(e) => e,
-                    Failed::Input(message) => Error::InvalidArgument(message),
+                    ExecuteError::Sdk(e) => e,
+                    ExecuteError::Input(message) => Error::InvalidArgument(message),
                 })
         }
     });

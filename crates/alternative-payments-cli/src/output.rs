@@ -7,11 +7,10 @@
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 
-use alternative_payments::Error;
 use clap::ArgMatches;
 use serde_json::Value;
 
-use crate::{Exit, Failure};
+use crate::failure::{Exit, Failure};
 
 /// Widest a table cell gets; longer values end in `…`.
 const MAX_CELL: usize = 40;
@@ -236,40 +235,6 @@ pub fn printable(text: &str) -> String {
             }
         })
         .collect()
-}
-
-/// An SDK error in words, for stderr: the API's code, message, validation
-/// errors and request id each on their line.
-pub fn describe(error: &Error) -> String {
-    let Some(api) = error.api() else {
-        let mut text = format!("error: {error}");
-        let mut source = std::error::Error::source(error);
-        while let Some(s) = source {
-            text.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        return text;
-    };
-    let mut text = format!("error: {}: API returned {}", api.operation, api.status);
-    if let Some(code) = &api.code {
-        text.push_str(&format!(" ({code})"));
-    }
-    if let Some(message) = &api.message {
-        text.push_str(&format!(": {message}"));
-    }
-    for (field, problem) in &api.validation_errors {
-        text.push_str(&format!("\n  {field}: {problem}"));
-    }
-    if let Some(snippet) = &api.body_snippet {
-        text.push_str(&format!("\n  body starts with {snippet:?}"));
-    }
-    if let Some(id) = &api.request_id {
-        text.push_str(&format!("\n  request id: {id}"));
-    }
-    if api.outcome_unknown {
-        text.push_str("\n  an attempt may have taken effect: check before repeating the command");
-    }
-    text
 }
 
 /// `--all`'s progress line on stderr, when stderr is a terminal.

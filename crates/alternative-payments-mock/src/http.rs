@@ -19,8 +19,8 @@ use axum::routing::post;
 
 use crate::oauth;
 use crate::operations::Operation;
-use crate::resources::{self, AppState, error};
-use crate::state::{Fault, RecordedRequest, Shared, TOKEN};
+use crate::resources::{self, error};
+use crate::state::{AppState, Fault, RecordedRequest, Shared, TOKEN};
 
 pub(crate) fn router(shared: AppState) -> Router {
     let mut router = Router::new().route("/oauth/token", post(oauth::token));

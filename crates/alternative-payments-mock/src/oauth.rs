@@ -7,8 +7,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::json;
 
-use crate::resources::AppState;
-use crate::state::Token;
+use crate::state::{AppState, Token};
 
 /// RFC 6749 §5.2 error.
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {

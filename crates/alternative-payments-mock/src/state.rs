@@ -2,7 +2,7 @@
 //! behind one lock, injected faults and the request log.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::store::Store;
@@ -64,6 +64,9 @@ impl RecordedRequest {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// What every handler is given.
+pub(crate) type AppState = Arc<Shared>;
 
 pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,

@@ -107,7 +107,7 @@ pub enum Error {
         operation: &'static str,
         /// Where the failed page starts: a stream resumed from here loses
         /// nothing and repeats nothing.
-        resume: crate::Cursor,
+        resume: crate::cursor::Cursor,
         /// Why the page failed.
         source: Box<Error>,
     },
@@ -222,7 +222,7 @@ impl Error {
     /// Where a stream stopped by a failed page can resume
     /// ([`List::after`](crate::List::after) with the cursor of
     /// `Cursor::After`), for [`Error::PageFailed`].
-    pub fn resume_cursor(&self) -> Option<&crate::Cursor> {
+    pub fn resume_cursor(&self) -> Option<&crate::cursor::Cursor> {
         match self {
             Error::PageFailed { resume, .. } => Some(resume),
             _ => None,

@@ -75,6 +75,7 @@
 
 mod auth;
 mod client;
+mod cursor;
 mod error;
 mod pagination;
 mod rate_limit;
@@ -87,8 +88,9 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, ErrorBody, TokenInfo, env,
 };
+pub use cursor::Cursor;
 pub use error::{ApiError, AuthError, Error, Result};
-pub use pagination::{Cursor, Page, json_pages};
+pub use pagination::{Page, json_pages};
 pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 pub use resources::{
     CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,

@@ -9,18 +9,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
-
-/// Which page to fetch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cursor {
-    /// The first page: no cursor.
-    First,
-    /// The page after this cursor (the `after` query parameter).
-    After(String),
-    /// The page before this cursor (the `before` query parameter).
-    Before(String),
-}
 
 /// Fetches pages of one list, with its filters and page size.
 pub(crate) trait PageSource<T>: Send + Sync + 'static {

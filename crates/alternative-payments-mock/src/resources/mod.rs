@@ -7,8 +7,6 @@
 // the size of an axum Response on that path does not matter.
 #![allow(clippy::result_large_err)]
 
-use std::sync::Arc;
-
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -18,12 +16,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::oauth::url_decode_pairs;
 use crate::operations::{Operation, Resource};
-use crate::state::Shared;
+use crate::state::AppState;
 use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor};
 
 pub(crate) mod customers;
-
-pub(crate) type AppState = Arc<Shared>;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its

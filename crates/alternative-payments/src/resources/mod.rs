@@ -20,8 +20,9 @@ use raw::operations::{Endpoint, Operation, Paginated};
 use serde::de::DeserializeOwned;
 
 use crate::client::{Client, ErrorBody, RequestOptions};
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
-use crate::pagination::{self, Cursor, Page, PageSource, RawPage};
+use crate::pagination::{self, Page, PageSource, RawPage};
 use crate::retry::RetryPolicy;
 
 mod customers;
