@@ -43,7 +43,7 @@ async fn server_for_every_route() -> MockServer {
 
 /// Sends `operation`'s request with the generated client (its fixture);
 /// returns its status.
-async fn call(client: &Client, operation: Operation) -> u16 {
+async fn send_raw(client: &Client, operation: Operation) -> u16 {
     (fixture(operation).raw)(client, &Ids::fixed()).await
 }
 
@@ -54,7 +54,10 @@ async fn every_operation_sends_its_request_through_the_hooks() {
     let client = Client::new(&server.uri(), Hooks::new(recorder.clone()));
 
     for operation in Operation::ALL {
-        assert_eq!(call(&client, operation).await, operation.success_status());
+        assert_eq!(
+            send_raw(&client, operation).await,
+            operation.success_status()
+        );
     }
 
     // Each request went where the table says, and the hooks saw it under

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{mock, token};
 
-async fn call(
+async fn http_call(
     http: &reqwest::Client,
     mock: &MockServer,
     method: reqwest::Method,
@@ -39,7 +39,7 @@ type Case = (
 async fn expect_statuses(mock: &MockServer, cases: Vec<Case>) {
     let http = reqwest::Client::new();
     for (method, path, body, status, expected) in cases {
-        let (got, response) = call(&http, mock, method.clone(), path, body).await;
+        let (got, response) = http_call(&http, mock, method.clone(), path, body).await;
         assert_eq!(got, status, "{method} {path} {body:?}: {response}");
         match expected {
             Value::String(code) => assert_eq!(response["code"], code.as_str()),
@@ -89,13 +89,13 @@ async fn what_the_spec_allows_is_accepted_and_extra_rules_are_opt_in() {
     let mock = mock().await;
     expect_statuses(&mock, spec_allows).await;
     let (http, id) = (reqwest::Client::new(), mock.create_customer(json!({})));
-    let (_, page) = call(&http, &mock, Method::GET, "/customers?limit=0", None).await;
+    let (_, page) = http_call(&http, &mock, Method::GET, "/customers?limit=0", None).await;
     assert_eq!(
         page["data"].as_array().map(Vec::len),
         Some(1),
         "limit 0 serves 1: {page}"
     );
-    let (_, page) = call(
+    let (_, page) = http_call(
         &http,
         &mock,
         Method::GET,
@@ -211,7 +211,7 @@ async fn malformed_bodies_and_parameters_are_refused_and_nothing_is_stored() {
 
     let id = mock.create_customer(json!({ "name": "Acme" }));
     for bad in ["{\"city\": false}", "{\"city\": null}"] {
-        let (status, response) = call(
+        let (status, response) = http_call(
             &http,
             &mock,
             reqwest::Method::PATCH,
@@ -225,7 +225,7 @@ async fn malformed_bodies_and_parameters_are_refused_and_nothing_is_stored() {
             "{response}"
         );
     }
-    let (status, customer) = call(
+    let (status, customer) = http_call(
         &http,
         &mock,
         reqwest::Method::GET,
@@ -249,7 +249,7 @@ async fn oversized_bodies_get_413() {
         .expect("mock");
     let http = reqwest::Client::new();
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(2000));
-    let (status, body) = call(
+    let (status, body) = http_call(
         &http,
         &mock,
         reqwest::Method::POST,

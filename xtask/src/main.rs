@@ -1,6 +1,7 @@
 //! Maintainer tasks: `cargo xtask import <page.md>`, `cargo xtask generate
 //! [--check]`. See README.md, "Maintaining the generated client".
 
+mod breaking;
 mod changelog;
 mod cli;
 mod codegen;
@@ -8,7 +9,6 @@ mod convert;
 mod coverage;
 mod enums;
 mod files;
-mod gate;
 mod import;
 mod merge;
 mod overlay;
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
         }
         ["generate"] => run_generate(&layout, Mode::Write),
         ["generate", "--check"] => run_generate(&layout, Mode::Check),
-        ["breaking-check", rev] => gate::check(&layout, rev).map(|ok| println!("{ok}")),
+        ["breaking-check", rev] => breaking::check(&layout, rev).map(|ok| println!("{ok}")),
         ["public-api"] => run_public_api(&layout, Mode::Write),
         ["public-api", "--check"] => run_public_api(&layout, Mode::Check),
         ["help" | "--help" | "-h"] => {

@@ -136,7 +136,7 @@ impl<T: Send + 'static> Page<T> {
 }
 
 /// What the stream fetches next.
-enum Next<T> {
+enum PageState<T> {
     Fetch(Cursor),
     /// Under way, for this cursor.
     Prefetched(Prefetch<T>, Cursor),
@@ -156,7 +156,7 @@ impl<T> Drop for Prefetch<T> {
 
 struct PagesState<T> {
     source: Arc<dyn PageSource<T>>,
-    next: Next<T>,
+    next: PageState<T>,
     /// Hashes of every cursor followed, to stop on a repeat instead of
     /// looping: 8 bytes a page, not the cursors themselves.
     seen: HashSet<u64>,
@@ -176,7 +176,7 @@ pub(crate) fn pages<T: Send + 'static>(
 ) -> BoxStream<'static, Result<Page<T>>> {
     let state = PagesState {
         source,
-        next: Next::Fetch(start),
+        next: PageState::Fetch(start),
         seen: HashSet::new(),
         hasher: RandomState::new(),
         wanted: max_items,
@@ -185,11 +185,11 @@ pub(crate) fn pages<T: Send + 'static>(
         if state.wanted == Some(0) {
             return None;
         }
-        let (page, cursor) = match std::mem::replace(&mut state.next, Next::Done) {
-            Next::Done => return None,
-            Next::Fail(e) => return Some((Err(e), state)),
-            Next::Fetch(cursor) => (state.source.clone().fetch(cursor.clone()).await, cursor),
-            Next::Prefetched(mut task, cursor) => match (&mut task.0).await {
+        let (page, cursor) = match std::mem::replace(&mut state.next, PageState::Done) {
+            PageState::Done => return None,
+            PageState::Fail(e) => return Some((Err(e), state)),
+            PageState::Fetch(cursor) => (state.source.clone().fetch(cursor.clone()).await, cursor),
+            PageState::Prefetched(mut task, cursor) => match (&mut task.0).await {
                 Ok(result) => (result, cursor),
                 Err(e) => (
                     Err(Error::Pagination {
@@ -225,22 +225,22 @@ pub(crate) fn pages<T: Send + 'static>(
 impl<T: Send + 'static> PagesState<T> {
     /// What follows `page`: nothing, a prefetch already under way, or the
     /// error that stops a server's broken pagination.
-    fn after(&mut self, page: &Page<T>) -> Next<T> {
+    fn after(&mut self, page: &Page<T>) -> PageState<T> {
         if !page.has_next_page || self.wanted == Some(0) {
-            return Next::Done;
+            return PageState::Done;
         }
         let operation = self.source.operation();
         let cursor = match &page.end_cursor {
             Some(c) if !c.is_empty() => c.clone(),
             _ => {
-                return Next::Fail(Error::Pagination {
+                return PageState::Fail(Error::Pagination {
                     operation,
                     message: "the server set has_next_page but sent no end_cursor".into(),
                 });
             }
         };
         if !self.seen.insert(self.hasher.hash_one(&cursor)) {
-            return Next::Fail(Error::Pagination {
+            return PageState::Fail(Error::Pagination {
                 operation,
                 message: format!(
                     "the server returned cursor {cursor:?} twice; stopping instead of looping"
@@ -248,7 +248,7 @@ impl<T: Send + 'static> PagesState<T> {
             });
         }
         let next = Cursor::After(cursor);
-        Next::Prefetched(
+        PageState::Prefetched(
             Prefetch(tokio::spawn(self.source.clone().fetch(next.clone()))),
             next,
         )
