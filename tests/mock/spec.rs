@@ -4,12 +4,13 @@
 
 use std::fmt::Write as _;
 
-use alternative_payments_mock::{MockResponse, MockServer, PaymentMethodSeed};
+use alternative_payments_mock::{MockServer, PaymentMethodSeed};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::token;
-use alternative_payments_test_support::token_for;
+use alternative_payments_raw::operations::Operation;
+use alternative_payments_test_support::{Caller, Seeded, SpecCase, fixture, token_for};
 
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
@@ -86,248 +87,37 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         json!({ "email": "u@acme.test", "first_name": "U", "last_name": "Ser" }),
     )
     .expect("user");
-    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(5000));
+    let seeded = |record: Seeded| match record {
+        Seeded::Customer => id.clone(),
+        Seeded::Second => archived.clone(),
+        Seeded::Method => pm.clone(),
+        Seeded::Unknown(id) => id.to_string(),
+    };
 
-    // (operationId, path ids, query, body, token, injected fault)
-    type Case<'a> = (
-        &'a str,
-        Vec<&'a str>,
-        &'a str,
-        Option<String>,
-        Option<&'a str>,
-        Option<MockResponse>,
-    );
-    let customer = Some("{\"name\":\"New\",\"email\":\"n@new.test\"}".to_string());
-    let cases: Vec<Case<'_>> = vec![
-        ("listCustomers", vec![], "?limit=1", None, Some(&full), None),
-        (
-            "listCustomers",
-            vec![],
-            "?limit=1&company_name=nobody",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "listCustomers",
-            vec![],
-            "?limit=ten",
-            None,
-            Some(&full),
-            None,
-        ),
-        ("listCustomers", vec![], "", None, None, None),
-        (
-            "createCustomer",
-            vec![],
-            "",
-            customer.clone(),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomer",
-            vec![],
-            "",
-            Some("{".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomer",
-            vec![],
-            "",
-            Some("{\"email\":null}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomer",
-            vec![],
-            "",
-            customer.clone(),
-            Some(&reader),
-            None,
-        ),
-        ("createCustomer", vec![], "", Some(big), Some(&full), None),
-        (
-            "createCustomer",
-            vec![],
-            "",
-            customer.clone(),
-            Some(&full),
-            Some(MockResponse::status(500)),
-        ),
-        ("getCustomer", vec![&id], "", None, Some(&full), None),
-        ("getCustomer", vec!["cus_nope"], "", None, Some(&full), None),
-        (
-            "updateCustomer",
-            vec![&id],
-            "",
-            Some("{\"city\":\"Lyon\"}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "updateCustomer",
-            vec![&id],
-            "",
-            Some("{\"city\":1}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "updateCustomer",
-            vec!["cus_nope"],
-            "",
-            Some("{}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "archiveCustomer",
-            vec![&archived],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "archiveCustomer",
-            vec![&archived],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "archiveCustomer",
-            vec!["cus_nope"],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "restoreCustomer",
-            vec![&archived],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "restoreCustomer",
-            vec![&archived],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "restoreCustomer",
-            vec!["cus_nope"],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        ("listPaymentMethods", vec![&id], "", None, Some(&full), None),
-        (
-            "listPaymentMethods",
-            vec!["cus_nope"],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "getPaymentMethod",
-            vec![&id, &pm],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "getPaymentMethod",
-            vec![&id, "pm_nope"],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "listCustomerUsers",
-            vec![&id],
-            "?limit=1",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "listCustomerUsers",
-            vec![&id],
-            "?after=bad",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "listCustomerUsers",
-            vec!["cus_nope"],
-            "",
-            None,
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomerUser",
-            vec![&id],
-            "",
-            Some("{\"first_name\":\"Jo\"}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomerUser",
-            vec![&id],
-            "",
-            Some("{\"email\":3}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomerUser",
-            vec!["cus_nope"],
-            "",
-            Some("{}".into()),
-            Some(&full),
-            None,
-        ),
-        (
-            "createCustomerUser",
-            vec![&id],
-            "",
-            Some("nope".into()),
-            Some(&full),
-            None,
-        ),
-    ];
-
-    // Every operation of the spec has a case: a new one fails here, named.
-    let without_case: Vec<&String> = ops
-        .keys()
-        .filter(|op| !cases.iter().any(|case| case.0 == op.as_str()))
-        .collect();
-    assert!(
-        without_case.is_empty(),
-        "operations of the spec with no case in this test: {without_case:?}"
-    );
+    // Every operation's cases, from its fixture; each operation has some.
+    let mut cases = Vec::new();
+    for op in Operation::ALL {
+        let op_cases = (fixture(op).spec)();
+        assert!(!op_cases.is_empty(), "{op:?}: its fixture has no spec case");
+        cases.extend(op_cases.into_iter().map(|case| (op.operation_id(), case)));
+    }
 
     let mut failures = Vec::new();
     let mut seen = String::new();
-    for (operation, ids, query, body, bearer, fault) in cases {
+    for (operation, case) in cases {
+        let SpecCase {
+            ids,
+            query,
+            body,
+            caller,
+            fault,
+        } = case;
+        let ids: Vec<String> = ids.into_iter().map(seeded).collect();
+        let bearer = match caller {
+            Caller::Full => Some(&full),
+            Caller::Reader => Some(&reader),
+            Caller::Anonymous => None,
+        };
         let [method, template] = ops[operation].as_array().expect("op").as_slice() else {
             panic!("op")
         };

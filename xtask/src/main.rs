@@ -13,6 +13,7 @@ mod import;
 mod merge;
 mod overlay;
 mod public_api;
+mod scale;
 mod spec;
 mod table;
 
@@ -39,6 +40,10 @@ const USAGE: &str = "usage:
   cargo xtask generate --check        fail if a generated file is stale (writes nothing)
   cargo xtask public-api              list the public API of the crates users compile against
   cargo xtask public-api --check      fail if a listing differs from the code (CI)
+  cargo xtask scale [--build] [--write]
+                                      the pipeline at the provider's size: 8 synthetic resources
+                                      of 8 operations more; --build also times the raw crate's
+                                      compile and a user's cold build (minutes); --write: docs/scale.md
   cargo xtask breaking-check <rev>    fail if CHANGELOG.md lists a breaking change under Unreleased
                                       but the crates have no breaking version bump since <rev>";
 
@@ -54,6 +59,13 @@ fn main() -> ExitCode {
         ["generate"] => run_generate(&layout, Mode::Write),
         ["generate", "--check"] => run_generate(&layout, Mode::Check),
         ["breaking-check", rev] => breaking::check(&layout, rev).map(|ok| println!("{ok}")),
+        ["scale", flags @ ..] if flags.iter().all(|f| matches!(*f, "--build" | "--write")) => {
+            scale::run(
+                &layout,
+                flags.contains(&"--build"),
+                flags.contains(&"--write"),
+            )
+        }
         ["public-api"] => run_public_api(&layout, Mode::Write),
         ["public-api", "--check"] => run_public_api(&layout, Mode::Check),
         ["help" | "--help" | "-h"] => {
