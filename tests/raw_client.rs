@@ -66,10 +66,10 @@ async fn every_operation_sends_its_request_through_the_hooks() {
     assert_eq!(requests.len(), Operation::ALL.len());
     for (request, operation) in requests.iter().zip(Operation::ALL) {
         assert_eq!(request.method.as_str(), operation.http_method());
-        assert_eq!(
-            request.url.path(),
-            crate::common::concrete_path(operation),
-            "{operation:?}"
+        assert!(
+            crate::common::matches_path(operation, request.url.path()),
+            "{operation:?}: {}",
+            request.url.path()
         );
         assert_eq!(request.headers["x-test-hook"], operation.method_name());
     }

@@ -474,11 +474,11 @@ async fn every_operation_of_the_spec_is_routed() {
     let mock = MockServer::start().await.expect("mock");
     let http = reqwest::Client::new();
     for operation in Operation::ALL {
-        let url = format!(
-            "{}{}",
-            mock.base_url(),
-            crate::common::concrete_path(operation)
-        );
+        // Any value for each path parameter: the route must match.
+        let path = crate::common::path_regex(operation)
+            .replace("[^/]+", "x")
+            .replace(['^', '$'], "");
+        let url = format!("{}{path}", mock.base_url());
         let method = operation.http_method().parse().expect("method");
         let response = http.request(method, url).send().await.expect("sent");
         let body = response.text().await.expect("body");

@@ -65,12 +65,11 @@ async fn every_operation_on_the_wire() {
     assert_eq!(api.len(), Operation::ALL.len(), "one request per operation");
     let mut rendered = vec![render(token[0])];
     for (request, operation) in api.iter().zip(Operation::ALL) {
-        assert_eq!(
-            (request.method.as_str(), request.url.path()),
-            (
-                operation.http_method(),
-                crate::common::concrete_path(operation).as_str()
-            )
+        assert_eq!(request.method.as_str(), operation.http_method());
+        assert!(
+            crate::common::matches_path(operation, request.url.path()),
+            "{operation:?}: {}",
+            request.url.path()
         );
         rendered.push(format!(
             "# {}\n{}",
