@@ -62,11 +62,11 @@ fn start_mock(slot: &'static OnceLock<Served>, retry: &RetryPolicy) -> &'static 
             .expect("runtime");
         let mock = server_runtime.block_on(MockServer::start()).expect("mock");
         let id = mock.create_customer(json!({ "name": "Acme" }));
+        // The queued response answers before any handler looks an id up.
         let ids = alternative_payments_test_support::Ids {
             customer: id.clone(),
             archived: id,
-            // The queued response answers before any handler looks it up.
-            method: "pm_1".into(),
+            ..alternative_payments_test_support::Ids::fixed()
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -92,10 +92,9 @@ pub use cursor::Cursor;
 pub use error::{ApiError, AuthError, Error, Result};
 pub use pagination::{Page, json_pages};
 pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
-pub use resources::{
-    CustomerQuery, Customers, List, ListCustomers, ListQuery, ListUsers, PaymentMethods, Request,
-    UserQuery, Users,
-};
+// Each resource's handles and builders, and the generic `Request` and `List`
+// (a new resource is re-exported by `resources/mod.rs` alone).
+pub use resources::*;
 pub use retry::RetryPolicy;
 pub use time::OffsetDateTime;
 
