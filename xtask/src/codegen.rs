@@ -34,28 +34,40 @@ pub fn outputs(
 ) -> Result<Vec<Output>, String> {
     let (code, sends, cli) = client_and_cli_code(merged, rows)?;
     let [raw_table, mock_table] = layout.operation_tables();
-    Ok(vec![
-        Output {
-            path: layout.merged_spec(),
-            contents: files::canonical_json(merged),
-        },
-        Output {
-            path: layout.generated_rs(),
-            contents: code,
-        },
-        Output {
-            path: raw_table,
-            contents: table::code(rows, Audience::Raw(&sends))?,
-        },
-        Output {
-            path: mock_table,
-            contents: table::code(rows, Audience::Mock)?,
-        },
-        Output {
-            path: layout.cli_rs(),
-            contents: cli,
-        },
-    ])
+    let mut manifests = Vec::new();
+    for (path, forward) in layout.resource_manifests() {
+        let shown = layout.display(&path);
+        let current = files::read_to_string(&path, &shown)?;
+        manifests.push(Output {
+            contents: table::with_resource_features(&current, &shown, rows, forward)?,
+            path,
+        });
+    }
+    Ok(manifests
+        .into_iter()
+        .chain([
+            Output {
+                path: layout.merged_spec(),
+                contents: files::canonical_json(merged),
+            },
+            Output {
+                path: layout.generated_rs(),
+                contents: code,
+            },
+            Output {
+                path: raw_table,
+                contents: table::code(rows, Audience::Raw(&sends))?,
+            },
+            Output {
+                path: mock_table,
+                contents: table::code(rows, Audience::Mock)?,
+            },
+            Output {
+                path: layout.cli_rs(),
+                contents: cli,
+            },
+        ])
+        .collect())
 }
 
 /// The generated client (with what each builder's `send` answers) and the
@@ -65,7 +77,7 @@ fn client_and_cli_code(
     rows: &[table::Row],
 ) -> Result<(String, table::Sends, String), String> {
     let (spec, open_enums, settings) = prepare(merged, "crate::types")?;
-    let (client, sends) = client_tokens(&spec, &open_enums, &settings)?;
+    let (client, sends) = client_tokens(&spec, &open_enums, &settings, rows)?;
     let commands = cli::commands(merged, rows)?;
     // A generator of its own (`cli` adds the spec's types to its type
     // space), whose open enums are named from the CLI's crate.
@@ -110,14 +122,66 @@ fn client_tokens(
     spec: &openapiv3::OpenAPI,
     open_enums: &[OpenEnum],
     settings: &GenerationSettings,
+    rows: &[table::Row],
 ) -> Result<(String, table::Sends), String> {
     let tokens = without_panics(|| Generator::new(settings).generate_tokens(spec))?
         .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     add_to_types_module(&mut file, open_enums)?;
+    gate_by_resource(&mut file, rows);
     let sends = sends(&file)?;
     Ok((files::unparse(&file), sends))
+}
+
+/// Puts each operation's method on `Client` and its builder behind its
+/// resource's cargo feature (`#[cfg(feature = "customers")]`), so an
+/// application can build only the resources it uses. The models stay
+/// (resources share them).
+fn gate_by_resource(file: &mut syn::File, rows: &[table::Row]) {
+    use heck::ToSnakeCase;
+    let by_method: std::collections::BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| (r.operation_id.to_snake_case(), table::feature(&r.resource)))
+        .collect();
+    let by_builder: std::collections::BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| (r.variant(), table::feature(&r.resource)))
+        .collect();
+    let gate = |feature: &str| -> syn::Attribute { syn::parse_quote!(#[cfg(feature = #feature)]) };
+    let type_name = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    for item in &mut file.items {
+        match item {
+            syn::Item::Impl(block) if type_name(&block.self_ty).as_deref() == Some("Client") => {
+                for member in &mut block.items {
+                    if let syn::ImplItem::Fn(f) = member
+                        && let Some(feature) = by_method.get(&f.sig.ident.to_string())
+                    {
+                        f.attrs.push(gate(feature));
+                    }
+                }
+            }
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                for item in m.content.iter_mut().flat_map(|(_, items)| items) {
+                    let (name, attrs) = match item {
+                        syn::Item::Struct(s) => (s.ident.to_string(), &mut s.attrs),
+                        syn::Item::Impl(i) => match type_name(&i.self_ty) {
+                            Some(name) => (name, &mut i.attrs),
+                            None => continue,
+                        },
+                        _ => continue,
+                    };
+                    if let Some(feature) = by_builder.get(&name) {
+                        attrs.push(gate(feature));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What each builder of progenitor's `builder` module sends and answers:

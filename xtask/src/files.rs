@@ -69,6 +69,22 @@ impl Layout {
             .join("crates/alternative-payments-cli/src/generated.rs")
     }
 
+    /// The manifests whose per-resource features `generate` writes: the
+    /// raw crate's (`[]`: nothing to forward) and the SDK's (forwarding to
+    /// the raw crate's).
+    pub fn resource_manifests(&self) -> [(PathBuf, Option<&'static str>); 2] {
+        [
+            (
+                self.root.join("crates/alternative-payments-raw/Cargo.toml"),
+                None,
+            ),
+            (
+                self.root.join("crates/alternative-payments/Cargo.toml"),
+                Some("alternative-payments-raw"),
+            ),
+        ]
+    }
+
     /// What the workspace adds to the provider's spec (retry classes).
     pub fn overlay(&self) -> PathBuf {
         self.root.join("openapi/overlay.json")

@@ -294,7 +294,8 @@ fn write_scratch_workspace(
             .strip_prefix(&layout.root)
             .map_err(|e| e.to_string())?;
         let to = workspace.join(relative);
-        if to == scratch.generated_rs() || to == raw_table {
+        let manifest = scratch.resource_manifests().iter().any(|(m, _)| *m == to);
+        if to == scratch.generated_rs() || to == raw_table || manifest {
             std::fs::write(&to, &output.contents).map_err(|e| e.to_string())?;
         }
     }

@@ -2039,6 +2039,7 @@ let response = client.list_customers()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn list_customers(&self) -> builder::ListCustomers<'_> {
         builder::ListCustomers::new(self)
     }
@@ -2056,6 +2057,7 @@ let response = client.create_customer()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn create_customer(&self) -> builder::CreateCustomer<'_> {
         builder::CreateCustomer::new(self)
     }
@@ -2073,6 +2075,7 @@ let response = client.get_customer()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn get_customer(&self) -> builder::GetCustomer<'_> {
         builder::GetCustomer::new(self)
     }
@@ -2090,6 +2093,7 @@ let response = client.archive_customer()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn archive_customer(&self) -> builder::ArchiveCustomer<'_> {
         builder::ArchiveCustomer::new(self)
     }
@@ -2109,6 +2113,7 @@ let response = client.update_customer()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn update_customer(&self) -> builder::UpdateCustomer<'_> {
         builder::UpdateCustomer::new(self)
     }
@@ -2126,6 +2131,7 @@ let response = client.list_payment_methods()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn list_payment_methods(&self) -> builder::ListPaymentMethods<'_> {
         builder::ListPaymentMethods::new(self)
     }
@@ -2145,6 +2151,7 @@ let response = client.get_payment_method()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn get_payment_method(&self) -> builder::GetPaymentMethod<'_> {
         builder::GetPaymentMethod::new(self)
     }
@@ -2162,6 +2169,7 @@ let response = client.restore_customer()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn restore_customer(&self) -> builder::RestoreCustomer<'_> {
         builder::RestoreCustomer::new(self)
     }
@@ -2185,6 +2193,7 @@ let response = client.list_customer_users()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn list_customer_users(&self) -> builder::ListCustomerUsers<'_> {
         builder::ListCustomerUsers::new(self)
     }
@@ -2204,6 +2213,7 @@ let response = client.create_customer_user()
     .send()
     .await;
 ```*/
+    #[cfg(feature = "customers")]
     pub fn create_customer_user(&self) -> builder::CreateCustomerUser<'_> {
         builder::CreateCustomerUser::new(self)
     }
@@ -2221,6 +2231,7 @@ pub mod builder {
 
 [`Client::list_customers`]: super::Client::list_customers*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct ListCustomers<'a> {
         client: &'a super::Client,
         after: Result<Option<::std::string::String>, String>,
@@ -2230,6 +2241,7 @@ pub mod builder {
         created_at_start: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> ListCustomers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2390,10 +2402,12 @@ pub mod builder {
 
 [`Client::create_customer`]: super::Client::create_customer*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct CreateCustomer<'a> {
         client: &'a super::Client,
         body: Result<types::builder::CreateCustomerInput, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> CreateCustomer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2486,10 +2500,12 @@ pub mod builder {
 
 [`Client::get_customer`]: super::Client::get_customer*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct GetCustomer<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> GetCustomer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2560,10 +2576,12 @@ pub mod builder {
 
 [`Client::archive_customer`]: super::Client::archive_customer*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct ArchiveCustomer<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> ArchiveCustomer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2648,11 +2666,13 @@ pub mod builder {
 
 [`Client::update_customer`]: super::Client::update_customer*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct UpdateCustomer<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::PatchCustomerRequest, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> UpdateCustomer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2763,10 +2783,12 @@ pub mod builder {
 
 [`Client::list_payment_methods`]: super::Client::list_payment_methods*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct ListPaymentMethods<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> ListPaymentMethods<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2831,11 +2853,13 @@ pub mod builder {
 
 [`Client::get_payment_method`]: super::Client::get_payment_method*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct GetPaymentMethod<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         method_id: Result<::std::string::String, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> GetPaymentMethod<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -2928,10 +2952,12 @@ pub mod builder {
 
 [`Client::restore_customer`]: super::Client::restore_customer*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct RestoreCustomer<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> RestoreCustomer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -3016,6 +3042,7 @@ pub mod builder {
 
 [`Client::list_customer_users`]: super::Client::list_customer_users*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct ListCustomerUsers<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
@@ -3023,6 +3050,7 @@ pub mod builder {
         before: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> ListCustomerUsers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -3131,11 +3159,13 @@ pub mod builder {
 
 [`Client::create_customer_user`]: super::Client::create_customer_user*/
     #[derive(Debug, Clone)]
+    #[cfg(feature = "customers")]
     pub struct CreateCustomerUser<'a> {
         client: &'a super::Client,
         id: Result<::std::string::String, String>,
         body: Result<types::builder::CreateCustomerUserInput, String>,
     }
+    #[cfg(feature = "customers")]
     impl<'a> CreateCustomerUser<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {

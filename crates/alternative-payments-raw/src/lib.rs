@@ -21,6 +21,8 @@ pub mod operations;
 // Generated code follows progenitor's style, not this workspace's lints.
 #[allow(clippy::all, clippy::pedantic, clippy::restriction)]
 #[allow(missing_docs, unreachable_pub, rust_2018_idioms)]
+// Built with only some resources' features, some imports go unused.
+#[allow(unused_imports)]
 #[rustfmt::skip]
 mod generated;
 

@@ -373,7 +373,9 @@ pub mod customers {
     }
     /// `archiveCustomer`: `DELETE /customers/{id}`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct ArchiveCustomer;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for ArchiveCustomer {
         const OPERATION: super::Operation = super::Operation::ArchiveCustomer;
         type Builder<'a> = crate::builder::ArchiveCustomer<'a>;
@@ -392,7 +394,9 @@ pub mod customers {
     }
     /// `createCustomer`: `POST /customers`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct CreateCustomer;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for CreateCustomer {
         const OPERATION: super::Operation = super::Operation::CreateCustomer;
         type Builder<'a> = crate::builder::CreateCustomer<'a>;
@@ -411,7 +415,9 @@ pub mod customers {
     }
     /// `createCustomerUser`: `POST /customers/{id}/users`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct CreateCustomerUser;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for CreateCustomerUser {
         const OPERATION: super::Operation = super::Operation::CreateCustomerUser;
         type Builder<'a> = crate::builder::CreateCustomerUser<'a>;
@@ -430,7 +436,9 @@ pub mod customers {
     }
     /// `getCustomer`: `GET /customers/{id}`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct GetCustomer;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for GetCustomer {
         const OPERATION: super::Operation = super::Operation::GetCustomer;
         type Builder<'a> = crate::builder::GetCustomer<'a>;
@@ -449,7 +457,9 @@ pub mod customers {
     }
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct GetPaymentMethod;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for GetPaymentMethod {
         const OPERATION: super::Operation = super::Operation::GetPaymentMethod;
         type Builder<'a> = crate::builder::GetPaymentMethod<'a>;
@@ -466,6 +476,7 @@ pub mod customers {
             builder.send()
         }
     }
+    #[cfg(feature = "customers")]
     impl super::Paginated for ListCustomerUsers {
         fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
             builder.limit(limit)
@@ -479,7 +490,9 @@ pub mod customers {
     }
     /// `listCustomerUsers`: `GET /customers/{id}/users`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct ListCustomerUsers;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for ListCustomerUsers {
         const OPERATION: super::Operation = super::Operation::ListCustomerUsers;
         type Builder<'a> = crate::builder::ListCustomerUsers<'a>;
@@ -496,6 +509,7 @@ pub mod customers {
             builder.send()
         }
     }
+    #[cfg(feature = "customers")]
     impl super::Paginated for ListCustomers {
         fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
             builder.limit(limit)
@@ -509,7 +523,9 @@ pub mod customers {
     }
     /// `listCustomers`: `GET /customers`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct ListCustomers;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for ListCustomers {
         const OPERATION: super::Operation = super::Operation::ListCustomers;
         type Builder<'a> = crate::builder::ListCustomers<'a>;
@@ -528,7 +544,9 @@ pub mod customers {
     }
     /// `listPaymentMethods`: `GET /customers/{id}/payment-methods`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct ListPaymentMethods;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for ListPaymentMethods {
         const OPERATION: super::Operation = super::Operation::ListPaymentMethods;
         type Builder<'a> = crate::builder::ListPaymentMethods<'a>;
@@ -547,7 +565,9 @@ pub mod customers {
     }
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct RestoreCustomer;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for RestoreCustomer {
         const OPERATION: super::Operation = super::Operation::RestoreCustomer;
         type Builder<'a> = crate::builder::RestoreCustomer<'a>;
@@ -566,7 +586,9 @@ pub mod customers {
     }
     /// `updateCustomer`: `PATCH /customers/{id}`
     #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "customers")]
     pub struct UpdateCustomer;
+    #[cfg(feature = "customers")]
     impl super::Endpoint for UpdateCustomer {
         const OPERATION: super::Operation = super::Operation::UpdateCustomer;
         type Builder<'a> = crate::builder::UpdateCustomer<'a>;

@@ -717,7 +717,7 @@ mod tests {
 }
 
 /// `cargo test -p alternative-payments --no-default-features --features
-/// rustls-ring --lib ring` (CI runs it): aws-lc-rs is then not even built.
+/// rustls-ring,resources --lib ring` (CI runs it): aws-lc-rs is then not even built.
 #[cfg(all(test, feature = "rustls-ring"))]
 mod ring {
     use std::io::Read;

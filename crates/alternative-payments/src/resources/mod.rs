@@ -25,8 +25,11 @@ use crate::error::{Error, Result};
 use crate::pagination::{self, Page, PageSource, RawPage};
 use crate::retry::RetryPolicy;
 
+// Each resource behind its cargo feature (all on by default).
+#[cfg(feature = "customers")]
 mod customers;
 
+#[cfg(feature = "customers")]
 pub use customers::{
     CustomerQuery, Customers, ListCustomers, ListUsers, PaymentMethods, UserQuery, Users,
 };
