@@ -217,7 +217,7 @@ pub type Sends = BTreeMap<String, (syn::Type, syn::Type)>;
 #[derive(Clone, Copy)]
 pub enum Audience<'a> {
     /// The raw crate: public, for the workspace's crates and tests, with an
-    /// [`Endpoint`] marker per operation binding it to its generated builder.
+    /// `Endpoint` marker per operation binding it to its generated builder.
     Raw(&'a Sends),
     /// The mock: crate-private, no markers (the mock depends on no client).
     Mock,

@@ -208,7 +208,7 @@ impl MockServer {
     }
 
     /// Turns the rate limit on (requests per second per client) or off,
-    /// as [`MockServerBuilder::rate_limit`]; every client starts with a
+    /// as [`MockServerBuilder::rate_limit`](crate::MockServerBuilder::rate_limit); every client starts with a
     /// full burst.
     pub fn set_rate_limit(&self, requests_per_second: Option<f64>) {
         let mut state = self.shared.lock();
