@@ -324,6 +324,9 @@ fn is_null_schema(schema: &Value) -> bool {
         || obj.get("enum") == Some(&json!([null]))
 }
 
+/// String formats generated as `String` (see `convert_schema`).
+const STRING_FORMATS: [&str; 4] = ["date-time", "date", "time", "uuid"];
+
 fn convert_schema(schema: &mut Value, pointer: &str, ctx: &Ctx) -> Result<(), String> {
     match schema {
         Value::Bool(true) => {
@@ -350,6 +353,16 @@ fn convert_schema(schema: &mut Value, pointer: &str, ctx: &Ctx) -> Result<(), St
     }
     for keyword in DROPPED {
         obj.remove(keyword);
+    }
+    // typify maps these formats to types of crates the raw crate does not
+    // depend on (chrono, uuid): a provider adding one would break its build.
+    // The value is read as the string it is on the wire.
+    if obj
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| STRING_FORMATS.contains(&f))
+    {
+        obj.remove("format");
     }
     if let Some(examples) = obj.remove("examples")
         && let Some(first) = examples.as_array().and_then(|e| e.first())
@@ -586,6 +599,16 @@ mod tests {
     }
 
     #[test]
+    fn formats_needing_crates_the_raw_crate_lacks_are_read_as_strings() {
+        for format in ["date-time", "date", "time", "uuid"] {
+            let out = convert(json!({ "type": "string", "format": format }));
+            assert_eq!(out, json!({ "type": "string" }), "{format}");
+        }
+        let kept = convert(json!({ "type": "integer", "format": "int64" }));
+        assert_eq!(kept["format"], "int64");
+    }
+
+    #[test]
     fn version_and_document_level_31_fields() {
         let mut doc = doc_with(json!({}));
         doc["webhooks"] = json!({ "ping": {} });
@@ -601,8 +624,8 @@ mod tests {
     #[test]
     fn type_array_with_null_becomes_nullable() {
         assert_eq!(
-            convert(json!({ "type": ["string", "null"], "format": "date-time" })),
-            json!({ "type": "string", "format": "date-time", "nullable": true })
+            convert(json!({ "type": ["integer", "null"], "format": "int64" })),
+            json!({ "type": "integer", "format": "int64", "nullable": true })
         );
     }
 

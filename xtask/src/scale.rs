@@ -235,7 +235,10 @@ fn add_resource(spec: &mut Value, tag: &str) {
         singular.clone(),
         fields(&[
             ("id", string()),
-            ("created_at", string()),
+            (
+                "created_at",
+                json!({ "type": "string", "format": "date-time" }),
+            ),
             ("status", schema(&status)),
         ]),
     );
@@ -542,6 +545,14 @@ mod tests {
             table
                 .contents
                 .contains("impl super::Paginated for ListPaymentRequestEvents")
+        );
+        let code = outputs
+            .iter()
+            .find(|o| o.path == layout.generated_rs())
+            .expect("client");
+        assert!(
+            !code.contents.contains("chrono"),
+            "a date-time field is a string, not a type of a crate the raw crate lacks"
         );
     }
 }
