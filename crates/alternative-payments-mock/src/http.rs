@@ -35,25 +35,46 @@ pub(crate) fn router(shared: AppState) -> Router {
         .with_state(shared)
 }
 
-/// The operationId for a routed request (`token` for the token endpoint).
-fn operation_id(method: &Method, route: &str) -> Option<&'static str> {
-    if (method, route) == (&Method::POST, "/oauth/token") {
-        return Some(TOKEN);
+/// What a routed request is for.
+#[derive(Clone, Copy)]
+enum Route {
+    /// The OAuth2 token endpoint.
+    Token,
+    /// An operation of the spec.
+    Api(Operation),
+}
+
+impl Route {
+    /// The request's route: `method` and the matched path template.
+    fn of(method: &Method, route: &str) -> Option<Self> {
+        if (method, route) == (&Method::POST, "/oauth/token") {
+            return Some(Self::Token);
+        }
+        Operation::ALL
+            .into_iter()
+            .find(|op| op.http_method() == method.as_str() && op.path() == route)
+            .map(Self::Api)
     }
-    Operation::ALL
-        .into_iter()
-        .find(|op| op.http_method() == method.as_str() && op.path() == route)
-        .map(Operation::operation_id)
+
+    /// The operationId it is logged and faulted under (`token` for the
+    /// token endpoint).
+    fn id(self) -> &'static str {
+        match self {
+            Self::Token => TOKEN,
+            Self::Api(operation) => operation.operation_id(),
+        }
+    }
 }
 
 /// Every request: buffered (bounded), logged, delayed, possibly replaced by
 /// an injected fault, then authenticated.
 async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let operation = parts
+    let route = parts
         .extensions
         .get::<MatchedPath>()
-        .and_then(|route| operation_id(&parts.method, route.as_str()));
+        .and_then(|route| Route::of(&parts.method, route.as_str()));
+    let operation = route.map(Route::id);
     let body = axum::body::to_bytes(body, shared.config.body_limit).await;
     let recorded = RecordedRequest {
         operation_id: operation,
@@ -105,12 +126,9 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
             Err(stall) => tokio::time::sleep(stall).await,
         }
     }
-    let response = match operation {
-        Some(TOKEN) | None => None,
-        Some(id) => match Operation::from_operation_id(id)
-            .ok_or_else(|| error(StatusCode::NOT_FOUND, "not_found", "no such route"))
-            .and_then(|op| authorise(&shared, &parts.headers, op))
-        {
+    let response = match route {
+        Some(Route::Token) | None => None,
+        Some(Route::Api(op)) => match authorise(&shared, &parts.headers, op) {
             Ok(client) => rate_limited(&shared, &client),
             Err(refusal) => Some(refusal),
         },
