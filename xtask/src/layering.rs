@@ -62,21 +62,18 @@ type Module = Vec<String>;
 fn crate_problems(layout: &Layout, root: &Path) -> Result<Vec<String>, String> {
     let modules = module_files(layout, root)?;
     let known: BTreeSet<Module> = modules.keys().cloned().collect();
-    let exports = root_exports(layout, root)?;
+    let exports = root_exports(&modules[&Vec::new()].parsed);
     let mut edges: BTreeMap<Module, BTreeMap<Module, (String, usize)>> = BTreeMap::new();
     let mut problems = Vec::new();
     for (module, file) in &modules {
-        let shown = layout.display(file);
-        let text = files::read_to_string(file, &shown)?;
-        if text.starts_with(files::HEADER) {
+        if file.generated {
             // Generated: progenitor's client names the raw crate's hooks by
             // design (the one seam), and the tables import nothing.
             continue;
         }
-        let parsed =
-            syn::parse_file(&text).map_err(|e| format!("{shown}: cannot parse as Rust: {e}"))?;
+        let shown = &file.shown;
         let mut visitor = Paths::default();
-        visitor.visit_file(&parsed);
+        visitor.visit_file(&file.parsed);
         for (path, line) in visitor.paths {
             let Some(target) = resolve(module, &path, &known, &exports) else {
                 continue;
@@ -220,7 +217,7 @@ fn find_cycle<'a>(graph: &BTreeMap<&'a Module, BTreeSet<&'a Module>>) -> Option<
 /// Every file module of the crate whose root is `root`, by module path
 /// (inline modules belong to their file; `#[path]` modules are not
 /// followed).
-fn module_files(layout: &Layout, root: &Path) -> Result<BTreeMap<Module, PathBuf>, String> {
+fn module_files(layout: &Layout, root: &Path) -> Result<BTreeMap<Module, ModuleFile>, String> {
     let mut out = BTreeMap::new();
     let dir = root.parent().unwrap_or(Path::new("."));
     let mut queue = vec![(Vec::new(), root.to_path_buf(), dir.to_path_buf())];
@@ -244,50 +241,83 @@ fn module_files(layout: &Layout, root: &Path) -> Result<BTreeMap<Module, PathBuf
                 queue.push((child, child_file, children_dir.join(&name)));
             }
         }
-        out.insert(module, file);
+        let generated = text.starts_with(files::HEADER);
+        out.insert(
+            module,
+            ModuleFile {
+                shown,
+                generated,
+                parsed,
+            },
+        );
     }
     Ok(out)
 }
 
-/// What the root re-exports (`pub use error::{Error, Result};`), by name.
-fn root_exports(layout: &Layout, root: &Path) -> Result<BTreeMap<String, Module>, String> {
-    fn walk(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut BTreeMap<String, Module>) {
-        match tree {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                walk(&p.tree, prefix, out);
-                prefix.pop();
-            }
-            syn::UseTree::Name(n) => {
-                out.insert(n.ident.to_string(), prefix.clone());
-            }
-            syn::UseTree::Rename(r) => {
-                out.insert(r.rename.to_string(), prefix.clone());
-            }
-            syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, out)),
-            syn::UseTree::Glob(_) => {
-                out.entry("*".into()).or_insert_with(|| prefix.clone());
-            }
+/// A module's file, read and parsed once.
+struct ModuleFile {
+    shown: String,
+    /// Written by `cargo xtask generate` (its header).
+    generated: bool,
+    parsed: syn::File,
+}
+
+/// One leaf of a `use` tree: the path before it, the item it names with
+/// the name it binds (`None` for a glob), and its line.
+struct UseLeaf {
+    prefix: Vec<String>,
+    item: Option<(String, String)>,
+    line: usize,
+}
+
+fn use_leaves(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<UseLeaf>) {
+    let mut leaf = |item: Option<(String, String)>, line: usize| {
+        out.push(UseLeaf {
+            prefix: prefix.clone(),
+            item,
+            line,
+        })
+    };
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_leaves(&p.tree, prefix, out);
+            prefix.pop();
         }
+        syn::UseTree::Name(n) => leaf(
+            Some((n.ident.to_string(), n.ident.to_string())),
+            n.ident.span().start().line,
+        ),
+        syn::UseTree::Rename(r) => leaf(
+            Some((r.ident.to_string(), r.rename.to_string())),
+            r.ident.span().start().line,
+        ),
+        syn::UseTree::Glob(g) => leaf(None, g.star_token.span.start().line),
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_leaves(t, prefix, out)),
     }
-    let shown = layout.display(root);
-    let text = files::read_to_string(root, &shown)?;
-    let parsed =
-        syn::parse_file(&text).map_err(|e| format!("{shown}: cannot parse as Rust: {e}"))?;
+}
+
+/// What the root re-exports (`pub use error::{Error, Result};`), by the
+/// name it binds (`*` for the first glob).
+fn root_exports(root: &syn::File) -> BTreeMap<String, Module> {
     let mut out = BTreeMap::new();
-    for item in &parsed.items {
-        if let syn::Item::Use(u) = item {
-            let mut prefix = Vec::new();
-            walk(&u.tree, &mut prefix, &mut out);
+    for item in &root.items {
+        let syn::Item::Use(u) = item else { continue };
+        let mut leaves = Vec::new();
+        use_leaves(&u.tree, &mut Vec::new(), &mut leaves);
+        for UseLeaf {
+            mut prefix, item, ..
+        } in leaves
+        {
+            // `crate::` is implied in a re-export's path.
+            if prefix.first().map(String::as_str) == Some("crate") {
+                prefix.remove(0);
+            }
+            let name = item.map_or_else(|| "*".to_string(), |(_, bound)| bound);
+            out.entry(name).or_insert(prefix);
         }
     }
-    // `crate::` is implied in a re-export's path.
-    for module in out.values_mut() {
-        if module.first().map(String::as_str) == Some("crate") {
-            module.remove(0);
-        }
-    }
-    Ok(out)
+    out
 }
 
 fn is_test(attrs: &[syn::Attribute]) -> bool {
@@ -346,37 +376,15 @@ impl<'ast> Visit<'ast> for Paths {
     }
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
-        fn walk(
-            tree: &syn::UseTree,
-            prefix: &mut Vec<String>,
-            out: &mut Vec<(Vec<String>, usize)>,
-        ) {
-            match tree {
-                syn::UseTree::Path(p) => {
-                    prefix.push(p.ident.to_string());
-                    walk(&p.tree, prefix, out);
-                    prefix.pop();
-                }
-                syn::UseTree::Name(n) => {
-                    let mut path = prefix.clone();
-                    if n.ident != "self" {
-                        path.push(n.ident.to_string());
-                    }
-                    out.push((path, n.ident.span().start().line));
-                }
-                syn::UseTree::Rename(r) => {
-                    let mut path = prefix.clone();
-                    path.push(r.ident.to_string());
-                    out.push((path, r.ident.span().start().line));
-                }
-                syn::UseTree::Glob(g) => {
-                    out.push((prefix.clone(), g.star_token.span.start().line));
-                }
-                syn::UseTree::Group(g) => g.items.iter().for_each(|t| walk(t, prefix, out)),
+        let mut leaves = Vec::new();
+        use_leaves(&item.tree, &mut Vec::new(), &mut leaves);
+        let paths = leaves.into_iter().map(|leaf| {
+            let mut path = leaf.prefix;
+            if let Some((name, _)) = leaf.item.filter(|(name, _)| name != "self") {
+                path.push(name);
             }
-        }
-        let mut paths = Vec::new();
-        walk(&item.tree, &mut Vec::new(), &mut paths);
+            (path, leaf.line)
+        });
         for (path, line) in paths {
             // `use x::..` at depth > 0 may name an inline sibling: only
             // crate/super/self paths are followed from inline modules.
