@@ -142,11 +142,16 @@ fn gate_by_resource(file: &mut syn::File, rows: &[table::Row]) {
     use heck::ToSnakeCase;
     let by_method: std::collections::BTreeMap<String, String> = rows
         .iter()
-        .map(|r| (r.operation_id.to_snake_case(), table::feature(&r.resource)))
+        .map(|r| {
+            (
+                r.operation_id.to_snake_case(),
+                table::module_name(&r.resource),
+            )
+        })
         .collect();
     let by_builder: std::collections::BTreeMap<String, String> = rows
         .iter()
-        .map(|r| (r.variant(), table::feature(&r.resource)))
+        .map(|r| (r.variant(), table::module_name(&r.resource)))
         .collect();
     let gate = |feature: &str| -> syn::Attribute { syn::parse_quote!(#[cfg(feature = #feature)]) };
     let type_name = |ty: &syn::Type| match ty {

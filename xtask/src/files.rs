@@ -253,3 +253,18 @@ pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     }
     result
 }
+
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()))?;
+        } else {
+            fs::copy(&path, to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}

@@ -275,7 +275,7 @@ fn write_scratch_workspace(
             .map_err(|e| format!("cannot clean {}: {e}", workspace.display()))?;
     }
     let copy = |from: &Path, to: &Path| -> Result<(), String> {
-        copy_tree(from, to)
+        files::copy_tree(from, to)
             .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
     };
     // Every crate, for the path dependencies the two manifests name (the
@@ -315,20 +315,6 @@ fn workspace_sections(layout: &Layout) -> Result<String, String> {
         .find("[workspace.package]")
         .ok_or("Cargo.toml has no [workspace.package]")?;
     Ok(text[start..].to_string())
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let path = entry.path();
-        if path.is_dir() {
-            copy_tree(&path, &to.join(entry.file_name()))?;
-        } else {
-            std::fs::copy(&path, to.join(entry.file_name()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The raw crate's own release compile in the workspace at `root`, its

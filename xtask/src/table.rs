@@ -151,8 +151,9 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// The cargo feature of a resource: its module name (`payment_requests`).
-pub fn feature(resource: &str) -> String {
+/// A resource's module name (`payment_requests`): of its module in the
+/// operation table and of its cargo feature.
+pub fn module_name(resource: &str) -> String {
     resource.to_snake_case()
 }
 
@@ -171,7 +172,7 @@ pub fn with_resource_features(
     forward: Option<&str>,
 ) -> Result<String, String> {
     let resources: std::collections::BTreeSet<String> =
-        rows.iter().map(|r| feature(&r.resource)).collect();
+        rows.iter().map(|r| module_name(&r.resource)).collect();
     let (Some(begin), Some(end)) = (manifest.find(FEATURES_BEGIN), manifest.find(FEATURES_END))
     else {
         return Err(format!(
@@ -291,7 +292,7 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
     let mut resource_items = Vec::new();
     for (tag, members) in &by_resource {
         let variant = format_ident!("{}", tag.to_upper_camel_case());
-        let module = format_ident!("{}", tag.to_snake_case());
+        let module = format_ident!("{}", module_name(tag));
         if resource_variants.iter().any(|(v, _, _)| *v == variant) {
             return Err(format!(
                 "tags that differ only in case or spacing name one resource `{variant}`: rename one"
@@ -339,7 +340,7 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
         .iter()
         .map(|r| {
             let v = format_ident!("{}", r.resource.to_upper_camel_case());
-            let m = format_ident!("{}", r.resource.to_snake_case());
+            let m = format_ident!("{}", module_name(&r.resource));
             let op = format_ident!("{}", r.variant());
             quote!(Resource::#v(#m::Operation::#op))
         })
@@ -528,7 +529,7 @@ fn endpoint_markers(rows: &[&Row], sends: &Sends) -> Result<proc_macro2::TokenSt
             row.method.to_uppercase(),
             row.path
         );
-        let gate = feature(&row.resource);
+        let gate = module_name(&row.resource);
         let paginated = row.paginated().then(|| {
             quote! {
                 #[cfg(feature = #gate)]

@@ -663,20 +663,8 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
 /// Copies the crates and the tests (what the coverage check reads) into a
 /// temporary workspace.
 fn copy_sources(layout: &Layout) {
-    fn copy_dir(from: &Path, to: &Path) {
-        fs::create_dir_all(to).expect("mkdir");
-        for entry in fs::read_dir(from).expect("read dir") {
-            let path = entry.expect("entry").path();
-            let target = to.join(path.file_name().expect("name"));
-            if path.is_dir() {
-                copy_dir(&path, &target);
-            } else {
-                fs::copy(&path, &target).expect("copy");
-            }
-        }
-    }
     for dir in ["crates", "tests"] {
-        copy_dir(&real().root.join(dir), &layout.root.join(dir));
+        files::copy_tree(&real().root.join(dir), &layout.root.join(dir)).expect("copy");
     }
 }
 
