@@ -326,7 +326,7 @@ fn faults() -> Vec<Fault> {
         Fault {
             name: "10 MB body",
             inject: |mock, op| {
-                let body = format!("{{\"padding\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+                let body = format!("{{\"id\": \"id_1\", \"padding\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
                 enqueue(mock, op, [MockResponse::raw(success_status(op), "application/json", body)]);
             },
             expect: |_| expect(Outcome::Ok, 1, 1, NO_WAIT),

@@ -170,8 +170,8 @@ async fn operations_can_run_on_spawned_tasks() {
     let client = Client::new(&server.uri(), Hooks::new(Recorder::default()));
     let task = tokio::spawn(async move { client.get_customer().id("cus_1").send().await });
     assert_eq!(
-        task.await.expect("joined").expect("get").id.as_deref(),
-        Some("cus_1")
+        task.await.expect("joined").expect("get").id,
+        "cus_1"
     );
 }
 

@@ -396,10 +396,9 @@ async fn two_hundred_parallel_creates_lose_nothing() {
                 .await
                 .expect("create")
                 .id
-                .expect("id")
         })
     });
-    let mut ids: Vec<String> = futures::future::join_all(creates)
+    let mut ids: Vec<_> = futures::future::join_all(creates)
         .await
         .into_iter()
         .map(|r| r.expect("joined"))

@@ -13,7 +13,7 @@ use super::{mock, sdk};
 fn named(name: &str) -> NewCustomer {
     let email = format!("{}@example.test", name.to_lowercase().replace(' ', "."));
     NewCustomer::builder()
-        .name(name.to_string())
+        .name(name)
         .email(email)
         .try_into()
         .expect("every field is optional")
@@ -30,12 +30,12 @@ async fn customers_lifecycle() {
         .send()
         .await
         .expect("create");
-    let id = created.id.clone().expect("id assigned");
+    let id = created.id.clone();
     assert!(created.created_at.is_some());
     assert_eq!(created.email.as_deref(), Some("acme@example.test"));
 
     let patched = customers
-        .update(&id, CustomerUpdate::builder().city("Paris".to_string()))
+        .update(&id, CustomerUpdate::builder().city("Paris"))
         .send()
         .await
         .expect("patch");
@@ -55,7 +55,7 @@ async fn customers_lifecycle() {
             .try_collect()
             .await
             .expect("list");
-        all.iter().filter_map(|c| c.id.clone()).collect::<Vec<_>>()
+        all.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
     };
     assert_eq!(listed(client.clone()).await, vec![id.clone()]);
     customers.archive(&id).send().await.expect("archive");
@@ -69,9 +69,8 @@ async fn customers_lifecycle() {
             .send()
             .await
             .expect("still readable")
-            .id
-            .as_deref(),
-        Some(id.as_str())
+            .id,
+        id
     );
     let again = customers
         .archive(&id)
@@ -160,7 +159,7 @@ async fn payment_methods_keep_the_default_consistent() {
     let defaults: Vec<_> = methods
         .iter()
         .filter(|m| m.default == Some(true))
-        .filter_map(|m| m.id.clone())
+        .map(|m| m.id.clone())
         .collect();
     assert_eq!(defaults, vec![sepa.clone()], "exactly one default");
     assert_eq!(
@@ -196,8 +195,7 @@ async fn users_are_created_and_paginated() {
         .send()
         .await
         .expect("create")
-        .id
-        .expect("id");
+        .id;
     for i in 0..7 {
         let user = NewCustomerUser::builder()
             .first_name(format!("U{i}"))
@@ -506,8 +504,8 @@ async fn validation_errors_name_their_fields() {
         .expect("mock");
     let client = sdk(&mock);
     let bad = NewCustomer::builder()
-        .email("not an email".to_string())
-        .name("Acme".to_string());
+        .email("not an email")
+        .name("Acme");
     let err = client
         .customers()
         .create(bad)
@@ -518,7 +516,7 @@ async fn validation_errors_name_their_fields() {
     assert_eq!(api.status.as_u16(), 422);
     assert_eq!(api.code.as_deref(), Some("validation_failed"));
     assert_eq!(api.validation_errors.keys().collect::<Vec<_>>(), ["email"]);
-    let user = NewCustomerUser::builder().email("@acme".to_string());
+    let user = NewCustomerUser::builder().email("@acme");
     let id = mock.create_customer(serde_json::json!({}));
     let err = client
         .customers()
@@ -601,4 +599,53 @@ async fn a_failed_export_resumes_where_it_stopped() {
     seen.extend(rest.into_iter().map(|c| c.name.expect("name")));
     let expected: Vec<String> = (0..10).map(|i| format!("Customer {i}")).collect();
     assert_eq!(seen, expected, "nothing lost, nothing repeated");
+}
+
+/// The scan behind `find_by_external_id` and `find_by_email`: 100 a page,
+/// stopping at the first match for `first`, reading to the end for `all`,
+/// and the API's missing uniqueness shows as two results.
+#[tokio::test]
+async fn find_by_scans_pages_and_stops_at_the_first_match() {
+    let mock = mock().await;
+    let mut wanted = Vec::new();
+    for i in 0..230 {
+        let external = if i == 120 || i == 220 {
+            "crm-42".to_string()
+        } else {
+            format!("crm-{}", 1000 + i)
+        };
+        let email = if i == 150 {
+            "Billing@Acme.test".to_string()
+        } else {
+            format!("c{i}@example.test")
+        };
+        let id = mock.create_customer(serde_json::json!({ "external_id": external, "email": email }));
+        if external == "crm-42" {
+            wanted.push(id);
+        }
+    }
+    let client = sdk(&mock);
+    let customers = client.customers();
+    mock.clear_requests();
+
+    let first = customers.find_by_external_id("crm-42").first().await.expect("scan");
+    assert_eq!(first.map(|c| c.id.to_string()).as_ref(), Some(&wanted[0]));
+    let pages = mock.requests_to("listCustomers");
+    assert_eq!(pages.len(), 2, "stops on the page of the match: {pages:?}");
+    assert!(pages.iter().all(|r| r.query.as_deref().is_some_and(|q| q.contains("limit=100"))));
+
+    mock.clear_requests();
+    let all = customers.find_by_external_id("crm-42").all().await.expect("scan");
+    let ids: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, wanted, "not unique: both are found");
+    assert_eq!(mock.requests_to("listCustomers").len(), 3, "every page");
+
+    let by_email = customers.find_by_email(" billing@acme.TEST ").all().await.expect("scan");
+    assert_eq!(by_email.len(), 1);
+    assert!(customers.find_by_email("nobody@acme.test").first().await.expect("scan").is_none());
+
+    mock.clear_requests();
+    let error = customers.find_by_external_id(" ").first().await.expect_err("empty");
+    assert_eq!(error.to_string(), "invalid argument: external id to find is empty");
+    assert!(mock.requests().is_empty(), "refused before sending");
 }

@@ -221,7 +221,7 @@ async fn a_refused_token_is_replaced_and_the_request_replayed_once() {
         .send()
         .await
         .expect("replayed");
-    assert_eq!(created.id.as_deref(), Some("cus_new"));
+    assert_eq!(created.id, "cus_new");
     assert_eq!(tokens.count(), 2);
     let creates = requests_to(&server, "/customers").await;
     assert_eq!(

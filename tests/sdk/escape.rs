@@ -42,7 +42,7 @@ async fn a_raw_call_has_the_clients_auth_and_retries_by_its_operations_class() {
         .raw_call(|raw| async move { raw.get_customer().id("cus_1").send().await })
         .await
         .expect("retried to success");
-    assert_eq!(got.id.as_deref(), Some("cus_1"));
+    assert_eq!(got.id, "cus_1");
     let sent = requests_to(&server, "/customers/cus_1").await;
     assert_eq!(sent.len(), 2);
     let auth = sent[1].headers.get("authorization").expect("authorised");

@@ -3,6 +3,7 @@
 mod auth;
 mod config;
 mod escape;
+mod hooks;
 mod pagination;
 mod rate_limit;
 mod resources;

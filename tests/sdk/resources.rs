@@ -2,7 +2,7 @@
 //! person needs to act on them.
 
 use alternative_payments::Error;
-use alternative_payments::types::{CreatedAt, MethodType, NewCustomer};
+use alternative_payments::types::{MethodType, NewCustomer};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -33,7 +33,7 @@ async fn payment_methods_decode_unknown_types_and_ignore_unknown_fields() {
         Some(MethodType::Unknown("sepa_debit".into()))
     );
     let created = methods[1]
-        .created_at_time()
+        .created_at()
         .expect("RFC 3339")
         .expect("present");
     assert_eq!(created, time::macros::datetime!(2026-11-20 08:30 +01:00));
@@ -54,8 +54,13 @@ async fn created_at_that_is_not_rfc3339_is_reported_and_kept() {
         .send()
         .await
         .expect("get");
-    assert!(c.created_at_time().is_err());
-    assert_eq!(c.created_at_str(), Some("yesterday"));
+    let err = alternative_payments::Error::from(c.created_at().expect_err("not RFC 3339"));
+    assert_eq!(
+        err.to_string(),
+        r#"`Customer.created_at` is not an RFC 3339 timestamp: "yesterday""#
+    );
+    assert!(std::error::Error::source(&err).is_some(), "the parse error");
+    assert_eq!(c.created_at.as_deref(), Some("yesterday"), "the text is kept");
 }
 
 /// Statuses where the spec documents `HttpError` (422 for a create) and
@@ -103,7 +108,7 @@ async fn validation_errors_are_typed_with_their_fields() {
         )
         .mount(&server)
         .await;
-    let input = NewCustomer::builder().email("nope".to_string());
+    let input = NewCustomer::builder().email("nope");
     let err = client(&server)
         .customers()
         .create(input)
@@ -260,7 +265,7 @@ async fn an_undocumented_success_status_is_still_a_success() {
         .send()
         .await
         .expect("200 is a success");
-    assert_eq!(created.id.as_deref(), Some("cus_9"));
+    assert_eq!(created.id, "cus_9");
     let err = client
         .customers()
         .users("cus_9")

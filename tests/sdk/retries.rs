@@ -521,7 +521,7 @@ async fn a_body_cut_off_mid_way_is_retried_for_reads_but_not_for_creates() {
         .send()
         .await
         .expect("retried to success");
-    assert_eq!(got.id.as_deref(), Some("cus_1"));
+    assert_eq!(got.id, "cus_1");
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
 
     for (status, connections_after) in [(201, 3), (200, 4)] {

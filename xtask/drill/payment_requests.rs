@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use alternative_payments_raw as raw;
 use raw::operations::payment_requests as op;
-use raw::types::{ListPaymentRequestsStatus, PaymentRequest};
+use raw::types::{ListPaymentRequestsStatus, PaymentRequest, PaymentRequestId};
 
-use super::{List, ListQuery, Request, list_source, non_empty, sealed};
+use super::{List, ListQuery, Request, list_source, sealed, valid_id};
 use crate::client::{Client, RequestOptions};
 use crate::error::Result;
 use crate::pagination::{PageSource, RawPage};
@@ -30,8 +30,8 @@ pub struct PaymentRequests<'a> {
 
 impl<'a> PaymentRequests<'a> {
     /// Gets a payment request by id, to poll its status.
-    pub fn get(&self, id: impl Into<String>) -> Request<'a, PaymentRequest> {
-        let id = non_empty("payment request id", id.into());
+    pub fn get(&self, id: impl Into<PaymentRequestId>) -> Request<'a, PaymentRequest> {
+        let id = valid_id("payment request id", id.into());
         Request::new::<op::GetPaymentRequest, _>(self.client, id, |raw, id| {
             raw.get_payment_request().id(id)
         })

@@ -14,7 +14,7 @@ use quote::quote;
 use crate::enums::{self, OpenEnum};
 use crate::files::{self, Layout, Output};
 use crate::table::{self, Audience};
-use crate::{cli, convert, merge, overlay};
+use crate::{cli, convert, merge, models, overlay};
 
 /// The merged spec: the fragments, merged, with the overlay applied.
 pub fn merged_spec(
@@ -76,8 +76,8 @@ fn client_and_cli_code(
     merged: &serde_json::Value,
     rows: &[table::Row],
 ) -> Result<(String, table::Sends, String), String> {
-    let (spec, open_enums, settings) = prepare(merged, "crate::types")?;
-    let (client, sends) = client_tokens(&spec, &open_enums, &settings, rows)?;
+    let (spec, shaped, settings) = prepare(merged, "crate::types")?;
+    let (client, sends) = client_tokens(&spec, &shaped, &settings, rows)?;
     let commands = cli::commands(merged, rows)?;
     // A generator of its own (`cli` adds the spec's types to its type
     // space), whose open enums are named from the CLI's crate.
@@ -87,14 +87,23 @@ fn client_and_cli_code(
     Ok((client, sends, cli))
 }
 
-/// The 3.0 document progenitor reads, its open enums, and the settings a
-/// generator uses, with the open enums at `types_path` (the raw crate's
-/// `types` module as the generated code's crate names it).
+/// What the xtask adds to progenitor's `types` module: the open enums, and
+/// the id types and accessors of the models.
+struct Shaped {
+    open_enums: Vec<OpenEnum>,
+    models: models::Models,
+}
+
+/// The 3.0 document progenitor reads, what the xtask adds to its types,
+/// and the settings a generator uses, with the added types at `types_path`
+/// (the raw crate's `types` module as the generated code's crate names it).
 fn prepare(
     merged: &serde_json::Value,
     types_path: &str,
-) -> Result<(openapiv3::OpenAPI, Vec<OpenEnum>, GenerationSettings), String> {
-    let mut doc = convert::to_openapi_30(merged)?;
+) -> Result<(openapiv3::OpenAPI, Shaped, GenerationSettings), String> {
+    let mut shaped = merged.clone();
+    let models = models::shape(&mut shaped)?;
+    let mut doc = convert::to_openapi_30(&shaped)?;
     let open_enums = enums::hoist_and_collect(&mut doc)?;
     let spec = convert::parse_30(&doc)?;
 
@@ -115,12 +124,20 @@ fn prepare(
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
     }
-    Ok((spec, open_enums, settings))
+    for id in models.ids.keys() {
+        settings.with_replacement(
+            id,
+            format!("{types_path}::{id}"),
+            [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
+        );
+    }
+    let shaped = Shaped { open_enums, models };
+    Ok((spec, shaped, settings))
 }
 
 fn client_tokens(
     spec: &openapiv3::OpenAPI,
-    open_enums: &[OpenEnum],
+    shaped: &Shaped,
     settings: &GenerationSettings,
     rows: &[table::Row],
 ) -> Result<(String, table::Sends), String> {
@@ -128,7 +145,7 @@ fn client_tokens(
         .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
-    add_to_types_module(&mut file, open_enums)?;
+    add_to_types_module(&mut file, shaped)?;
     gate_by_resource(&mut file, rows);
     let sends = sends(&file)?;
     Ok((files::unparse(&file), sends))
@@ -290,7 +307,7 @@ fn from_crate_root(ty: &mut syn::Type) {
 /// model struct `#[non_exhaustive]`: the provider adding a field must be a
 /// compatible change for users, so they build models with the generated
 /// builders (`NewCustomer::builder()`) or `Default`, never struct literals.
-fn add_to_types_module(file: &mut syn::File, open_enums: &[OpenEnum]) -> Result<(), String> {
+fn add_to_types_module(file: &mut syn::File, shaped: &Shaped) -> Result<(), String> {
     let types = file
         .items
         .iter_mut()
@@ -314,7 +331,8 @@ fn add_to_types_module(file: &mut syn::File, open_enums: &[OpenEnum]) -> Result<
             _ => {}
         }
     }
-    for open in open_enums {
+    models::add_to_types(&mut types.1, &shaped.models)?;
+    for open in &shaped.open_enums {
         let extra: syn::File = syn::parse2(enums::tokens(open)?)
             .map_err(|e| format!("open enum {} does not parse: {e}", open.name))?;
         types.1.extend(extra.items);

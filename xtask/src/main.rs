@@ -11,6 +11,7 @@ mod enums;
 mod files;
 mod import;
 mod merge;
+mod models;
 mod overlay;
 mod public_api;
 mod scale;

@@ -39,12 +39,15 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
         .ok_or_else(|| format!("{shown}: expected a JSON object"))?;
     if let Some(key) = top
         .keys()
-        .find(|k| !matches!(k.as_str(), "operations" | "$comment"))
+        .find(|k| !matches!(k.as_str(), "operations" | "models" | "$comment"))
     {
         return Err(format!(
-            "{shown}: /{}: unknown key (expected \"operations\")",
+            "{shown}: /{}: unknown key (expected \"operations\" or \"models\")",
             escape_pointer(key)
         ));
+    }
+    if let Some(models) = top.get("models") {
+        apply_models(models, shown, merged)?;
     }
     let Some(operations) = top.get("operations") else {
         return Ok(());
@@ -71,6 +74,27 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
             .and_then(Value::as_object_mut)
             .ok_or_else(|| format!("{at}: the operation is not an object in the spec"))?;
         target.extend(extensions);
+    }
+    Ok(())
+}
+
+/// `"models": {"CustomerReply": {"name": "Customer"}}`: the name users see
+/// for a schema, as `x-sdk-name` (see `models.rs`).
+fn apply_models(models: &Value, shown: &str, merged: &mut Value) -> Result<(), String> {
+    let models = models
+        .as_object()
+        .ok_or_else(|| format!("{shown}: /models: expected an object keyed by schema name"))?;
+    for (schema, entry) in models {
+        let at = format!("{shown}: /models/{}", escape_pointer(schema));
+        let name = match entry.as_object().map(|e| (e.get("name"), e.len())) {
+            Some((Some(Value::String(name)), 1)) => name,
+            _ => return Err(format!("{at}: expected {{\"name\": \"SdkName\"}}")),
+        };
+        let target = merged
+            .pointer_mut(&format!("/components/schemas/{}", escape_pointer(schema)))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("{at}: no schema {schema:?} in the spec (renamed by the provider, or a typo?)"))?;
+        target.insert(crate::models::SDK_NAME.into(), Value::String(name.clone()));
     }
     Ok(())
 }

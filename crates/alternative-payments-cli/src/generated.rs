@@ -167,7 +167,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -178,7 +182,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -207,7 +215,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -270,7 +282,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -283,14 +299,22 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
             .arg(
                 ::clap::Arg::new("method-id")
                     .long("method-id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentMethodId
+                        ),
+                    )
                     .required(true)
                     .help("Payment Method ID"),
             )
@@ -303,7 +327,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -332,7 +360,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -364,7 +396,11 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("id")
                     .long("id")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
                     .required(true)
                     .help("Customer ID"),
             )
@@ -496,9 +532,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateCustomerInput,
-            >(&body_txt)
+            let body_value = serde_json::from_str::<types::NewCustomer>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
         }
@@ -520,7 +554,9 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_customer();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         self.config.execute_get_customer(matches, &mut request)?;
@@ -541,7 +577,9 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.archive_customer();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         self.config.execute_archive_customer(matches, &mut request)?;
@@ -571,7 +609,9 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("ein") {
             request = request.body_map(|body| { body.ein(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("legal-name") {
@@ -595,9 +635,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::PatchCustomerRequest,
-            >(&body_txt)
+            let body_value = serde_json::from_str::<types::CustomerUpdate>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
         }
@@ -619,7 +657,9 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_payment_methods();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         self.config.execute_list_payment_methods(matches, &mut request)?;
@@ -640,10 +680,14 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_payment_method();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
-        if let Some(value) = matches.get_one::<::std::string::String>("method-id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PaymentMethodId>("method-id")
+        {
             request = request.method_id(value.clone());
         }
         self.config.execute_get_payment_method(matches, &mut request)?;
@@ -664,7 +708,9 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.restore_customer();
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         self.config.execute_restore_customer(matches, &mut request)?;
@@ -691,7 +737,9 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("before") {
             request = request.before(value.clone());
         }
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<i64>("limit") {
@@ -721,7 +769,9 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<::std::string::String>("first-name") {
             request = request.body_map(|body| { body.first_name(value.clone()) });
         }
-        if let Some(value) = matches.get_one::<::std::string::String>("id") {
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
             request = request.id(value.clone());
         }
         if let Some(value) = matches.get_one::<::std::string::String>("last-name") {
@@ -730,9 +780,7 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
             let body_txt = std::fs::read_to_string(value)
                 .with_context(|| format!("failed to read {}", value.display()))?;
-            let body_value = serde_json::from_str::<
-                types::CreateCustomerUserInput,
-            >(&body_txt)
+            let body_value = serde_json::from_str::<types::NewCustomerUser>(&body_txt)
                 .with_context(|| format!("failed to parse {}", value.display()))?;
             request = request.body(body_value);
         }

@@ -20,10 +20,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use alternative_payments::{Client, ClientBuilder, Cursor, Error, RateLimit, json_pages};
+use alternative_payments::{
+    Client, ClientBuilder, Cursor, Environment, Error, RateLimit, json_pages,
+};
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::Operation;
-use clap::builder::NonEmptyStringValueParser;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use failure::{Exit, Failure};
 use futures::TryStreamExt;
@@ -39,7 +40,7 @@ const EXIT_CODES: &str = "Exit codes:
   1  altpay itself failed (writing the output)
 
 Credentials come from ALTERNATIVE_PAYMENTS_CLIENT_ID and ALTERNATIVE_PAYMENTS_CLIENT_SECRET
-(and optionally ALTERNATIVE_PAYMENTS_BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES,
+(and optionally ALTERNATIVE_PAYMENTS_ENVIRONMENT or _BASE_URL, ALTERNATIVE_PAYMENTS_SCOPES,
 ALTERNATIVE_PAYMENTS_RATE_LIMIT), exactly as the alternative-payments crate reads them.
 Requests are paced under the API key's limit (5 per second unless --rate-limit says
 otherwise), --all pages included; a 429 is waited out and retried. With --redis-url
@@ -110,7 +111,16 @@ fn command() -> Command {
                 .long("base-url")
                 .global(true)
                 .value_name("URL")
-                .help("API base URL (default: ALTERNATIVE_PAYMENTS_BASE_URL, else production)"),
+                .conflicts_with("environment")
+                .help("API base URL (default: ALTERNATIVE_PAYMENTS_BASE_URL, else the environment's)"),
+        )
+        .arg(
+            Arg::new("environment")
+                .long("environment")
+                .global(true)
+                .value_name("NAME")
+                .value_parser(clap::value_parser!(Environment))
+                .help("production or demo (default: ALTERNATIVE_PAYMENTS_ENVIRONMENT, else production)"),
         )
         .arg(
             Arg::new("output")
@@ -176,13 +186,12 @@ fn leaf(cmd: CliCommand) -> Command {
     }
     leaf = leaf.after_help(operation_line(cmd));
     for (index, name) in cmd.positional().iter().enumerate() {
-        // An empty id would name another route (`/customers/` for
-        // `customers get ""`); the SDK refuses one too.
+        // The argument keeps progenitor's typed parser (`CustomerId`);
+        // `refuse_bad_ids` checks the text.
         leaf = leaf.mut_arg(*name, |arg| {
             arg.long(None)
                 .index(index + 1)
                 .value_name(name.to_uppercase())
-                .value_parser(NonEmptyStringValueParser::new())
         });
     }
     for (id, help) in cmd.flag_help() {
@@ -306,6 +315,7 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
             return Ok(());
         }
         refuse_no_body(cmd, leaf)?;
+        refuse_bad_ids(cmd, leaf)?;
     }
     let client = client(leaf)?;
     if words == ["auth", "check"] {
@@ -322,6 +332,34 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     }
     let value = execute(&client, cmd, leaf).await?;
     format.write_one(&value)
+}
+
+/// Path parameters the SDK would refuse: empty (`customers get ""` would
+/// name another route, `/customers/`), or holding `/` or a control
+/// character, which no id contains.
+fn refuse_bad_ids(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
+    for name in cmd.positional() {
+        let Ok(Some(values)) = leaf.try_get_raw(name) else {
+            continue;
+        };
+        for value in values {
+            let text = value.to_string_lossy();
+            let problem = if text.is_empty() {
+                Some("is empty".to_string())
+            } else {
+                text.chars()
+                    .find(|c| *c == '/' || c.is_control())
+                    .map(|c| format!("{text:?} holds {c:?}, which no id contains"))
+            };
+            if let Some(problem) = problem {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("error: {} {problem}", name.to_uppercase()),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The id (and long name) of the flag progenitor makes for a body field.
@@ -357,9 +395,12 @@ fn refuse_no_body(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
 }
 
 /// The SDK client: settings from the environment, as the SDK reads them,
-/// and `--base-url`.
+/// and `--environment` or `--base-url`.
 fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
     let mut builder = ClientBuilder::from_env()?;
+    if let Some(environment) = leaf.get_one::<Environment>("environment") {
+        builder = builder.environment(*environment);
+    }
     if let Some(url) = leaf.get_one::<String>("base-url") {
         builder = builder.base_url(url);
     }

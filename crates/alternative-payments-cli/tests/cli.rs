@@ -428,6 +428,28 @@ fn the_sdk_rules_apply_base_url_flag_and_https() {
     assert_eq!(out.code, 5, "{out:?}");
 }
 
+#[test]
+fn environment_flag_and_variable_take_only_known_names() {
+    let api = api();
+    let out = run(&api, &["--environment", "staging", "customers", "list"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("unknown environment \"staging\" (expected one of: production, demo)"),
+        "{out:?}"
+    );
+    let out = run(
+        &api,
+        &["--environment", "demo", "--base-url", api.mock.base_url(), "customers", "list"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("cannot be used with"), "{out:?}");
+    let env = [("ALTERNATIVE_PAYMENTS_ENVIRONMENT", "sandbox")];
+    let out = run_with(&api, &env, &["customers", "list"], "");
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("ALTERNATIVE_PAYMENTS_ENVIRONMENT"), "{out:?}");
+    assert!(api.mock.requests().is_empty(), "nothing sent");
+}
+
 /// Against a server that enforces the API's limit, `--all` with one item a
 /// page is paced under it: every page, no 429.
 #[test]
@@ -588,12 +610,17 @@ fn nothing_is_sent_that_the_operator_did_not_ask_for() {
     usage(
         &["customers", "get", ""],
         "",
-        "a value is required for '<ID>'",
+        "error: ID is empty",
     );
     usage(
         &["customers", "payment-methods", "get", "cus_1", ""],
         "",
-        "a value is required for '<METHOD-ID>'",
+        "error: METHOD-ID is empty",
+    );
+    usage(
+        &["customers", "get", "cus_1/users"],
+        "",
+        "error: ID \"cus_1/users\" holds '/', which no id contains",
     );
     usage(
         &["customers", "list", "--limit", "0"],

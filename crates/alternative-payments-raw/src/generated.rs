@@ -7,61 +7,11 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Customer information
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    ///`Customer`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
-    pub struct CreateCustomerInput {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ein: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub external_id: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_name: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub postal_code: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub street_address: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_premise: ::std::option::Option<::std::string::String>,
-    }
-    impl CreateCustomerInput {
-        pub fn builder() -> builder::CreateCustomerInput {
-            Default::default()
-        }
-    }
-    ///`CreateCustomerUserInput`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[non_exhaustive]
-    pub struct CreateCustomerUserInput {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_name: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_name: ::std::option::Option<::std::string::String>,
-    }
-    impl CreateCustomerUserInput {
-        pub fn builder() -> builder::CreateCustomerUserInput {
-            Default::default()
-        }
-    }
-    ///`CustomerReply`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[non_exhaustive]
-    pub struct CustomerReply {
+    pub struct Customer {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -71,15 +21,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_integration_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub default_payment_method_id: ::std::option::Option<::std::string::String>,
+        pub default_payment_method_id: ::std::option::Option<
+            crate::types::PaymentMethodId,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ein: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub external_id: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: crate::types::CustomerId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -93,13 +44,63 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_premise: ::std::option::Option<::std::string::String>,
     }
-    impl CustomerReply {
-        pub fn builder() -> builder::CustomerReply {
+    impl Customer {
+        pub fn builder() -> builder::Customer {
+            Default::default()
+        }
+    }
+    ///`CustomerPage`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct CustomerPage {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Customer>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl CustomerPage {
+        pub fn builder() -> builder::CustomerPage {
+            Default::default()
+        }
+    }
+    ///Request body for patching customer information
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct CustomerUpdate {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ein: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub legal_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub postal_code: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub street_address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub sub_premise: ::std::option::Option<::std::string::String>,
+    }
+    impl CustomerUpdate {
+        pub fn builder() -> builder::CustomerUpdate {
             Default::default()
         }
     }
     ///`CustomerUser`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct CustomerUser {
@@ -109,8 +110,7 @@ pub mod types {
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_name: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: crate::types::CustomerUserId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub job_title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -123,16 +123,24 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetPaymentMethodsReply`
+    ///`CustomerUserPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
-    pub struct GetPaymentMethodsReply {
+    pub struct CustomerUserPage {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<PaymentMethod>,
+        pub data: ::std::vec::Vec<CustomerUser>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
     }
-    impl GetPaymentMethodsReply {
-        pub fn builder() -> builder::GetPaymentMethodsReply {
+    impl CustomerUserPage {
+        pub fn builder() -> builder::CustomerUserPage {
             Default::default()
         }
     }
@@ -159,59 +167,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///`PaginatedResponseCustomerReply`
+    ///Customer information
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
-    pub struct PaginatedResponseCustomerReply {
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<CustomerReply>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_cursor: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub has_next_page: ::std::option::Option<bool>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub has_previous_page: ::std::option::Option<bool>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_cursor: ::std::option::Option<::std::string::String>,
-    }
-    impl PaginatedResponseCustomerReply {
-        pub fn builder() -> builder::PaginatedResponseCustomerReply {
-            Default::default()
-        }
-    }
-    ///`PaginatedResponseCustomerUser`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[non_exhaustive]
-    pub struct PaginatedResponseCustomerUser {
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub data: ::std::vec::Vec<CustomerUser>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_cursor: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub has_next_page: ::std::option::Option<bool>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub has_previous_page: ::std::option::Option<bool>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_cursor: ::std::option::Option<::std::string::String>,
-    }
-    impl PaginatedResponseCustomerUser {
-        pub fn builder() -> builder::PaginatedResponseCustomerUser {
-            Default::default()
-        }
-    }
-    ///Request body for patching customer information
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[non_exhaustive]
-    pub struct PatchCustomerRequest {
+    pub struct NewCustomer {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ein: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub external_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -225,13 +195,30 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_premise: ::std::option::Option<::std::string::String>,
     }
-    impl PatchCustomerRequest {
-        pub fn builder() -> builder::PatchCustomerRequest {
+    impl NewCustomer {
+        pub fn builder() -> builder::NewCustomer {
+            Default::default()
+        }
+    }
+    ///`NewCustomerUser`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct NewCustomerUser {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+    }
+    impl NewCustomerUser {
+        pub fn builder() -> builder::NewCustomerUser {
             Default::default()
         }
     }
     ///`PaymentMethod`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct PaymentMethod {
@@ -245,8 +232,7 @@ pub mod types {
         pub exp_month: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exp_year: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: crate::types::PaymentMethodId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last4: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -257,333 +243,23 @@ pub mod types {
             Default::default()
         }
     }
+    ///`PaymentMethodList`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PaymentMethodList {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<PaymentMethod>,
+    }
+    impl PaymentMethodList {
+        pub fn builder() -> builder::PaymentMethodList {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
-        pub struct CreateCustomerInput {
-            city: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            country: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            ein: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            email: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            external_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            legal_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            postal_code: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            state: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            street_address: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            sub_premise: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for CreateCustomerInput {
-            fn default() -> Self {
-                Self {
-                    city: Ok(Default::default()),
-                    country: Ok(Default::default()),
-                    ein: Ok(Default::default()),
-                    email: Ok(Default::default()),
-                    external_id: Ok(Default::default()),
-                    legal_name: Ok(Default::default()),
-                    name: Ok(Default::default()),
-                    postal_code: Ok(Default::default()),
-                    state: Ok(Default::default()),
-                    street_address: Ok(Default::default()),
-                    sub_premise: Ok(Default::default()),
-                }
-            }
-        }
-        impl CreateCustomerInput {
-            pub fn city<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
-                self
-            }
-            pub fn country<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
-                self
-            }
-            pub fn ein<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.ein = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ein: {e}")
-                    });
-                self
-            }
-            pub fn email<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
-                self
-            }
-            pub fn external_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.external_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for external_id: {e}")
-                    });
-                self
-            }
-            pub fn legal_name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.legal_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for legal_name: {e}")
-                    });
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-            pub fn postal_code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
-                self
-            }
-            pub fn state<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.state = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
-                self
-            }
-            pub fn street_address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.street_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for street_address: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn sub_premise<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sub_premise = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sub_premise: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CreateCustomerInput>
-        for super::CreateCustomerInput {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CreateCustomerInput,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    city: value.city?,
-                    country: value.country?,
-                    ein: value.ein?,
-                    email: value.email?,
-                    external_id: value.external_id?,
-                    legal_name: value.legal_name?,
-                    name: value.name?,
-                    postal_code: value.postal_code?,
-                    state: value.state?,
-                    street_address: value.street_address?,
-                    sub_premise: value.sub_premise?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CreateCustomerInput> for CreateCustomerInput {
-            fn from(value: super::CreateCustomerInput) -> Self {
-                Self {
-                    city: Ok(value.city),
-                    country: Ok(value.country),
-                    ein: Ok(value.ein),
-                    email: Ok(value.email),
-                    external_id: Ok(value.external_id),
-                    legal_name: Ok(value.legal_name),
-                    name: Ok(value.name),
-                    postal_code: Ok(value.postal_code),
-                    state: Ok(value.state),
-                    street_address: Ok(value.street_address),
-                    sub_premise: Ok(value.sub_premise),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CreateCustomerUserInput {
-            email: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            first_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            last_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for CreateCustomerUserInput {
-            fn default() -> Self {
-                Self {
-                    email: Ok(Default::default()),
-                    first_name: Ok(Default::default()),
-                    last_name: Ok(Default::default()),
-                }
-            }
-        }
-        impl CreateCustomerUserInput {
-            pub fn email<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
-                self
-            }
-            pub fn first_name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
-                self
-            }
-            pub fn last_name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CreateCustomerUserInput>
-        for super::CreateCustomerUserInput {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CreateCustomerUserInput,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    email: value.email?,
-                    first_name: value.first_name?,
-                    last_name: value.last_name?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CreateCustomerUserInput>
-        for CreateCustomerUserInput {
-            fn from(value: super::CreateCustomerUserInput) -> Self {
-                Self {
-                    email: Ok(value.email),
-                    first_name: Ok(value.first_name),
-                    last_name: Ok(value.last_name),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CustomerReply {
+        pub struct Customer {
             city: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -601,7 +277,7 @@ pub mod types {
                 ::std::string::String,
             >,
             default_payment_method_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::PaymentMethodId>,
                 ::std::string::String,
             >,
             ein: ::std::result::Result<
@@ -616,10 +292,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            id: ::std::result::Result<crate::types::CustomerId, ::std::string::String>,
             legal_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -645,7 +318,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for CustomerReply {
+        impl ::std::default::Default for Customer {
             fn default() -> Self {
                 Self {
                     city: Ok(Default::default()),
@@ -656,7 +329,7 @@ pub mod types {
                     ein: Ok(Default::default()),
                     email: Ok(Default::default()),
                     external_id: Ok(Default::default()),
-                    id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
                     legal_name: Ok(Default::default()),
                     name: Ok(Default::default()),
                     postal_code: Ok(Default::default()),
@@ -666,110 +339,74 @@ pub mod types {
                 }
             }
         }
-        impl CustomerReply {
+        impl Customer {
+            /// Sets `city`.
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = Ok(Some(value.into()));
                 self
             }
+            /// Sets `country`.
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = Ok(Some(value.into()));
                 self
             }
+            /// Sets `created_at`.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = Ok(Some(value.into()));
                 self
             }
+            /// Sets `customer_integration_id`.
             pub fn customer_integration_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.customer_integration_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_integration_id: {e}"
-                        )
-                    });
+                self.customer_integration_id = Ok(Some(value.into()));
                 self
             }
+            /// Sets `default_payment_method_id`.
             pub fn default_payment_method_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<crate::types::PaymentMethodId>,
             {
-                self.default_payment_method_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for default_payment_method_id: {e}"
-                        )
-                    });
+                self.default_payment_method_id = Ok(Some(value.into()));
                 self
             }
+            /// Sets `ein`.
             pub fn ein<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.ein = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ein: {e}")
-                    });
+                self.ein = Ok(Some(value.into()));
                 self
             }
+            /// Sets `email`.
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = Ok(Some(value.into()));
                 self
             }
+            /// Sets `external_id`.
             pub fn external_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.external_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for external_id: {e}")
-                    });
+                self.external_id = Ok(Some(value.into()));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<crate::types::CustomerId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -777,85 +414,59 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            /// Sets `legal_name`.
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.legal_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for legal_name: {e}")
-                    });
+                self.legal_name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `postal_code`.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                self.postal_code = Ok(Some(value.into()));
                 self
             }
+            /// Sets `state`.
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.state = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                self.state = Ok(Some(value.into()));
                 self
             }
+            /// Sets `street_address`.
             pub fn street_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.street_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for street_address: {e}"
-                        )
-                    });
+                self.street_address = Ok(Some(value.into()));
                 self
             }
+            /// Sets `sub_premise`.
             pub fn sub_premise<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.sub_premise = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sub_premise: {e}")
-                    });
+                self.sub_premise = Ok(Some(value.into()));
                 self
             }
         }
-        impl ::std::convert::TryFrom<CustomerReply> for super::CustomerReply {
+        impl ::std::convert::TryFrom<Customer> for super::Customer {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: CustomerReply,
+                value: Customer,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     city: value.city?,
@@ -876,8 +487,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::CustomerReply> for CustomerReply {
-            fn from(value: super::CustomerReply) -> Self {
+        impl ::std::convert::From<super::Customer> for Customer {
+            fn from(value: super::Customer) -> Self {
                 Self {
                     city: Ok(value.city),
                     country: Ok(value.country),
@@ -888,6 +499,272 @@ pub mod types {
                     email: Ok(value.email),
                     external_id: Ok(value.external_id),
                     id: Ok(value.id),
+                    legal_name: Ok(value.legal_name),
+                    name: Ok(value.name),
+                    postal_code: Ok(value.postal_code),
+                    state: Ok(value.state),
+                    street_address: Ok(value.street_address),
+                    sub_premise: Ok(value.sub_premise),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomerPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Customer>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomerPage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomerPage {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Customer>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerPage> for super::CustomerPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerPage> for CustomerPage {
+            fn from(value: super::CustomerPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomerUpdate {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ein: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            legal_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            postal_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sub_premise: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomerUpdate {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    ein: Ok(Default::default()),
+                    legal_name: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    postal_code: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    street_address: Ok(Default::default()),
+                    sub_premise: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomerUpdate {
+            /// Sets `city`.
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.city = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `country`.
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.country = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `ein`.
+            pub fn ein<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.ein = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `legal_name`.
+            pub fn legal_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.legal_name = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `name`.
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.name = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `postal_code`.
+            pub fn postal_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.postal_code = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `state`.
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.state = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `street_address`.
+            pub fn street_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.street_address = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `sub_premise`.
+            pub fn sub_premise<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.sub_premise = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerUpdate> for super::CustomerUpdate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerUpdate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country: value.country?,
+                    ein: value.ein?,
+                    legal_name: value.legal_name?,
+                    name: value.name?,
+                    postal_code: value.postal_code?,
+                    state: value.state?,
+                    street_address: value.street_address?,
+                    sub_premise: value.sub_premise?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerUpdate> for CustomerUpdate {
+            fn from(value: super::CustomerUpdate) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    ein: Ok(value.ein),
                     legal_name: Ok(value.legal_name),
                     name: Ok(value.name),
                     postal_code: Ok(value.postal_code),
@@ -912,7 +789,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                crate::types::CustomerUserId,
                 ::std::string::String,
             >,
             job_title: ::std::result::Result<
@@ -934,7 +811,7 @@ pub mod types {
                     created_at: Ok(Default::default()),
                     email: Ok(Default::default()),
                     first_name: Ok(Default::default()),
-                    id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
                     job_title: Ok(Default::default()),
                     last_name: Ok(Default::default()),
                     phone: Ok(Default::default()),
@@ -942,45 +819,33 @@ pub mod types {
             }
         }
         impl CustomerUser {
+            /// Sets `created_at`.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = Ok(Some(value.into()));
                 self
             }
+            /// Sets `email`.
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = Ok(Some(value.into()));
                 self
             }
+            /// Sets `first_name`.
             pub fn first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = Ok(Some(value.into()));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<crate::types::CustomerUserId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -988,40 +853,28 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            /// Sets `job_title`.
             pub fn job_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.job_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_title: {e}")
-                    });
+                self.job_title = Ok(Some(value.into()));
                 self
             }
+            /// Sets `last_name`.
             pub fn last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `phone`.
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = Ok(Some(value.into()));
                 self
             }
         }
@@ -1055,23 +908,43 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GetPaymentMethodsReply {
+        pub struct CustomerUserPage {
             data: ::std::result::Result<
-                ::std::vec::Vec<super::PaymentMethod>,
+                ::std::vec::Vec<super::CustomerUser>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for GetPaymentMethodsReply {
+        impl ::std::default::Default for CustomerUserPage {
             fn default() -> Self {
                 Self {
                     data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
                 }
             }
         }
-        impl GetPaymentMethodsReply {
+        impl CustomerUserPage {
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentMethod>>,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerUser>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
@@ -1081,20 +954,62 @@ pub mod types {
                     });
                 self
             }
-        }
-        impl ::std::convert::TryFrom<GetPaymentMethodsReply>
-        for super::GetPaymentMethodsReply {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetPaymentMethodsReply,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+            /// Sets `end_cursor`.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
             }
         }
-        impl ::std::convert::From<super::GetPaymentMethodsReply>
-        for GetPaymentMethodsReply {
-            fn from(value: super::GetPaymentMethodsReply) -> Self {
-                Self { data: Ok(value.data) }
+        impl ::std::convert::TryFrom<CustomerUserPage> for super::CustomerUserPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerUserPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerUserPage> for CustomerUserPage {
+            fn from(value: super::CustomerUserPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -1125,28 +1040,20 @@ pub mod types {
             }
         }
         impl HttpError {
+            /// Sets `code`.
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = Ok(Some(value.into()));
                 self
             }
+            /// Sets `message`.
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                self.message = Ok(Some(value.into()));
                 self
             }
             pub fn validation_errors<T>(mut self, value: T) -> Self
@@ -1191,257 +1098,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct PaginatedResponseCustomerReply {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::CustomerReply>,
-                ::std::string::String,
-            >,
-            end_cursor: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            has_next_page: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            has_previous_page: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            start_cursor: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for PaginatedResponseCustomerReply {
-            fn default() -> Self {
-                Self {
-                    data: Ok(Default::default()),
-                    end_cursor: Ok(Default::default()),
-                    has_next_page: Ok(Default::default()),
-                    has_previous_page: Ok(Default::default()),
-                    start_cursor: Ok(Default::default()),
-                }
-            }
-        }
-        impl PaginatedResponseCustomerReply {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerReply>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
-                self
-            }
-            pub fn end_cursor<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.end_cursor = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for end_cursor: {e}")
-                    });
-                self
-            }
-            pub fn has_next_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.has_next_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for has_next_page: {e}")
-                    });
-                self
-            }
-            pub fn has_previous_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.has_previous_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for has_previous_page: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn start_cursor<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_cursor = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_cursor: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PaginatedResponseCustomerReply>
-        for super::PaginatedResponseCustomerReply {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PaginatedResponseCustomerReply,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    end_cursor: value.end_cursor?,
-                    has_next_page: value.has_next_page?,
-                    has_previous_page: value.has_previous_page?,
-                    start_cursor: value.start_cursor?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PaginatedResponseCustomerReply>
-        for PaginatedResponseCustomerReply {
-            fn from(value: super::PaginatedResponseCustomerReply) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    end_cursor: Ok(value.end_cursor),
-                    has_next_page: Ok(value.has_next_page),
-                    has_previous_page: Ok(value.has_previous_page),
-                    start_cursor: Ok(value.start_cursor),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PaginatedResponseCustomerUser {
-            data: ::std::result::Result<
-                ::std::vec::Vec<super::CustomerUser>,
-                ::std::string::String,
-            >,
-            end_cursor: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            has_next_page: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            has_previous_page: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            start_cursor: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for PaginatedResponseCustomerUser {
-            fn default() -> Self {
-                Self {
-                    data: Ok(Default::default()),
-                    end_cursor: Ok(Default::default()),
-                    has_next_page: Ok(Default::default()),
-                    has_previous_page: Ok(Default::default()),
-                    start_cursor: Ok(Default::default()),
-                }
-            }
-        }
-        impl PaginatedResponseCustomerUser {
-            pub fn data<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerUser>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
-                self
-            }
-            pub fn end_cursor<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.end_cursor = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for end_cursor: {e}")
-                    });
-                self
-            }
-            pub fn has_next_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.has_next_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for has_next_page: {e}")
-                    });
-                self
-            }
-            pub fn has_previous_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.has_previous_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for has_previous_page: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn start_cursor<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_cursor = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_cursor: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<PaginatedResponseCustomerUser>
-        for super::PaginatedResponseCustomerUser {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: PaginatedResponseCustomerUser,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    data: value.data?,
-                    end_cursor: value.end_cursor?,
-                    has_next_page: value.has_next_page?,
-                    has_previous_page: value.has_previous_page?,
-                    start_cursor: value.start_cursor?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::PaginatedResponseCustomerUser>
-        for PaginatedResponseCustomerUser {
-            fn from(value: super::PaginatedResponseCustomerUser) -> Self {
-                Self {
-                    data: Ok(value.data),
-                    end_cursor: Ok(value.end_cursor),
-                    has_next_page: Ok(value.has_next_page),
-                    has_previous_page: Ok(value.has_previous_page),
-                    start_cursor: Ok(value.start_cursor),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct PatchCustomerRequest {
+        pub struct NewCustomer {
             city: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -1451,6 +1108,14 @@ pub mod types {
                 ::std::string::String,
             >,
             ein: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -1479,12 +1144,14 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for PatchCustomerRequest {
+        impl ::std::default::Default for NewCustomer {
             fn default() -> Self {
                 Self {
                     city: Ok(Default::default()),
                     country: Ok(Default::default()),
                     ein: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    external_id: Ok(Default::default()),
                     legal_name: Ok(Default::default()),
                     name: Ok(Default::default()),
                     postal_code: Ok(Default::default()),
@@ -1494,128 +1161,107 @@ pub mod types {
                 }
             }
         }
-        impl PatchCustomerRequest {
+        impl NewCustomer {
+            /// Sets `city`.
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = Ok(Some(value.into()));
                 self
             }
+            /// Sets `country`.
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = Ok(Some(value.into()));
                 self
             }
+            /// Sets `ein`.
             pub fn ein<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.ein = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for ein: {e}")
-                    });
+                self.ein = Ok(Some(value.into()));
                 self
             }
+            /// Sets `email`.
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.email = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `external_id`.
+            pub fn external_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.external_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `legal_name`.
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.legal_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for legal_name: {e}")
-                    });
+                self.legal_name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `name`.
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `postal_code`.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                self.postal_code = Ok(Some(value.into()));
                 self
             }
+            /// Sets `state`.
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.state = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                self.state = Ok(Some(value.into()));
                 self
             }
+            /// Sets `street_address`.
             pub fn street_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.street_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for street_address: {e}"
-                        )
-                    });
+                self.street_address = Ok(Some(value.into()));
                 self
             }
+            /// Sets `sub_premise`.
             pub fn sub_premise<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.sub_premise = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sub_premise: {e}")
-                    });
+                self.sub_premise = Ok(Some(value.into()));
                 self
             }
         }
-        impl ::std::convert::TryFrom<PatchCustomerRequest>
-        for super::PatchCustomerRequest {
+        impl ::std::convert::TryFrom<NewCustomer> for super::NewCustomer {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: PatchCustomerRequest,
+                value: NewCustomer,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     city: value.city?,
                     country: value.country?,
                     ein: value.ein?,
+                    email: value.email?,
+                    external_id: value.external_id?,
                     legal_name: value.legal_name?,
                     name: value.name?,
                     postal_code: value.postal_code?,
@@ -1625,18 +1271,91 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PatchCustomerRequest> for PatchCustomerRequest {
-            fn from(value: super::PatchCustomerRequest) -> Self {
+        impl ::std::convert::From<super::NewCustomer> for NewCustomer {
+            fn from(value: super::NewCustomer) -> Self {
                 Self {
                     city: Ok(value.city),
                     country: Ok(value.country),
                     ein: Ok(value.ein),
+                    email: Ok(value.email),
+                    external_id: Ok(value.external_id),
                     legal_name: Ok(value.legal_name),
                     name: Ok(value.name),
                     postal_code: Ok(value.postal_code),
                     state: Ok(value.state),
                     street_address: Ok(value.street_address),
                     sub_premise: Ok(value.sub_premise),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NewCustomerUser {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewCustomerUser {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewCustomerUser {
+            /// Sets `email`.
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.email = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `first_name`.
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.first_name = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `last_name`.
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.last_name = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewCustomerUser> for super::NewCustomerUser {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewCustomerUser,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewCustomerUser> for NewCustomerUser {
+            fn from(value: super::NewCustomerUser) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
                 }
             }
         }
@@ -1663,7 +1382,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                crate::types::PaymentMethodId,
                 ::std::string::String,
             >,
             last4: ::std::result::Result<
@@ -1683,76 +1402,56 @@ pub mod types {
                     default: Ok(Default::default()),
                     exp_month: Ok(Default::default()),
                     exp_year: Ok(Default::default()),
-                    id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
                     last4: Ok(Default::default()),
                     type_: Ok(Default::default()),
                 }
             }
         }
         impl PaymentMethod {
+            /// Sets `brand`.
             pub fn brand<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.brand = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for brand: {e}")
-                    });
+                self.brand = Ok(Some(value.into()));
                 self
             }
+            /// Sets `created_at`.
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = Ok(Some(value.into()));
                 self
             }
+            /// Sets `default`.
             pub fn default<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<bool>,
             {
-                self.default = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for default: {e}")
-                    });
+                self.default = Ok(Some(value.into()));
                 self
             }
+            /// Sets `exp_month`.
             pub fn exp_month<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.exp_month = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exp_month: {e}")
-                    });
+                self.exp_month = Ok(Some(value.into()));
                 self
             }
+            /// Sets `exp_year`.
             pub fn exp_year<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.exp_year = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exp_year: {e}")
-                    });
+                self.exp_year = Ok(Some(value.into()));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<crate::types::PaymentMethodId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -1760,30 +1459,20 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            /// Sets `last4`.
             pub fn last4<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<::std::string::String>,
             {
-                self.last4 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last4: {e}")
-                    });
+                self.last4 = Ok(Some(value.into()));
                 self
             }
+            /// Sets `type_`.
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::types::MethodType>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::convert::Into<crate::types::MethodType>,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = Ok(Some(value.into()));
                 self
             }
         }
@@ -1818,6 +1507,47 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct PaymentMethodList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentMethod>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentMethodList {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentMethodList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentMethod>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentMethodList> for super::PaymentMethodList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentMethodList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::PaymentMethodList> for PaymentMethodList {
+            fn from(value: super::PaymentMethodList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -1849,6 +1579,646 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /** The id of a [`Customer`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct CustomerId(::std::string::String);
+    impl CustomerId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for CustomerId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for CustomerId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for CustomerId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CustomerId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for CustomerId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&CustomerId> for CustomerId {
+        fn from(id: &CustomerId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<CustomerId> for ::std::string::String {
+        fn from(id: CustomerId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for CustomerId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for CustomerId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for CustomerId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for CustomerId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for CustomerId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /** The id of a [`CustomerUser`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct CustomerUserId(::std::string::String);
+    impl CustomerUserId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for CustomerUserId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for CustomerUserId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for CustomerUserId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CustomerUserId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for CustomerUserId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&CustomerUserId> for CustomerUserId {
+        fn from(id: &CustomerUserId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<CustomerUserId> for ::std::string::String {
+        fn from(id: CustomerUserId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for CustomerUserId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for CustomerUserId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for CustomerUserId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for CustomerUserId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for CustomerUserId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /** The id of a [`PaymentMethod`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct PaymentMethodId(::std::string::String);
+    impl PaymentMethodId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for PaymentMethodId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for PaymentMethodId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for PaymentMethodId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PaymentMethodId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for PaymentMethodId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&PaymentMethodId> for PaymentMethodId {
+        fn from(id: &PaymentMethodId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<PaymentMethodId> for ::std::string::String {
+        fn from(id: PaymentMethodId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for PaymentMethodId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for PaymentMethodId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for PaymentMethodId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for PaymentMethodId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for PaymentMethodId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /// A timestamp field whose text is not RFC 3339. The text stays in
+    /// the field; this error says which one, and what it held.
+    #[derive(Clone, Debug)]
+    pub struct TimestampError {
+        model: &'static str,
+        field: &'static str,
+        value: ::std::string::String,
+        source: ::time::error::Parse,
+    }
+    impl TimestampError {
+        /// The model, e.g. `Customer`.
+        pub fn model(&self) -> &'static str {
+            self.model
+        }
+        /// The field, e.g. `created_at`.
+        pub fn field(&self) -> &'static str {
+            self.field
+        }
+        /// The text the API sent.
+        pub fn value(&self) -> &str {
+            &self.value
+        }
+    }
+    impl ::std::fmt::Display for TimestampError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            let shown: ::std::string::String = self.value.chars().take(64).collect();
+            let more = if shown.len() < self.value.len() { "..." } else { "" };
+            write!(
+                f, "`{}.{}` is not an RFC 3339 timestamp: {:?}{}", self.model, self
+                .field, shown, more
+            )
+        }
+    }
+    impl ::std::error::Error for TimestampError {
+        fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+    fn parse_timestamp(
+        model: &'static str,
+        field: &'static str,
+        value: &str,
+    ) -> ::std::result::Result<::time::OffsetDateTime, TimestampError> {
+        ::time::OffsetDateTime::parse(
+                value,
+                &::time::format_description::well_known::Rfc3339,
+            )
+            .map_err(|source| TimestampError {
+                model,
+                field,
+                value: value.to_owned(),
+                source,
+            })
+    }
+    impl Customer {
+        /// `city`.
+        pub fn city(&self) -> ::std::option::Option<&str> {
+            self.city.as_deref()
+        }
+        /// `country`.
+        pub fn country(&self) -> ::std::option::Option<&str> {
+            self.country.as_deref()
+        }
+        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("Customer", "created_at", v))
+                .transpose()
+        }
+        /// `customer_integration_id`.
+        pub fn customer_integration_id(&self) -> ::std::option::Option<&str> {
+            self.customer_integration_id.as_deref()
+        }
+        /// `default_payment_method_id`.
+        pub fn default_payment_method_id(
+            &self,
+        ) -> ::std::option::Option<&crate::types::PaymentMethodId> {
+            self.default_payment_method_id.as_ref()
+        }
+        /// `ein`.
+        pub fn ein(&self) -> ::std::option::Option<&str> {
+            self.ein.as_deref()
+        }
+        /// `email`.
+        pub fn email(&self) -> ::std::option::Option<&str> {
+            self.email.as_deref()
+        }
+        /// `external_id`.
+        pub fn external_id(&self) -> ::std::option::Option<&str> {
+            self.external_id.as_deref()
+        }
+        /// `id`.
+        pub fn id(&self) -> &crate::types::CustomerId {
+            &self.id
+        }
+        /// `legal_name`.
+        pub fn legal_name(&self) -> ::std::option::Option<&str> {
+            self.legal_name.as_deref()
+        }
+        /// `name`.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            self.name.as_deref()
+        }
+        /// `postal_code`.
+        pub fn postal_code(&self) -> ::std::option::Option<&str> {
+            self.postal_code.as_deref()
+        }
+        /// `state`.
+        pub fn state(&self) -> ::std::option::Option<&str> {
+            self.state.as_deref()
+        }
+        /// `street_address`.
+        pub fn street_address(&self) -> ::std::option::Option<&str> {
+            self.street_address.as_deref()
+        }
+        /// `sub_premise`.
+        pub fn sub_premise(&self) -> ::std::option::Option<&str> {
+            self.sub_premise.as_deref()
+        }
+    }
+    impl CustomerPage {
+        /// `data`.
+        pub fn data(&self) -> &[Customer] {
+            &self.data
+        }
+        /// `end_cursor`.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        /// `has_next_page`.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        /// `has_previous_page`.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        /// `start_cursor`.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
+    impl CustomerUpdate {
+        /// `city`.
+        pub fn city(&self) -> ::std::option::Option<&str> {
+            self.city.as_deref()
+        }
+        /// `country`.
+        pub fn country(&self) -> ::std::option::Option<&str> {
+            self.country.as_deref()
+        }
+        /// `ein`.
+        pub fn ein(&self) -> ::std::option::Option<&str> {
+            self.ein.as_deref()
+        }
+        /// `legal_name`.
+        pub fn legal_name(&self) -> ::std::option::Option<&str> {
+            self.legal_name.as_deref()
+        }
+        /// `name`.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            self.name.as_deref()
+        }
+        /// `postal_code`.
+        pub fn postal_code(&self) -> ::std::option::Option<&str> {
+            self.postal_code.as_deref()
+        }
+        /// `state`.
+        pub fn state(&self) -> ::std::option::Option<&str> {
+            self.state.as_deref()
+        }
+        /// `street_address`.
+        pub fn street_address(&self) -> ::std::option::Option<&str> {
+            self.street_address.as_deref()
+        }
+        /// `sub_premise`.
+        pub fn sub_premise(&self) -> ::std::option::Option<&str> {
+            self.sub_premise.as_deref()
+        }
+    }
+    impl CustomerUser {
+        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("CustomerUser", "created_at", v))
+                .transpose()
+        }
+        /// `email`.
+        pub fn email(&self) -> ::std::option::Option<&str> {
+            self.email.as_deref()
+        }
+        /// `first_name`.
+        pub fn first_name(&self) -> ::std::option::Option<&str> {
+            self.first_name.as_deref()
+        }
+        /// `id`.
+        pub fn id(&self) -> &crate::types::CustomerUserId {
+            &self.id
+        }
+        /// `job_title`.
+        pub fn job_title(&self) -> ::std::option::Option<&str> {
+            self.job_title.as_deref()
+        }
+        /// `last_name`.
+        pub fn last_name(&self) -> ::std::option::Option<&str> {
+            self.last_name.as_deref()
+        }
+        /// `phone`.
+        pub fn phone(&self) -> ::std::option::Option<&str> {
+            self.phone.as_deref()
+        }
+    }
+    impl CustomerUserPage {
+        /// `data`.
+        pub fn data(&self) -> &[CustomerUser] {
+            &self.data
+        }
+        /// `end_cursor`.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        /// `has_next_page`.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        /// `has_previous_page`.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        /// `start_cursor`.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
+    impl HttpError {
+        /// `code`.
+        pub fn code(&self) -> ::std::option::Option<&str> {
+            self.code.as_deref()
+        }
+        /// `message`.
+        pub fn message(&self) -> ::std::option::Option<&str> {
+            self.message.as_deref()
+        }
+        /// `validation_errors`.
+        pub fn validation_errors(
+            &self,
+        ) -> &::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        > {
+            &self.validation_errors
+        }
+    }
+    impl NewCustomer {
+        /// `city`.
+        pub fn city(&self) -> ::std::option::Option<&str> {
+            self.city.as_deref()
+        }
+        /// `country`.
+        pub fn country(&self) -> ::std::option::Option<&str> {
+            self.country.as_deref()
+        }
+        /// `ein`.
+        pub fn ein(&self) -> ::std::option::Option<&str> {
+            self.ein.as_deref()
+        }
+        /// `email`.
+        pub fn email(&self) -> ::std::option::Option<&str> {
+            self.email.as_deref()
+        }
+        /// `external_id`.
+        pub fn external_id(&self) -> ::std::option::Option<&str> {
+            self.external_id.as_deref()
+        }
+        /// `legal_name`.
+        pub fn legal_name(&self) -> ::std::option::Option<&str> {
+            self.legal_name.as_deref()
+        }
+        /// `name`.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            self.name.as_deref()
+        }
+        /// `postal_code`.
+        pub fn postal_code(&self) -> ::std::option::Option<&str> {
+            self.postal_code.as_deref()
+        }
+        /// `state`.
+        pub fn state(&self) -> ::std::option::Option<&str> {
+            self.state.as_deref()
+        }
+        /// `street_address`.
+        pub fn street_address(&self) -> ::std::option::Option<&str> {
+            self.street_address.as_deref()
+        }
+        /// `sub_premise`.
+        pub fn sub_premise(&self) -> ::std::option::Option<&str> {
+            self.sub_premise.as_deref()
+        }
+    }
+    impl NewCustomerUser {
+        /// `email`.
+        pub fn email(&self) -> ::std::option::Option<&str> {
+            self.email.as_deref()
+        }
+        /// `first_name`.
+        pub fn first_name(&self) -> ::std::option::Option<&str> {
+            self.first_name.as_deref()
+        }
+        /// `last_name`.
+        pub fn last_name(&self) -> ::std::option::Option<&str> {
+            self.last_name.as_deref()
+        }
+    }
+    impl PaymentMethod {
+        /// `brand`.
+        pub fn brand(&self) -> ::std::option::Option<&str> {
+            self.brand.as_deref()
+        }
+        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("PaymentMethod", "created_at", v))
+                .transpose()
+        }
+        /// `default`.
+        pub fn default(&self) -> ::std::option::Option<bool> {
+            self.default
+        }
+        /// `exp_month`.
+        pub fn exp_month(&self) -> ::std::option::Option<&str> {
+            self.exp_month.as_deref()
+        }
+        /// `exp_year`.
+        pub fn exp_year(&self) -> ::std::option::Option<&str> {
+            self.exp_year.as_deref()
+        }
+        /// `id`.
+        pub fn id(&self) -> &crate::types::PaymentMethodId {
+            &self.id
+        }
+        /// `last4`.
+        pub fn last4(&self) -> ::std::option::Option<&str> {
+            self.last4.as_deref()
+        }
+        /// `type`.
+        pub fn type_(&self) -> ::std::option::Option<&crate::types::MethodType> {
+            self.type_.as_ref()
+        }
+    }
+    impl PaymentMethodList {
+        /// `data`.
+        pub fn data(&self) -> &[PaymentMethod] {
+            &self.data
         }
     }
     ///`MethodType`
@@ -2332,7 +2702,7 @@ pub mod builder {
         ///Sends a `GET` request to `/customers`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PaginatedResponseCustomerReply>, Error<()>> {
+        ) -> Result<ResponseValue<types::CustomerPage>, Error<()>> {
             let Self {
                 client,
                 after,
@@ -2405,7 +2775,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct CreateCustomer<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::CreateCustomerInput, String>,
+        body: Result<types::builder::NewCustomer, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> CreateCustomer<'a> {
@@ -2417,24 +2787,22 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateCustomerInput>,
-            <V as std::convert::TryInto<
-                types::CreateCustomerInput,
-            >>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::NewCustomer>,
+            <V as std::convert::TryInto<types::NewCustomer>>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `CreateCustomerInput` for body failed: {}", s)
+                    format!("conversion to `NewCustomer` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::CreateCustomerInput,
-            ) -> types::builder::CreateCustomerInput,
+                types::builder::NewCustomer,
+            ) -> types::builder::NewCustomer,
         {
             self.body = self.body.map(f);
             self
@@ -2442,12 +2810,10 @@ pub mod builder {
         ///Sends a `POST` request to `/customers`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerReply>, Error<types::HttpError>> {
+        ) -> Result<ResponseValue<types::Customer>, Error<types::HttpError>> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| {
-                    types::CreateCustomerInput::try_from(v).map_err(|e| e.to_string())
-                })
+                .and_then(|v| types::NewCustomer::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/customers", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -2503,7 +2869,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct GetCustomer<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> GetCustomer<'a> {
@@ -2515,12 +2881,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
@@ -2528,7 +2894,7 @@ pub mod builder {
         ///Sends a `GET` request to `/customers/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerReply>, Error<types::HttpError>> {
+        ) -> Result<ResponseValue<types::Customer>, Error<types::HttpError>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2579,7 +2945,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct ArchiveCustomer<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> ArchiveCustomer<'a> {
@@ -2591,12 +2957,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
@@ -2604,7 +2970,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/customers/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerReply>, Error<types::HttpError>> {
+        ) -> Result<ResponseValue<types::Customer>, Error<types::HttpError>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2669,8 +3035,8 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct UpdateCustomer<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        body: Result<types::builder::PatchCustomerRequest, String>,
+        id: Result<crate::types::CustomerId, String>,
+        body: Result<types::builder::CustomerUpdate, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> UpdateCustomer<'a> {
@@ -2683,38 +3049,36 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PatchCustomerRequest>,
+            V: std::convert::TryInto<types::CustomerUpdate>,
             <V as std::convert::TryInto<
-                types::PatchCustomerRequest,
+                types::CustomerUpdate,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `PatchCustomerRequest` for body failed: {}", s
-                    )
+                    format!("conversion to `CustomerUpdate` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::PatchCustomerRequest,
-            ) -> types::builder::PatchCustomerRequest,
+                types::builder::CustomerUpdate,
+            ) -> types::builder::CustomerUpdate,
         {
             self.body = self.body.map(f);
             self
@@ -2722,12 +3086,12 @@ pub mod builder {
         ///Sends a `PATCH` request to `/customers/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerReply>, Error<types::HttpError>> {
+        ) -> Result<ResponseValue<types::Customer>, Error<types::HttpError>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::PatchCustomerRequest::try_from(v).map_err(|e| e.to_string())
+                    types::CustomerUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2786,7 +3150,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct ListPaymentMethods<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> ListPaymentMethods<'a> {
@@ -2798,12 +3162,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
@@ -2811,7 +3175,7 @@ pub mod builder {
         ///Sends a `GET` request to `/customers/{id}/payment-methods`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::GetPaymentMethodsReply>, Error<()>> {
+        ) -> Result<ResponseValue<types::PaymentMethodList>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2856,8 +3220,8 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct GetPaymentMethod<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        method_id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
+        method_id: Result<crate::types::PaymentMethodId, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> GetPaymentMethod<'a> {
@@ -2870,24 +3234,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
         }
         pub fn method_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::PaymentMethodId>,
         {
             self.method_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for method_id failed"
+                    "conversion to `crate :: types :: PaymentMethodId` for method_id failed"
                         .to_string()
                 });
             self
@@ -2955,7 +3319,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct RestoreCustomer<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> RestoreCustomer<'a> {
@@ -2967,12 +3331,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
@@ -2980,7 +3344,7 @@ pub mod builder {
         ///Sends a `POST` request to `/customers/{id}/restore`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomerReply>, Error<types::HttpError>> {
+        ) -> Result<ResponseValue<types::Customer>, Error<types::HttpError>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -3045,7 +3409,7 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct ListCustomerUsers<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
+        id: Result<crate::types::CustomerId, String>,
         after: Result<Option<::std::string::String>, String>,
         before: Result<Option<::std::string::String>, String>,
         limit: Result<Option<i64>, String>,
@@ -3063,12 +3427,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
@@ -3112,7 +3476,7 @@ pub mod builder {
         ///Sends a `GET` request to `/customers/{id}/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PaginatedResponseCustomerUser>, Error<()>> {
+        ) -> Result<ResponseValue<types::CustomerUserPage>, Error<()>> {
             let Self { client, id, after, before, limit } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let after = after.map_err(Error::InvalidRequest)?;
@@ -3162,8 +3526,8 @@ pub mod builder {
     #[cfg(feature = "customers")]
     pub struct CreateCustomerUser<'a> {
         client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        body: Result<types::builder::CreateCustomerUserInput, String>,
+        id: Result<crate::types::CustomerId, String>,
+        body: Result<types::builder::NewCustomerUser, String>,
     }
     #[cfg(feature = "customers")]
     impl<'a> CreateCustomerUser<'a> {
@@ -3176,38 +3540,36 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::types::CustomerId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
+                    "conversion to `crate :: types :: CustomerId` for id failed"
                         .to_string()
                 });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateCustomerUserInput>,
+            V: std::convert::TryInto<types::NewCustomerUser>,
             <V as std::convert::TryInto<
-                types::CreateCustomerUserInput,
+                types::NewCustomerUser,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!(
-                        "conversion to `CreateCustomerUserInput` for body failed: {}", s
-                    )
+                    format!("conversion to `NewCustomerUser` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::CreateCustomerUserInput,
-            ) -> types::builder::CreateCustomerUserInput,
+                types::builder::NewCustomerUser,
+            ) -> types::builder::NewCustomerUser,
         {
             self.body = self.body.map(f);
             self
@@ -3220,8 +3582,7 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::CreateCustomerUserInput::try_from(v)
-                        .map_err(|e| e.to_string())
+                    types::NewCustomerUser::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(

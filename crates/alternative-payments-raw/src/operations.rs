@@ -379,7 +379,7 @@ pub mod customers {
     impl super::Endpoint for ArchiveCustomer {
         const OPERATION: super::Operation = super::Operation::ArchiveCustomer;
         type Builder<'a> = crate::builder::ArchiveCustomer<'a>;
-        type Output = crate::types::CustomerReply;
+        type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -400,7 +400,7 @@ pub mod customers {
     impl super::Endpoint for CreateCustomer {
         const OPERATION: super::Operation = super::Operation::CreateCustomer;
         type Builder<'a> = crate::builder::CreateCustomer<'a>;
-        type Output = crate::types::CustomerReply;
+        type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -442,7 +442,7 @@ pub mod customers {
     impl super::Endpoint for GetCustomer {
         const OPERATION: super::Operation = super::Operation::GetCustomer;
         type Builder<'a> = crate::builder::GetCustomer<'a>;
-        type Output = crate::types::CustomerReply;
+        type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -496,7 +496,7 @@ pub mod customers {
     impl super::Endpoint for ListCustomerUsers {
         const OPERATION: super::Operation = super::Operation::ListCustomerUsers;
         type Builder<'a> = crate::builder::ListCustomerUsers<'a>;
-        type Output = crate::types::PaginatedResponseCustomerUser;
+        type Output = crate::types::CustomerUserPage;
         type ErrorBody = ();
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -529,7 +529,7 @@ pub mod customers {
     impl super::Endpoint for ListCustomers {
         const OPERATION: super::Operation = super::Operation::ListCustomers;
         type Builder<'a> = crate::builder::ListCustomers<'a>;
-        type Output = crate::types::PaginatedResponseCustomerReply;
+        type Output = crate::types::CustomerPage;
         type ErrorBody = ();
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -550,7 +550,7 @@ pub mod customers {
     impl super::Endpoint for ListPaymentMethods {
         const OPERATION: super::Operation = super::Operation::ListPaymentMethods;
         type Builder<'a> = crate::builder::ListPaymentMethods<'a>;
-        type Output = crate::types::GetPaymentMethodsReply;
+        type Output = crate::types::PaymentMethodList;
         type ErrorBody = ();
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -571,7 +571,7 @@ pub mod customers {
     impl super::Endpoint for RestoreCustomer {
         const OPERATION: super::Operation = super::Operation::RestoreCustomer;
         type Builder<'a> = crate::builder::RestoreCustomer<'a>;
-        type Output = crate::types::CustomerReply;
+        type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
         fn send<'a>(
             builder: Self::Builder<'a>,
@@ -592,7 +592,7 @@ pub mod customers {
     impl super::Endpoint for UpdateCustomer {
         const OPERATION: super::Operation = super::Operation::UpdateCustomer;
         type Builder<'a> = crate::builder::UpdateCustomer<'a>;
-        type Output = crate::types::CustomerReply;
+        type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
         fn send<'a>(
             builder: Self::Builder<'a>,

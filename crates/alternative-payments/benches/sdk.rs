@@ -918,7 +918,7 @@ fn decode(pages: usize) -> (Duration, Duration) {
     for _ in 0..5 {
         let started = Instant::now();
         for _ in 0..pages {
-            let p: alternative_payments_raw::types::PaginatedResponseCustomerReply =
+            let p: alternative_payments_raw::types::CustomerPage =
                 serde_json::from_str(&page).expect("typed");
             std::hint::black_box(p);
         }

@@ -10,7 +10,7 @@
 //! `ALTERNATIVE_PAYMENTS_CLIENT_SECRET` set, it runs the read-only part
 //! against the real API (or `ALTERNATIVE_PAYMENTS_BASE_URL`).
 
-use alternative_payments::types::{CreatedAt, CustomerUpdate, NewCustomer, NewCustomerUser};
+use alternative_payments::types::{CustomerUpdate, NewCustomer, NewCustomerUser};
 use alternative_payments::{Client, Credentials, Error, env};
 use alternative_payments_mock::{MockServer, PaymentMethodSeed};
 use futures::TryStreamExt;
@@ -62,9 +62,9 @@ async fn read_only(client: &Client) -> Result<()> {
     for c in first_page.items() {
         println!(
             "   {:<12} {:<22} {}",
-            c.id.as_deref().unwrap_or("?"),
-            c.name.as_deref().unwrap_or("-"),
-            c.email.as_deref().unwrap_or("-")
+            c.id(),
+            c.name().unwrap_or("-"),
+            c.email().unwrap_or("-")
         );
     }
 
@@ -76,46 +76,43 @@ async fn read_only(client: &Client) -> Result<()> {
         .await?;
     println!("2. Streamed every customer, 5 per page: {total} in all.");
 
-    let Some(first) = first_page.items().first().and_then(|c| c.id.clone()) else {
+    let Some(first) = first_page.items().first().map(|c| c.id.clone()) else {
         println!("   (no customers yet)");
         return Ok(());
     };
     let customer = customers.get(&first).send().await?;
     let created = customer
-        .created_at_time()?
+        .created_at()?
         .map(|t| t.date().to_string())
         .unwrap_or_else(|| "?".into());
     println!(
         "3. {} was created on {created}.",
-        customer.name.as_deref().unwrap_or(&first)
+        customer.name().unwrap_or(first.as_str())
     );
 
     let methods = customers.payment_methods(&first).list().send().await?;
     println!("4. Its payment methods:");
     for m in &methods {
-        let kind = m.type_.as_ref().map(|t| t.to_string()).unwrap_or_default();
-        let default = if m.default == Some(true) {
+        let kind = m.type_().map(|t| t.to_string()).unwrap_or_default();
+        let default = if m.default() == Some(true) {
             " (default)"
         } else {
             ""
         };
         println!(
             "   {} {kind} {} ending {}{default}",
-            m.id.as_deref().unwrap_or("?"),
-            m.brand.as_deref().unwrap_or(""),
-            m.last4.as_deref().unwrap_or("????")
+            m.id(),
+            m.brand().unwrap_or(""),
+            m.last4().unwrap_or("????")
         );
     }
-    if let Some(method_id) = methods.first().and_then(|m| m.id.clone()) {
+    if let Some(method_id) = methods.first().map(|m| m.id.clone()) {
         let method = customers
             .payment_methods(&first)
             .get(&method_id)
             .send()
             .await?;
-        println!(
-            "   fetched {} again by id.",
-            method.id.as_deref().unwrap_or("?")
-        );
+        println!("   fetched {} again by id.", method.id());
     }
 
     let users: Vec<_> = customers
@@ -128,7 +125,7 @@ async fn read_only(client: &Client) -> Result<()> {
         "5. Its users: {}",
         users
             .iter()
-            .filter_map(|u| u.email.as_deref())
+            .filter_map(|u| u.email())
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -140,22 +137,19 @@ async fn read_only(client: &Client) -> Result<()> {
 async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
     let customers = client.customers();
     let new = NewCustomer::builder()
-        .name("Quickstart Ltd".to_string())
-        .email("billing@quickstart.example".to_string())
-        .external_id("qs-1".to_string());
+        .name("Quickstart Ltd")
+        .email("billing@quickstart.example")
+        .external_id("qs-1");
     let created = customers.create(new).send().await?;
-    let id = created.id.clone().unwrap_or_default();
-    println!(
-        "6. Created {id} ({}).",
-        created.name.as_deref().unwrap_or("?")
-    );
+    let id = created.id;
+    println!("6. Created {id} ({}).", created.name.unwrap_or_default());
 
-    let update = CustomerUpdate::builder().city("Lisbon".to_string());
+    let update = CustomerUpdate::builder().city("Lisbon");
     let updated = customers.update(&id, update).send().await?;
     println!(
         "7. Patched its city to {}; its email is unchanged: {}.",
-        updated.city.as_deref().unwrap_or("?"),
-        updated.email.as_deref().unwrap_or("?")
+        updated.city().unwrap_or("?"),
+        updated.email().unwrap_or("?")
     );
 
     let count = |client: Client| async move {
@@ -188,18 +182,18 @@ async fn full_tour(client: &Client, mock: &MockServer) -> Result<()> {
     );
 
     let user = NewCustomerUser::builder()
-        .first_name("Quinn".to_string())
-        .last_name("Start".to_string())
-        .email("quinn@quickstart.example".to_string());
+        .first_name("Quinn")
+        .last_name("Start")
+        .email("quinn@quickstart.example");
     let user = customers.users(&id).create(user).send().await?;
     let users: Vec<_> = customers.users(&id).list().stream().try_collect().await?;
     println!(
         "10. Added user {}; the customer has {} user(s).",
-        user.id.as_deref().unwrap_or("?"),
+        user.id(),
         users.len()
     );
 
-    let invalid = NewCustomer::builder().email("not-an-email".to_string());
+    let invalid = NewCustomer::builder().email("not-an-email");
     match customers.create(invalid).send().await {
         Err(Error::Api(api)) if !api.validation_errors.is_empty() => {
             println!(

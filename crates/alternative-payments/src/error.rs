@@ -116,6 +116,25 @@ pub enum Error {
     /// size of 0).
     InvalidArgument(String),
 
+    /// A timestamp field of a model is not RFC 3339 (from an accessor such
+    /// as [`Customer::created_at`](crate::types::Customer::created_at); the
+    /// text stays in the field).
+    InvalidTimestamp(crate::types::TimestampError),
+
+    /// A hook added with [`ClientBuilder::hook`](crate::ClientBuilder::hook)
+    /// returned an error or panicked; nothing more was sent for the call.
+    Hook {
+        /// The hook, by [`Hook::name`](crate::Hook::name).
+        hook: String,
+        /// The operation, e.g. `get_customer`.
+        operation: &'static str,
+        /// What the hook said, or the panic's message.
+        message: String,
+        /// See [`Error::outcome_unknown`]: true when an earlier attempt of
+        /// the call may have taken effect.
+        outcome_unknown: bool,
+    },
+
     /// The client could not be built: a missing or malformed setting or
     /// environment variable (named in the message).
     Config(String),
@@ -187,6 +206,17 @@ impl fmt::Display for Error {
                 )
             }
             Error::InvalidArgument(message) => write!(f, "invalid argument: {message}"),
+            Error::InvalidTimestamp(e) => e.fmt(f),
+            Error::Hook {
+                hook,
+                operation,
+                message,
+                outcome_unknown,
+            } => write!(
+                f,
+                "{operation}: hook `{hook}` failed: {message}{}",
+                unknown(*outcome_unknown)
+            ),
             Error::Config(message) => write!(f, "configuration error: {message}"),
         }
     }
@@ -199,8 +229,15 @@ impl std::error::Error for Error {
             Error::Transport { source, .. } => Some(&**source),
             Error::Decode { source, .. } => Some(source),
             Error::PageFailed { source, .. } => Some(&**source),
+            Error::InvalidTimestamp(e) => std::error::Error::source(e),
             _ => None,
         }
+    }
+}
+
+impl From<crate::types::TimestampError> for Error {
+    fn from(e: crate::types::TimestampError) -> Self {
+        Error::InvalidTimestamp(e)
     }
 }
 
@@ -286,8 +323,11 @@ impl Error {
     /// after connecting, lost its connection after sending, or got a 5xx
     /// (the last attempt, or an earlier one the client retried). Then:
     ///
-    /// - a create may exist although the call failed: look for it (by
-    ///   `external_id`, say) before creating it again;
+    /// - a create may exist although the call failed: look for it before
+    ///   creating it again, with
+    ///   [`Customers::find_by_external_id`](crate::Customers::find_by_external_id)
+    ///   (the API has no idempotency key and does not enforce unique
+    ///   external ids, so a blind second create makes a duplicate);
     /// - a 4xx may answer the *repeated* request, not the first: a `400`
     ///   "already archived" from an archive whose first response was lost
     ///   means the customer was archived, very likely by this call. Read the
@@ -308,6 +348,9 @@ impl Error {
                 outcome_unknown, ..
             }
             | Error::Transport {
+                outcome_unknown, ..
+            }
+            | Error::Hook {
                 outcome_unknown, ..
             } => *outcome_unknown,
             _ => false,

@@ -50,7 +50,7 @@
 //! use alternative_payments::Error;
 //!
 //! # async fn run(client: alternative_payments::Client) {
-//! let new = NewCustomer::builder().name("Acme".to_string()).email("billing@acme.test".to_string());
+//! let new = NewCustomer::builder().name("Acme").email("billing@acme.test");
 //! match client.customers().create(new).send().await {
 //!     Ok(customer) => println!("created {:?}", customer.id),
 //!     // A 400 or 422 names each field the API refused.
@@ -81,24 +81,28 @@ mod auth;
 mod client;
 mod cursor;
 mod error;
+mod hook;
 mod pagination;
 mod rate_limit;
 mod resources;
+mod response;
 mod retry;
 pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
-    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, ErrorBody, TokenInfo, env,
+    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Environment, ErrorBody, TokenInfo, env,
 };
 pub use cursor::Cursor;
 pub use error::{ApiError, AuthError, Error, Result};
+pub use hook::{Hook, HookRequest, HookResponse};
 pub use pagination::{Page, json_pages};
 pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 // Each resource's handles and builders, and the generic `Request` and `List`
 // (a new resource is re-exported by `resources/mod.rs` alone).
 pub use resources::*;
+pub use response::Response;
 pub use retry::RetryPolicy;
 pub use time::OffsetDateTime;
 

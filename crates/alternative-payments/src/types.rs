@@ -1,39 +1,63 @@
-//! Model types of the API, under the names this SDK uses.
+//! Model types of the API.
 //!
-//! They are the generated types (fields are `Option` because the API
-//! describes every field as optional). String enums are open: see
-//! [`MethodType`].
+//! Generated from the spec, under the names this SDK gives them
+//! (`openapi/overlay.json`). Every model is `#[non_exhaustive]`: build one
+//! with its builder, whose setters take anything that converts
+//! (`&str`, `String`, an id):
+//!
+//! ```
+//! use alternative_payments::types::NewCustomer;
+//!
+//! let new: NewCustomer = NewCustomer::builder()
+//!     .name("Acme")
+//!     .email("billing@acme.test")
+//!     .external_id(String::from("crm-42"))
+//!     .try_into()
+//!     .expect("every field is optional");
+//! assert_eq!(new.name.as_deref(), Some("Acme"));
+//! ```
+//!
+//! Reading a model needs no unwrapping for what is always there, and says
+//! what it got for the rest:
+//!
+//! - **Ids are typed** ([`CustomerId`], [`PaymentMethodId`],
+//!   [`CustomerUserId`]): a payment method's id does not pass where a
+//!   customer's is expected. Each is serde-transparent, displays as the bare
+//!   string and converts from `&str` and `String`.
+//! - **A returned model always has its id** (`customer.id()`): a response
+//!   without one is refused as [`Error::Decode`](crate::Error::Decode), since
+//!   an object that cannot be addressed is the server's fault and an empty id
+//!   made up here would be a lie. Every other field is optional, as the API
+//!   describes it: `customer.name()` is an `Option<&str>`.
+//! - **Timestamps** stay text in their field (nothing is lost when the API
+//!   sends a malformed one), and their accessor parses them:
+//!   `customer.created_at()?` is an `Option<`[`OffsetDateTime`](time::OffsetDateTime)`>`,
+//!   and its [`TimestampError`] converts into [`Error`](crate::Error).
+//! - String enums are open: see [`MethodType`].
+//!
+//! ```
+//! use alternative_payments::types::{Customer, CustomerId};
+//!
+//! # fn main() -> alternative_payments::Result<()> {
+//! let customer: Customer = serde_json::from_value(serde_json::json!({
+//!     "id": "cus_1", "name": "Acme", "created_at": "2026-01-02T03:04:05Z"
+//! })).unwrap();
+//! assert_eq!(customer.id(), &CustomerId::from("cus_1"));
+//! assert_eq!(customer.name(), Some("Acme"));
+//! assert_eq!(customer.created_at()?.map(|t| t.year()), Some(2026));
+//! assert_eq!(customer.email(), None);
+//! # Ok(()) }
+//! ```
 
 pub use alternative_payments_raw::types::{
-    CreateCustomerInput as NewCustomer, CreateCustomerUserInput as NewCustomerUser,
-    CustomerReply as Customer, CustomerUser, MethodType, PatchCustomerRequest as CustomerUpdate,
-    PaymentMethod,
+    Customer, CustomerId, CustomerUpdate, CustomerUser, CustomerUserId, MethodType, NewCustomer,
+    NewCustomerUser, PaymentMethod, PaymentMethodId, TimestampError,
 };
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-/// The RFC 3339 `created_at` field of a model, parsed.
-pub trait CreatedAt {
-    /// `created_at` as sent by the API.
-    fn created_at_str(&self) -> Option<&str>;
-
-    /// `created_at` as a timestamp: `Ok(None)` when absent, an error when the
-    /// API sent something that is not RFC 3339 (the text stays available
-    /// through [`created_at_str`](Self::created_at_str)).
-    fn created_at_time(&self) -> Result<Option<OffsetDateTime>, time::error::Parse> {
-        self.created_at_str()
-            .map(|s| OffsetDateTime::parse(s, &Rfc3339))
-            .transpose()
-    }
+/// The builders of the models (`NewCustomer::builder()` returns
+/// [`builder::NewCustomer`]).
+pub mod builder {
+    pub use alternative_payments_raw::types::builder::{
+        CustomerUpdate, NewCustomer, NewCustomerUser,
+    };
 }
-
-macro_rules! created_at {
-    ($($model:ty),*) => {$(
-        impl CreatedAt for $model {
-            fn created_at_str(&self) -> Option<&str> {
-                self.created_at.as_deref()
-            }
-        }
-    )*};
-}
-created_at!(Customer, CustomerUser, PaymentMethod);

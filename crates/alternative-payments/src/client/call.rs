@@ -77,6 +77,12 @@ pub(super) struct Record {
     /// The last attempt's timeout: the per-attempt one, or less when the
     /// deadline was nearer.
     pub(super) attempt_timeout: Option<Duration>,
+    /// A user hook stopped the call.
+    pub(super) hook_failure: Option<crate::hook::HookFailure>,
+    /// Keep the success's headers (`send_with_response`).
+    pub(super) keep_headers: bool,
+    /// The last success's headers, when kept.
+    pub(super) headers: Option<reqwest::header::HeaderMap>,
 }
 
 /// What follows an attempt.
@@ -248,7 +254,8 @@ impl Call {
         let changes_state = self.changes_state();
         let may_retry = retries < self.retry.max_retries;
         let mut record = self.record();
-        if record.auth_error.is_some() || record.too_large.is_some() {
+        if record.auth_error.is_some() || record.too_large.is_some() || record.hook_failure.is_some()
+        {
             return AfterAttempt::Done;
         }
         match error {

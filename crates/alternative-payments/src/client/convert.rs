@@ -23,6 +23,18 @@ impl Call {
         E: ErrorBody,
     {
         let name = self.operation_name();
+        let failed_hook = {
+            let mut record = self.record();
+            record.hook_failure.take().map(|f| (f, record.outcome_unknown))
+        };
+        if let Some((failure, outcome_unknown)) = failed_hook {
+            return Err(Error::Hook {
+                hook: failure.hook,
+                operation: name,
+                message: failure.message,
+                outcome_unknown,
+            });
+        }
         if let Some(limit) = self.record().too_large {
             return Err(Error::ResponseTooLarge {
                 operation: name,

@@ -15,6 +15,7 @@ use tracing::Instrument;
 use super::Auth;
 use super::call::{CURRENT, Call};
 use crate::error::AuthError;
+use crate::hook::{HookRequest, HookResponse};
 use crate::retry::is_retryable_status;
 
 /// Error bodies are kept up to this size; beyond it they are cut (an error
@@ -105,7 +106,24 @@ impl Call {
             (timeout, left) => timeout.or(left),
         };
         *request.timeout_mut() = timeout;
-        self.record().attempt_timeout = timeout;
+        let attempt = {
+            let mut record = self.record();
+            record.attempt_timeout = timeout;
+            record.attempt + 1
+        };
+        // The user's hooks, before credentials go on: they never see them.
+        let hooks = &self.state.hooks;
+        if let Err(failure) = hooks.run(|hook| {
+            hook.on_request(&mut HookRequest {
+                request,
+                operation: self.operation_name(),
+                attempt,
+            })
+        }) {
+            let message = format!("hook `{}` failed: {}", failure.hook, failure.message);
+            self.record().hook_failure = Some(failure);
+            return Err(message);
+        }
         self.authorise(request).await.map_err(|e| {
             let message = e.to_string();
             self.record().auth_error = Some(e);
@@ -139,13 +157,34 @@ impl Call {
             duration_ms = tracing::field::Empty,
         );
         let started = tokio::time::Instant::now();
-        let mut response = client.execute(request).instrument(span.clone()).await?;
+        let outcome = client.execute(request).instrument(span.clone()).await;
+        let elapsed = started.elapsed();
+        let seen = HookResponse {
+            operation: self.operation_name(),
+            attempt,
+            status: outcome.as_ref().ok().map(reqwest::Response::status),
+            headers: outcome.as_ref().ok().map(reqwest::Response::headers),
+            elapsed,
+        };
+        if let Err(failure) = self.state.hooks.run(|hook| hook.on_response(&seen)) {
+            // The request was sent: what it did is unknown to the caller.
+            let mut record = self.record();
+            record.outcome_unknown |= self.changes_state();
+            record.hook_failure = Some(failure);
+        }
+        let mut response = outcome?;
         let status = response.status();
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        span.record("duration_ms", elapsed.as_millis() as u64);
         span.record("status", status.as_u16());
         let limit = self.state.max_response_size;
         if status.is_success() {
-            self.record().status = Some(status);
+            {
+                let mut record = self.record();
+                record.status = Some(status);
+                if record.keep_headers {
+                    record.headers = Some(response.headers().clone());
+                }
+            }
             if response.content_length().is_some_and(|n| n <= limit as u64) {
                 return Ok(response);
             }

@@ -21,14 +21,86 @@ use reqwest::header::HeaderValue;
 
 use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource, static_header};
 use crate::error::{Error, Result};
+use crate::hook::{Hook, Hooks};
+use crate::response::Response;
 use crate::rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter, RetryBudget};
 use crate::retry::RetryPolicy;
 use call::Call;
 pub(crate) use call::RequestOptions;
 use hooks::SdkHooks;
 
-/// The production API.
-pub const DEFAULT_BASE_URL: &str = "https://public-api.alternativepayments.io";
+/// The production API ([`Environment::Production`]).
+pub const DEFAULT_BASE_URL: &str = Environment::Production.base_url();
+
+/// Where the provider runs the API. Credentials of one environment do not
+/// work in the other.
+///
+/// ```
+/// use alternative_payments::Environment;
+///
+/// assert_eq!(Environment::Demo.base_url(), "https://public-api.demo.alternativepayments.io");
+/// assert_eq!("demo".parse::<Environment>(), Ok(Environment::Demo));
+/// assert!("staging".parse::<Environment>().unwrap_err().contains("production, demo"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Environment {
+    /// The live API, `https://public-api.alternativepayments.io`.
+    #[default]
+    Production,
+    /// The sandbox, `https://public-api.demo.alternativepayments.io`: the
+    /// same API on test data, with keys of its own.
+    Demo,
+}
+
+impl Environment {
+    /// Every environment, in the order error messages list them.
+    pub const ALL: [Environment; 2] = [Environment::Production, Environment::Demo];
+
+    /// The API's base URL there (the token endpoint is
+    /// `{base_url}/oauth/token`).
+    pub const fn base_url(self) -> &'static str {
+        match self {
+            Environment::Production => "https://public-api.alternativepayments.io",
+            Environment::Demo => "https://public-api.demo.alternativepayments.io",
+        }
+    }
+
+    /// The name [`FromStr`](std::str::FromStr) and
+    /// `ALTERNATIVE_PAYMENTS_ENVIRONMENT` take: `production` or `demo`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Demo => "demo",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+
+    /// A name, ignoring case and surrounding space; an unknown one is an
+    /// error listing the valid names.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let name = s.trim();
+        Environment::ALL
+            .into_iter()
+            .find(|e| e.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Environment::ALL.iter().map(|e| e.name()).collect();
+                format!(
+                    "unknown environment {name:?} (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
 /// Connect timeout of the built-in HTTP client.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for each attempt of a request, response body included.
@@ -45,8 +117,12 @@ pub mod env {
     pub const CLIENT_ID: &str = "ALTERNATIVE_PAYMENTS_CLIENT_ID";
     /// OAuth2 client secret (required).
     pub const CLIENT_SECRET: &str = "ALTERNATIVE_PAYMENTS_CLIENT_SECRET";
-    /// Base URL (optional; defaults to the production API).
+    /// Base URL (optional; defaults to the environment's). Not together
+    /// with [`ENVIRONMENT`].
     pub const BASE_URL: &str = "ALTERNATIVE_PAYMENTS_BASE_URL";
+    /// `production` (the default) or `demo`: see
+    /// [`Environment`](crate::Environment). Not together with [`BASE_URL`].
+    pub const ENVIRONMENT: &str = "ALTERNATIVE_PAYMENTS_ENVIRONMENT";
     /// Space- or comma-separated scopes to request (optional), e.g. `read write`.
     pub const SCOPES: &str = "ALTERNATIVE_PAYMENTS_SCOPES";
     /// The client-side rate limit (optional): requests per second (`10`),
@@ -78,6 +154,7 @@ pub(crate) struct ClientState {
     budget: RetryBudget,
     /// The longest a call may take, waits and retries included.
     deadline: Option<Duration>,
+    hooks: Hooks,
 }
 
 /// A client for the Alternative Payments API.
@@ -113,6 +190,7 @@ impl fmt::Debug for Client {
             .field("timeout", &self.state.timeout)
             .field("rate_limited", &self.state.limiter.is_some())
             .field("deadline", &self.state.deadline)
+            .field("hooks", &self.state.hooks)
             .finish_non_exhaustive()
     }
 }
@@ -126,7 +204,8 @@ impl Client {
     /// A client configured from the environment (see [`env`](mod@env)): client
     /// credentials from `ALTERNATIVE_PAYMENTS_CLIENT_ID` and
     /// `ALTERNATIVE_PAYMENTS_CLIENT_SECRET`, and optionally
-    /// `ALTERNATIVE_PAYMENTS_BASE_URL` and `ALTERNATIVE_PAYMENTS_SCOPES`.
+    /// `ALTERNATIVE_PAYMENTS_ENVIRONMENT` (or `_BASE_URL`),
+    /// `ALTERNATIVE_PAYMENTS_SCOPES` and `ALTERNATIVE_PAYMENTS_RATE_LIMIT`.
     /// A missing or malformed variable is an error naming it.
     pub fn from_env() -> Result<Self> {
         ClientBuilder::from_env()?.build()
@@ -156,7 +235,21 @@ impl Client {
         let secret = read(env::CLIENT_SECRET, true)?.unwrap_or_default();
         let mut builder =
             Client::builder().credentials(Credentials::client_credentials(id.trim(), secret));
+        let environment = read(env::ENVIRONMENT, false)?;
+        if let Some(name) = &environment {
+            let environment: Environment = name.parse().map_err(|e| {
+                Error::Config(format!("environment variable {}: {e}", env::ENVIRONMENT))
+            })?;
+            builder = builder.environment(environment);
+        }
         if let Some(url) = read(env::BASE_URL, false)? {
+            if environment.is_some() {
+                return Err(Error::Config(format!(
+                    "environment variables {} and {} are both set: set one (the environment names its URL)",
+                    env::ENVIRONMENT,
+                    env::BASE_URL
+                )));
+            }
             parse_base_url(url.trim()).map_err(|e| {
                 Error::Config(format!("environment variable {}: {e}", env::BASE_URL))
             })?;
@@ -191,9 +284,35 @@ impl Client {
         F: FnMut(Arc<raw::Client>) -> Fut,
         Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
     {
-        Call::new(self.state.clone(), options, Some(operation))
-            .run(attempt)
+        self.call_with_response(operation, options, false, attempt)
             .await
+            .map(Response::into_body)
+    }
+
+    /// [`Client::call`], with the success's status (and headers, when
+    /// `keep_headers`).
+    pub(crate) async fn call_with_response<T, E, F, Fut>(
+        &self,
+        operation: Operation,
+        options: &RequestOptions,
+        keep_headers: bool,
+        attempt: F,
+    ) -> Result<Response<T>>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+        F: FnMut(Arc<raw::Client>) -> Fut,
+        Fut: Future<Output = std::result::Result<raw::ResponseValue<T>, raw::Error<E>>>,
+    {
+        let call = Call::new(self.state.clone(), options, Some(operation));
+        call.record().keep_headers = keep_headers;
+        let body = call.clone().run(attempt).await?;
+        let mut record = call.record();
+        Ok(Response {
+            status: record.status.unwrap_or(reqwest::StatusCode::OK),
+            headers: record.headers.take().unwrap_or_default(),
+            body,
+        })
     }
 
     /// Obtains an access token now (or takes the cached one) and says what
@@ -318,6 +437,7 @@ pub struct ClientBuilder {
     rate_limit: Option<Option<RateLimit>>,
     rate_limiter: Option<Arc<dyn RateLimiter>>,
     deadline: Option<Option<Duration>>,
+    hooks: Hooks,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -340,6 +460,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.rate_limiter.as_ref().map(|_| "custom"),
             )
             .field("deadline", &self.deadline)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }
@@ -359,8 +480,23 @@ impl ClientBuilder {
         self
     }
 
-    /// The API's base URL; defaults to [`DEFAULT_BASE_URL`]. The token
-    /// endpoint is `{base_url}/oauth/token`.
+    /// Adds a [`Hook`]: it sees (and may change) every attempt's request
+    /// and sees every attempt's response, after the hooks added before it.
+    pub fn hook(mut self, hook: impl Hook) -> Self {
+        self.hooks.0.push(Arc::new(hook));
+        self
+    }
+
+    /// Where the API runs: [`Environment::Production`] by default, or
+    /// [`Environment::Demo`]. The same as `base_url(environment.base_url())`:
+    /// whichever of the two is called last wins.
+    pub fn environment(self, environment: Environment) -> Self {
+        self.base_url(environment.base_url())
+    }
+
+    /// The API's base URL, for a proxy or a test server; defaults to
+    /// [`DEFAULT_BASE_URL`] (see [`environment`](Self::environment)). The
+    /// token endpoint is `{base_url}/oauth/token`.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -557,6 +693,7 @@ impl ClientBuilder {
                 limiter,
                 budget: RetryBudget::new(),
                 deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
+                hooks: self.hooks,
             }),
         })
     }
@@ -638,6 +775,43 @@ mod tests {
 
     fn err(vars: &[(&str, &str)]) -> String {
         from(vars).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn from_env_picks_the_environment_and_refuses_an_unknown_or_ambiguous_one() {
+        let creds = [(env::CLIENT_ID, "id"), (env::CLIENT_SECRET, "s")];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = creds.to_vec();
+            vars.extend_from_slice(extra);
+            vars
+        };
+        let demo = from(&with(&[(env::ENVIRONMENT, " Demo ")])).expect("demo");
+        assert!(
+            format!("{demo:?}")
+                .contains("base_url: Some(\"https://public-api.demo.alternativepayments.io\")"),
+            "{demo:?}"
+        );
+        let client = demo.build().expect("https: allowed");
+        assert_eq!(
+            raw::ClientInfo::baseurl(&*client.state.raw),
+            "https://public-api.demo.alternativepayments.io"
+        );
+        assert_eq!(
+            err(&with(&[(env::ENVIRONMENT, "staging")])),
+            "configuration error: environment variable ALTERNATIVE_PAYMENTS_ENVIRONMENT: unknown environment \"staging\" (expected one of: production, demo)"
+        );
+        assert!(
+            err(&with(&[
+                (env::ENVIRONMENT, "demo"),
+                (env::BASE_URL, "https://proxy.test")
+            ]))
+            .contains("ALTERNATIVE_PAYMENTS_ENVIRONMENT and ALTERNATIVE_PAYMENTS_BASE_URL are both set"),
+        );
+        // In code, the last of environment() and base_url() wins.
+        let builder = Client::builder()
+            .base_url("https://proxy.test")
+            .environment(Environment::Demo);
+        assert!(format!("{builder:?}").contains("demo.alternativepayments.io"));
     }
 
     #[test]

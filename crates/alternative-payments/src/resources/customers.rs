@@ -8,14 +8,15 @@ use raw::operations::customers as op;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{List, ListQuery, Request, list_source, model, non_empty, sealed};
+use super::{List, ListQuery, Request, list_source, model, valid_id, sealed};
 use std::sync::Arc;
 
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
 use crate::pagination::{PageSource, RawPage};
 use crate::types::{
-    Customer, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser, PaymentMethod,
+    Customer, CustomerId, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser,
+    PaymentMethod, PaymentMethodId,
 };
 
 impl Client {
@@ -42,7 +43,7 @@ impl<'a> Customers<'a> {
     /// reach the server, so it cannot create two.
     ///
     /// `customer` is a [`NewCustomer`] or its builder:
-    /// `NewCustomer::builder().name("Acme".to_string())`.
+    /// `NewCustomer::builder().name("Acme")`.
     pub fn create<B>(&self, customer: B) -> Request<'a, Customer>
     where
         B: TryInto<NewCustomer>,
@@ -55,19 +56,19 @@ impl<'a> Customers<'a> {
     }
 
     /// Gets a customer by id (archived ones too).
-    pub fn get(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let id = non_empty("customer id", id.into());
+    pub fn get(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
+        let id = valid_id("customer id", id.into());
         Request::new::<op::GetCustomer, _>(self.client, id, |raw, id| raw.get_customer().id(id))
     }
 
     /// Changes the fields set in `update` (PATCH); others are kept.
     /// `update` is a [`CustomerUpdate`] or its builder.
-    pub fn update<B>(&self, id: impl Into<String>, update: B) -> Request<'a, Customer>
+    pub fn update<B>(&self, id: impl Into<CustomerId>, update: B) -> Request<'a, Customer>
     where
         B: TryInto<CustomerUpdate>,
         B::Error: fmt::Display,
     {
-        let args = non_empty("customer id", id.into())
+        let args = valid_id("customer id", id.into())
             .and_then(|id| Ok((id, model("customer update", update)?)));
         Request::new::<op::UpdateCustomer, _>(self.client, args, |raw, (id, body)| {
             raw.update_customer().id(id).body(body)
@@ -75,23 +76,73 @@ impl<'a> Customers<'a> {
     }
 
     /// Archives a customer: it leaves the list, and can be restored.
-    pub fn archive(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let id = non_empty("customer id", id.into());
+    pub fn archive(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
+        let id = valid_id("customer id", id.into());
         Request::new::<op::ArchiveCustomer, _>(self.client, id, |raw, id| {
             raw.archive_customer().id(id)
         })
     }
 
     /// Restores an archived customer.
-    pub fn restore(&self, id: impl Into<String>) -> Request<'a, Customer> {
-        let id = non_empty("customer id", id.into());
+    pub fn restore(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
+        let id = valid_id("customer id", id.into());
         Request::new::<op::RestoreCustomer, _>(self.client, id, |raw, id| {
             raw.restore_customer().id(id)
         })
     }
 
+    /// Finds the customers whose `external_id` is exactly `external_id`:
+    /// the way to look for a create whose outcome is unknown
+    /// ([`Error::outcome_unknown`]) before creating it again.
+    ///
+    /// **A client-side scan.** The API has no filter on external ids, no
+    /// idempotency key, and does not enforce that external ids are unique
+    /// (a second create with the same one succeeds). So this pages through
+    /// every listed customer, 100 a page (the largest page the API
+    /// documents), each page under the client's rate limit, and compares
+    /// here. [`first`](Find::first) stops at the first match;
+    /// [`all`](Find::all) reads to the end, to find duplicates. Archived
+    /// customers are not listed, so not found. An empty `external_id` is
+    /// refused with [`Error::InvalidArgument`].
+    ///
+    /// ```no_run
+    /// use alternative_payments::types::NewCustomer;
+    ///
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let customer = match client.customers().find_by_external_id("crm-42").first().await? {
+    ///     Some(existing) => existing,
+    ///     None => {
+    ///         let new = NewCustomer::builder().name("Acme").external_id("crm-42");
+    ///         client.customers().create(new).send().await?
+    ///     }
+    /// };
+    /// println!("{}", customer.id());
+    /// # Ok(()) }
+    /// ```
+    pub fn find_by_external_id(&self, external_id: impl Into<String>) -> Find<'a> {
+        Find::new(self.client, Field::ExternalId, external_id.into())
+    }
+
+    /// Finds the customers whose `email` is `email`, ignoring ASCII case and
+    /// surrounding space (as mail systems treat addresses in practice).
+    ///
+    /// A client-side scan, as [`find_by_external_id`](Self::find_by_external_id)
+    /// describes: the API has no email filter and does not enforce unique
+    /// emails.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// for customer in client.customers().find_by_email("billing@acme.test").all().await? {
+    ///     println!("{} {:?}", customer.id(), customer.name());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn find_by_email(&self, email: impl Into<String>) -> Find<'a> {
+        Find::new(self.client, Field::Email, email.into())
+    }
+
     /// A customer's payment methods.
-    pub fn payment_methods(&self, customer_id: impl Into<String>) -> PaymentMethods<'a> {
+    pub fn payment_methods(&self, customer_id: impl Into<CustomerId>) -> PaymentMethods<'a> {
         PaymentMethods {
             client: self.client,
             customer_id: customer_id.into(),
@@ -99,7 +150,7 @@ impl<'a> Customers<'a> {
     }
 
     /// A customer's users.
-    pub fn users(&self, customer_id: impl Into<String>) -> Users<'a> {
+    pub fn users(&self, customer_id: impl Into<CustomerId>) -> Users<'a> {
         Users {
             client: self.client,
             customer_id: customer_id.into(),
@@ -111,13 +162,13 @@ impl<'a> Customers<'a> {
 #[derive(Clone, Debug)]
 pub struct PaymentMethods<'a> {
     client: &'a Client,
-    customer_id: String,
+    customer_id: CustomerId,
 }
 
 impl<'a> PaymentMethods<'a> {
     /// All payment methods of the customer (the API does not paginate them).
     pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
-        let id = non_empty("customer id", self.customer_id.clone());
+        let id = valid_id("customer id", self.customer_id.clone());
         Request::mapped::<op::ListPaymentMethods, _>(
             self.client,
             id,
@@ -127,9 +178,9 @@ impl<'a> PaymentMethods<'a> {
     }
 
     /// One payment method of the customer.
-    pub fn get(&self, method_id: impl Into<String>) -> Request<'a, PaymentMethod> {
-        let ids = non_empty("customer id", self.customer_id.clone())
-            .and_then(|id| Ok((id, non_empty("payment method id", method_id.into())?)));
+    pub fn get(&self, method_id: impl Into<PaymentMethodId>) -> Request<'a, PaymentMethod> {
+        let ids = valid_id("customer id", self.customer_id.clone())
+            .and_then(|id| Ok((id, valid_id("payment method id", method_id.into())?)));
         Request::new::<op::GetPaymentMethod, _>(self.client, ids, |raw, (id, method_id)| {
             raw.get_payment_method().id(id).method_id(method_id)
         })
@@ -140,7 +191,7 @@ impl<'a> PaymentMethods<'a> {
 #[derive(Clone, Debug)]
 pub struct Users<'a> {
     client: &'a Client,
-    customer_id: String,
+    customer_id: CustomerId,
 }
 
 impl<'a> Users<'a> {
@@ -163,11 +214,108 @@ impl<'a> Users<'a> {
         B: TryInto<NewCustomerUser>,
         B::Error: fmt::Display,
     {
-        let args = non_empty("customer id", self.customer_id.clone())
+        let args = valid_id("customer id", self.customer_id.clone())
             .and_then(|id| Ok((id, model("new user", user)?)));
         Request::new::<op::CreateCustomerUser, _>(self.client, args, |raw, (id, body)| {
             raw.create_customer_user().id(id).body(body)
         })
+    }
+}
+
+/// The page size of a [`Find`] scan: the spec's default, and the largest
+/// page the provider documents.
+const SCAN_PAGE_SIZE: u32 = 100;
+
+/// A client-side search through every listed customer:
+/// [`Customers::find_by_external_id`], [`Customers::find_by_email`].
+#[derive(Clone, Debug)]
+#[must_use = "nothing is sent until .first() or .all() is awaited"]
+pub struct Find<'a> {
+    client: &'a Client,
+    field: Field,
+    value: String,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    ExternalId,
+    Email,
+}
+
+impl<'a> Find<'a> {
+    fn new(client: &'a Client, field: Field, value: String) -> Self {
+        Self {
+            client,
+            field,
+            value,
+        }
+    }
+
+    fn matches(&self, customer: &Customer) -> bool {
+        match self.field {
+            Field::ExternalId => customer.external_id() == Some(self.value.as_str()),
+            Field::Email => customer
+                .email()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(self.value.trim())),
+        }
+    }
+
+    /// The first matching customer, reading no page after the one it is on.
+    pub async fn first(self) -> Result<Option<Customer>> {
+        let mut found = None;
+        self.scan(|customer| {
+            found = Some(customer);
+            false
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Every matching customer, in list order (more than one means the
+    /// value is not unique).
+    pub async fn all(self) -> Result<Vec<Customer>> {
+        let mut found = Vec::new();
+        self.scan(|customer| {
+            found.push(customer);
+            true
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Pages one at a time (no prefetch: `first` must not read past its
+    /// match), handing each match to `on_match` until it says stop.
+    async fn scan(&self, mut on_match: impl FnMut(Customer) -> bool) -> Result<()> {
+        let name = match self.field {
+            Field::ExternalId => "external id",
+            Field::Email => "email",
+        };
+        if self.value.trim().is_empty() {
+            return Err(Error::InvalidArgument(format!("{name} to find is empty")));
+        }
+        let list = List::new(self.client, CustomerQuery::default()).limit(SCAN_PAGE_SIZE);
+        let mut page = list.send().await?;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            for customer in std::mem::take(&mut page.items) {
+                if self.matches(&customer) && !on_match(customer) {
+                    return Ok(());
+                }
+            }
+            if let Some(cursor) = page.end_cursor.clone()
+                && !seen.insert(cursor)
+            {
+                return Err(Error::Pagination {
+                    operation: page.source.operation(),
+                    message: "the server sent a cursor again; the scan stops instead of looping"
+                        .into(),
+                });
+            }
+            match page.next_page().await? {
+                Some(following) => page = following,
+                None => return Ok(()),
+            }
+        }
     }
 }
 
@@ -186,8 +334,8 @@ macro_rules! raw_page {
         }
     };
 }
-raw_page!(raw::types::PaginatedResponseCustomerReply => Customer);
-raw_page!(raw::types::PaginatedResponseCustomerUser => CustomerUser);
+raw_page!(raw::types::CustomerPage => Customer);
+raw_page!(raw::types::CustomerUserPage => CustomerUser);
 
 /// `client.customers().list()`.
 pub type ListCustomers<'a> = List<'a, CustomerQuery>;
@@ -291,7 +439,7 @@ impl sealed::Query for CustomerQuery {
 /// The customer whose users [`ListUsers`] lists.
 #[derive(Clone, Debug)]
 pub struct UserQuery {
-    customer_id: String,
+    customer_id: CustomerId,
 }
 
 #[allow(private_interfaces)]
@@ -304,7 +452,7 @@ impl sealed::Query for UserQuery {
         limit: Option<u32>,
         options: RequestOptions,
     ) -> Result<Arc<dyn PageSource<CustomerUser>>> {
-        let id = non_empty("customer id", self.customer_id.clone())?;
+        let id = valid_id("customer id", self.customer_id.clone())?;
         Ok(list_source::<op::ListCustomerUsers, _, _>(
             client,
             options,

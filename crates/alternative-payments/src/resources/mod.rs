@@ -23,6 +23,7 @@ use crate::client::{Client, ErrorBody, RequestOptions};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::pagination::{self, Page, PageSource, RawPage};
+use crate::response::Response;
 use crate::retry::RetryPolicy;
 
 // Each resource behind its cargo feature (all on by default).
@@ -31,7 +32,7 @@ mod customers;
 
 #[cfg(feature = "customers")]
 pub use customers::{
-    CustomerQuery, Customers, ListCustomers, ListUsers, PaymentMethods, UserQuery, Users,
+    CustomerQuery, Customers, Find, ListCustomers, ListUsers, PaymentMethods, UserQuery, Users,
 };
 
 /// How a wrapper builds its request: the generated method of operation `E`
@@ -50,9 +51,11 @@ pub struct Request<'a, T> {
     send: std::result::Result<SendFn<'a, T>, Error>,
 }
 
-/// Runs a request's generated call and turns its response into `T`.
-type SendFn<'a, T> =
-    Box<dyn FnOnce(&'a Client, RequestOptions) -> BoxFuture<'a, Result<T>> + Send + 'a>;
+/// Runs a request's generated call and turns its response into `T`
+/// (keeping the response's headers when asked).
+type SendFn<'a, T> = Box<
+    dyn FnOnce(&'a Client, RequestOptions, bool) -> BoxFuture<'a, Result<Response<T>>> + Send + 'a,
+>;
 
 impl<T> fmt::Debug for Request<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -82,15 +85,15 @@ impl<'a, T: Send + 'a> Request<'a, T> {
         A: Clone + Send + Sync + 'a,
     {
         let send = args.map(|args| -> SendFn<'a, T> {
-            Box::new(move |client, options| {
+            Box::new(move |client, options, keep_headers| {
                 Box::pin(async move {
                     let reply = client
-                        .call(E::OPERATION, &options, move |raw| {
+                        .call_with_response(E::OPERATION, &options, keep_headers, move |raw| {
                             let args = args.clone();
                             async move { E::send(configure(&raw, args)).await }
                         })
                         .await?;
-                    Ok(map(reply))
+                    Ok(reply.map(map))
                 })
             })
         });
@@ -124,7 +127,16 @@ impl<'a, T: Send + 'a> Request<'a, T> {
     /// Sends the request (retrying as the policy allows).
     pub async fn send(self) -> Result<T> {
         let send = self.send?;
-        send(self.client, self.options).await
+        send(self.client, self.options, false)
+            .await
+            .map(Response::into_body)
+    }
+
+    /// Sends the request like [`send`](Self::send), and returns the body
+    /// with the status, headers and request id of the response.
+    pub async fn send_with_response(self) -> Result<Response<T>> {
+        let send = self.send?;
+        send(self.client, self.options, true).await
     }
 }
 
@@ -153,12 +165,22 @@ where
         .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
 }
 
-fn non_empty(what: &str, id: String) -> Result<String> {
-    if id.is_empty() {
-        Err(Error::InvalidArgument(format!("{what} is empty")))
-    } else {
-        Ok(id)
+/// An id argument, refused before anything is sent when it is empty or
+/// holds a `/` or a control character: no id the API hands out does, and
+/// such text is a bug upstream (a whole row pasted, a path, a newline from a
+/// file) that percent-encoding would only hide.
+fn valid_id<I: AsRef<str>>(what: &str, id: I) -> Result<I> {
+    let text = id.as_ref();
+    if text.is_empty() {
+        return Err(Error::InvalidArgument(format!("{what} is empty")));
     }
+    if let Some(c) = text.chars().find(|c| *c == '/' || c.is_control()) {
+        let shown: String = text.chars().take(64).collect();
+        return Err(Error::InvalidArgument(format!(
+            "{what} {shown:?} holds {c:?}, which no id contains"
+        )));
+    }
+    Ok(id)
 }
 
 /// A list operation with its filters fixed: fetches any page of it.
