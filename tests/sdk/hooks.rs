@@ -11,6 +11,16 @@ use wiremock::{Mock, ResponseTemplate};
 
 use super::{CLIENT_SECRET, TOKEN_MARK, builder, customer, requests_to, server};
 
+/// Every header as `name=value`, values in clear (a HeaderMap's Debug
+/// hides sensitive ones, a hook reading them would not be fooled).
+fn clear(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .iter()
+        .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v.as_bytes())))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Records everything it is shown, as text.
 #[derive(Clone, Default)]
 struct Recorder {
@@ -25,12 +35,12 @@ impl Hook for Recorder {
 
     fn on_request(&self, request: &mut HookRequest<'_>) -> Result<(), String> {
         self.seen.lock().unwrap().push(format!(
-            "{} request {} #{} {} {:?} {request:?}",
+            "{} request {} #{} {} {} {request:?}",
             self.tag,
             request.operation(),
             request.attempt(),
             request.method(),
-            request.headers()
+            clear(request.headers())
         ));
         request
             .headers_mut()
@@ -44,12 +54,12 @@ impl Hook for Recorder {
 
     fn on_response(&self, response: &HookResponse<'_>) -> Result<(), String> {
         self.seen.lock().unwrap().push(format!(
-            "{} response {} #{} {:?} {:?}",
+            "{} response {} #{} {:?} {}",
             self.tag,
             response.operation(),
             response.attempt(),
             response.status().map(|s| s.as_u16()),
-            response.headers()
+            response.headers().map(clear).unwrap_or_default()
         ));
         Ok(())
     }

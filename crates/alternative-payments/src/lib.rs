@@ -8,16 +8,17 @@
 //! # Authenticate
 //!
 //! ```no_run
-//! use alternative_payments::{Client, Credentials};
+//! use alternative_payments::{Client, Credentials, Environment};
 //!
 //! # fn main() -> alternative_payments::Result<()> {
 //! // From ALTERNATIVE_PAYMENTS_CLIENT_ID / _CLIENT_SECRET (and optionally
-//! // _BASE_URL, _SCOPES):
+//! // _ENVIRONMENT, _SCOPES, _RATE_LIMIT):
 //! let client = Client::from_env()?;
 //!
 //! // Or explicitly:
 //! let client = Client::builder()
 //!     .credentials(Credentials::client_credentials("client-id", "client-secret"))
+//!     .environment(Environment::Demo) // the sandbox; production by default
 //!     .scopes(["read", "write"])
 //!     .build()?;
 //! # Ok(()) }
@@ -26,19 +27,19 @@
 //! # Page through customers
 //!
 //! ```no_run
-//! use alternative_payments::types::CreatedAt;
 //! use futures::TryStreamExt;
 //! use alternative_payments::OffsetDateTime;
+//! use alternative_payments::time::Duration;
 //!
 //! # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
 //! let mut customers = client
 //!     .customers()
 //!     .list()
-//!     .created_after(OffsetDateTime::now_utc() - time::Duration::days(30))
+//!     .created_after(OffsetDateTime::now_utc() - Duration::days(30))
 //!     .limit(50)
 //!     .stream();
 //! while let Some(customer) = customers.try_next().await? {
-//!     println!("{:?} created {:?}", customer.name, customer.created_at_time());
+//!     println!("{} {:?} created {:?}", customer.id(), customer.name(), customer.created_at()?);
 //! }
 //! # Ok(()) }
 //! ```
@@ -52,7 +53,7 @@
 //! # async fn run(client: alternative_payments::Client) {
 //! let new = NewCustomer::builder().name("Acme").email("billing@acme.test");
 //! match client.customers().create(new).send().await {
-//!     Ok(customer) => println!("created {:?}", customer.id),
+//!     Ok(customer) => println!("created {}", customer.id()),
 //!     // A 400 or 422 names each field the API refused.
 //!     Err(Error::Api(api)) if !api.validation_errors.is_empty() => {
 //!         for (field, problem) in &api.validation_errors {
@@ -104,6 +105,8 @@ pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 pub use resources::*;
 pub use response::Response;
 pub use retry::RetryPolicy;
+/// The `time` crate, whose [`OffsetDateTime`] timestamps take and return.
+pub use time;
 pub use time::OffsetDateTime;
 
 /// The README's examples, compiled as doctests so they cannot rot.
