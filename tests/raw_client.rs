@@ -169,10 +169,7 @@ async fn operations_can_run_on_spawned_tasks() {
     let server = server_for_every_route().await;
     let client = Client::new(&server.uri(), Hooks::new(Recorder::default()));
     let task = tokio::spawn(async move { client.get_customer().id("cus_1").send().await });
-    assert_eq!(
-        task.await.expect("joined").expect("get").id,
-        "cus_1"
-    );
+    assert_eq!(task.await.expect("joined").expect("get").id, "cus_1");
 }
 
 #[tokio::test]

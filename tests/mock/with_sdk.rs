@@ -64,12 +64,7 @@ async fn customers_lifecycle() {
         "archived customers leave the list"
     );
     assert_eq!(
-        customers
-            .get(&id)
-            .send()
-            .await
-            .expect("still readable")
-            .id,
+        customers.get(&id).send().await.expect("still readable").id,
         id
     );
     let again = customers
@@ -503,9 +498,7 @@ async fn validation_errors_name_their_fields() {
         .await
         .expect("mock");
     let client = sdk(&mock);
-    let bad = NewCustomer::builder()
-        .email("not an email")
-        .name("Acme");
+    let bad = NewCustomer::builder().email("not an email").name("Acme");
     let err = client
         .customers()
         .create(bad)
@@ -619,7 +612,8 @@ async fn find_by_scans_pages_and_stops_at_the_first_match() {
         } else {
             format!("c{i}@example.test")
         };
-        let id = mock.create_customer(serde_json::json!({ "external_id": external, "email": email }));
+        let id =
+            mock.create_customer(serde_json::json!({ "external_id": external, "email": email }));
         if external == "crm-42" {
             wanted.push(id);
         }
@@ -628,24 +622,110 @@ async fn find_by_scans_pages_and_stops_at_the_first_match() {
     let customers = client.customers();
     mock.clear_requests();
 
-    let first = customers.find_by_external_id("crm-42").first().await.expect("scan");
+    let first = customers
+        .find_by_external_id("crm-42")
+        .first()
+        .await
+        .expect("scan");
     assert_eq!(first.map(|c| c.id.to_string()).as_ref(), Some(&wanted[0]));
     let pages = mock.requests_to("listCustomers");
     assert_eq!(pages.len(), 2, "stops on the page of the match: {pages:?}");
-    assert!(pages.iter().all(|r| r.query.as_deref().is_some_and(|q| q.contains("limit=100"))));
+    assert!(
+        pages
+            .iter()
+            .all(|r| r.query.as_deref().is_some_and(|q| q.contains("limit=100")))
+    );
 
     mock.clear_requests();
-    let all = customers.find_by_external_id("crm-42").all().await.expect("scan");
+    let all = customers
+        .find_by_external_id("crm-42")
+        .all()
+        .await
+        .expect("scan");
     let ids: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
     assert_eq!(ids, wanted, "not unique: both are found");
     assert_eq!(mock.requests_to("listCustomers").len(), 3, "every page");
 
-    let by_email = customers.find_by_email(" billing@acme.TEST ").all().await.expect("scan");
+    let by_email = customers
+        .find_by_email(" billing@acme.TEST ")
+        .all()
+        .await
+        .expect("scan");
     assert_eq!(by_email.len(), 1);
-    assert!(customers.find_by_email("nobody@acme.test").first().await.expect("scan").is_none());
+    assert!(
+        customers
+            .find_by_email("nobody@acme.test")
+            .first()
+            .await
+            .expect("scan")
+            .is_none()
+    );
 
     mock.clear_requests();
-    let error = customers.find_by_external_id(" ").first().await.expect_err("empty");
-    assert_eq!(error.to_string(), "invalid argument: external id to find is empty");
+    let error = customers
+        .find_by_external_id(" ")
+        .first()
+        .await
+        .expect_err("empty");
+    assert_eq!(
+        error.to_string(),
+        "invalid argument: external id to find is empty"
+    );
     assert!(mock.requests().is_empty(), "refused before sending");
+}
+
+/// `pass` lets requests through until the fault's turn; `validation_error`
+/// answers as the mock's own validation does, and stores nothing.
+#[tokio::test]
+async fn queued_passes_then_a_validation_error_reach_the_sdk_as_the_api_would() {
+    use alternative_payments_mock::operation_ids;
+
+    let mock = mock().await;
+    let client = sdk(&mock);
+    mock.enqueue(
+        operation_ids::CREATE_CUSTOMER,
+        [
+            MockResponse::pass(),
+            MockResponse::pass(),
+            MockResponse::validation_error("email", "is already used"),
+        ],
+    )
+    .expect("a known operation");
+    for name in ["One", "Two"] {
+        client
+            .customers()
+            .create(named(name))
+            .send()
+            .await
+            .expect("passed");
+    }
+    let error = client
+        .customers()
+        .create(named("Three"))
+        .send()
+        .await
+        .expect_err("the queued validation error");
+    let api = error.api().expect("an API error");
+    assert_eq!(api.status.as_u16(), 422);
+    assert_eq!(api.code.as_deref(), Some("validation_failed"));
+    assert_eq!(
+        api.validation_errors.get("email").map(String::as_str),
+        Some("is already used")
+    );
+    assert!(error.is_invalid_request());
+    let listed: Vec<_> = client
+        .customers()
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2, "the refused create stored nothing");
+    // Then normal handling resumes.
+    client
+        .customers()
+        .create(named("Four"))
+        .send()
+        .await
+        .expect("no fault left");
 }

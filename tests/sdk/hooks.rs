@@ -119,7 +119,12 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
     let seen = seen.lock().unwrap().clone();
     let order: Vec<String> = seen
         .iter()
-        .map(|line| line.split_whitespace().take(4).collect::<Vec<_>>().join(" "))
+        .map(|line| {
+            line.split_whitespace()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     assert_eq!(
         order,
@@ -135,10 +140,17 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
         ]
     );
     assert!(seen[2].contains("Some(503)"), "{}", seen[2]);
-    assert!(seen[6].contains("Some(200)") && seen[6].contains("req-7"), "{}", seen[6]);
+    assert!(
+        seen[6].contains("Some(200)") && seen[6].contains("req-7"),
+        "{}",
+        seen[6]
+    );
     for line in &seen {
         assert!(!line.contains(TOKEN_MARK), "a token reached a hook: {line}");
-        assert!(!line.contains(CLIENT_SECRET), "the secret reached a hook: {line}");
+        assert!(
+            !line.contains(CLIENT_SECRET),
+            "the secret reached a hook: {line}"
+        );
         assert!(!line.to_lowercase().contains("bearer at-"), "{line}");
     }
     // On the wire: the hooks' header, and the SDK's credentials, not the
@@ -146,7 +158,12 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
     let sent = requests_to(&server, "/customers/cus_1").await;
     for request in &sent {
         assert_eq!(request.headers.get("x-hooked").unwrap(), "second");
-        let auth = request.headers.get("authorization").unwrap().to_str().unwrap();
+        let auth = request
+            .headers
+            .get("authorization")
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(auth.starts_with(&format!("Bearer {TOKEN_MARK}")), "{auth}");
     }
 }
@@ -195,7 +212,10 @@ async fn a_failing_or_panicking_hook_fails_its_call_by_name_and_the_client_lives
         .send()
         .await
         .expect_err("refused by the hook");
-    assert!(matches!(&error, Error::Hook { hook, .. } if hook.ends_with("Refuses")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Hook { hook, .. } if hook.ends_with("Refuses")),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         format!(
@@ -206,7 +226,12 @@ async fn a_failing_or_panicking_hook_fails_its_call_by_name_and_the_client_lives
     assert!(!error.outcome_unknown(), "nothing was sent");
     assert!(requests_to(&server, "/customers").await.is_empty());
     // The same client still works.
-    client.customers().get("cus_1").send().await.expect("other calls pass");
+    client
+        .customers()
+        .get("cus_1")
+        .send()
+        .await
+        .expect("other calls pass");
 
     let client = builder(&server).hook(Panics).build().unwrap();
     let error = client
@@ -220,7 +245,14 @@ async fn a_failing_or_panicking_hook_fails_its_call_by_name_and_the_client_lives
         "create_customer: hook `metrics` failed: panicked: counter overflow; an attempt may have taken effect (Error::outcome_unknown)"
     );
     assert!(error.outcome_unknown(), "the create was sent and answered");
-    assert_eq!(requests_to(&server, "/customers").await.len(), 1, "not retried");
+    assert_eq!(
+        requests_to(&server, "/customers").await.len(),
+        1,
+        "not retried"
+    );
     let again = client.customers().get("cus_1").send().await;
-    assert!(matches!(again, Err(Error::Hook { .. })), "every call meets the hook");
+    assert!(
+        matches!(again, Err(Error::Hook { .. })),
+        "every call meets the hook"
+    );
 }

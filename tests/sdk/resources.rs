@@ -32,10 +32,7 @@ async fn payment_methods_decode_unknown_types_and_ignore_unknown_fields() {
         methods[1].type_,
         Some(MethodType::Unknown("sepa_debit".into()))
     );
-    let created = methods[1]
-        .created_at()
-        .expect("RFC 3339")
-        .expect("present");
+    let created = methods[1].created_at().expect("RFC 3339").expect("present");
     assert_eq!(created, time::macros::datetime!(2026-11-20 08:30 +01:00));
 }
 
@@ -60,7 +57,11 @@ async fn created_at_that_is_not_rfc3339_is_reported_and_kept() {
         r#"`Customer.created_at` is not an RFC 3339 timestamp: "yesterday""#
     );
     assert!(std::error::Error::source(&err).is_some(), "the parse error");
-    assert_eq!(c.created_at.as_deref(), Some("yesterday"), "the text is kept");
+    assert_eq!(
+        c.created_at.as_deref(),
+        Some("yesterday"),
+        "the text is kept"
+    );
 }
 
 /// Statuses where the spec documents `HttpError` (422 for a create) and

@@ -153,7 +153,10 @@ fn returned_models(doc: &Value) -> Result<BTreeSet<String>, String> {
         let responses = &doc.pointer(&op.pointer()).expect("listed")["responses"];
         for (status, response) in responses.as_object().into_iter().flatten() {
             if status.starts_with('2') {
-                collect_refs(&response["content"]["application/json"]["schema"], &mut todo);
+                collect_refs(
+                    &response["content"]["application/json"]["schema"],
+                    &mut todo,
+                );
             }
         }
     }
@@ -171,7 +174,11 @@ fn returned_models(doc: &Value) -> Result<BTreeSet<String>, String> {
 fn collect_refs(value: &Value, into: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
-            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(schema_name) {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(schema_name)
+            {
                 into.push(name);
             }
             map.values().for_each(|v| collect_refs(v, into));
@@ -260,13 +267,15 @@ fn type_path_parameters(doc: &mut Value, models: &Models) -> Result<(), String> 
     let by_model: BTreeMap<&String, &String> = models.ids.iter().map(|(id, m)| (m, id)).collect();
     let answered = |doc: &Value, path: &str| -> Option<String> {
         let item = doc["paths"].get(path)?;
-        ["get", "put", "patch", "post", "delete"].iter().find_map(|m| {
-            let responses = item.get(*m)?["responses"].as_object()?;
-            responses.iter().find_map(|(status, r)| {
-                let reference = r["content"]["application/json"]["schema"]["$ref"].as_str()?;
-                status.starts_with('2').then(|| schema_name(reference))?
+        ["get", "put", "patch", "post", "delete"]
+            .iter()
+            .find_map(|m| {
+                let responses = item.get(*m)?["responses"].as_object()?;
+                responses.iter().find_map(|(status, r)| {
+                    let reference = r["content"]["application/json"]["schema"]["$ref"].as_str()?;
+                    status.starts_with('2').then(|| schema_name(reference))?
+                })
             })
-        })
     };
     let mut typed = Vec::new();
     for op in spec::operations(doc, "the merged spec")? {
@@ -296,7 +305,9 @@ fn type_path_parameters(doc: &mut Value, models: &Models) -> Result<(), String> 
 
 fn timestamps(doc: &Value) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
-    let schemas = doc.pointer("/components/schemas").and_then(Value::as_object);
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
     for (name, schema) in schemas.into_iter().flatten() {
         let properties = schema.get("properties").and_then(Value::as_object);
         for (property, value) in properties.into_iter().flatten() {
@@ -696,19 +707,37 @@ mod tests {
         );
         let schemas = &doc["components"]["schemas"];
         assert!(schemas.get("ThingReply").is_none());
-        assert_eq!(schemas["Thing"]["properties"]["id"]["$ref"], "#/components/schemas/ThingId");
+        assert_eq!(
+            schemas["Thing"]["properties"]["id"]["$ref"],
+            "#/components/schemas/ThingId"
+        );
         assert_eq!(schemas["Thing"]["required"], json!(["id"]));
-        assert_eq!(schemas["Thing"]["properties"]["main_part_id"]["$ref"], "#/components/schemas/PartId");
+        assert_eq!(
+            schemas["Thing"]["properties"]["main_part_id"]["$ref"],
+            "#/components/schemas/PartId"
+        );
         // A constrained string keeps its constraint.
         assert_eq!(schemas["Thing"]["properties"]["code_id"]["format"], "uuid");
         // Inputs are not required to carry ids, but name them by type.
-        assert_eq!(schemas["NewPart"]["properties"]["thing_id"]["$ref"], "#/components/schemas/ThingId");
+        assert_eq!(
+            schemas["NewPart"]["properties"]["thing_id"]["$ref"],
+            "#/components/schemas/ThingId"
+        );
         assert!(schemas["NewPart"].get("required").is_none());
         let get = &doc["paths"]["/things/{id}"]["get"];
-        assert_eq!(get["parameters"][0]["schema"]["$ref"], "#/components/schemas/ThingId");
-        assert_eq!(get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Thing");
+        assert_eq!(
+            get["parameters"][0]["schema"]["$ref"],
+            "#/components/schemas/ThingId"
+        );
+        assert_eq!(
+            get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Thing"
+        );
         let add = &doc["paths"]["/things/{id}/parts"]["post"];
-        assert_eq!(add["parameters"][0]["schema"]["$ref"], "#/components/schemas/ThingId");
+        assert_eq!(
+            add["parameters"][0]["schema"]["$ref"],
+            "#/components/schemas/ThingId"
+        );
         assert_eq!(
             models.timestamps,
             BTreeSet::from([("Thing".to_string(), "created_at".to_string())])
@@ -720,16 +749,25 @@ mod tests {
         let mut bad = doc();
         bad["components"]["schemas"]["ThingReply"]["x-sdk-name"] = json!("thing");
         let err = shape(&mut bad).unwrap_err();
-        assert!(err.starts_with("/components/schemas/ThingReply/x-sdk-name: expected a Rust type name"), "{err}");
+        assert!(
+            err.starts_with("/components/schemas/ThingReply/x-sdk-name: expected a Rust type name"),
+            "{err}"
+        );
 
         let mut clash = doc();
         clash["components"]["schemas"]["ThingReply"]["x-sdk-name"] = json!("Part");
         let err = shape(&mut clash).unwrap_err();
-        assert!(err.contains("`Part` is already the name of another schema"), "{err}");
+        assert!(
+            err.contains("`Part` is already the name of another schema"),
+            "{err}"
+        );
 
         let mut taken = doc();
         taken["components"]["schemas"]["PartId"] = json!({ "type": "integer" });
         let err = shape(&mut taken).unwrap_err();
-        assert!(err.contains("would be `PartId`, which the spec already defines"), "{err}");
+        assert!(
+            err.contains("would be `PartId`, which the spec already defines"),
+            "{err}"
+        );
     }
 }

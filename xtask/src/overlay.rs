@@ -93,7 +93,11 @@ fn apply_models(models: &Value, shown: &str, merged: &mut Value) -> Result<(), S
         let target = merged
             .pointer_mut(&format!("/components/schemas/{}", escape_pointer(schema)))
             .and_then(Value::as_object_mut)
-            .ok_or_else(|| format!("{at}: no schema {schema:?} in the spec (renamed by the provider, or a typo?)"))?;
+            .ok_or_else(|| {
+                format!(
+                    "{at}: no schema {schema:?} in the spec (renamed by the provider, or a typo?)"
+                )
+            })?;
         target.insert(crate::models::SDK_NAME.into(), Value::String(name.clone()));
     }
     Ok(())

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
@@ -395,7 +395,23 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
                 fn before(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_>;
             }
         },
-        Audience::Mock => quote!(),
+        Audience::Mock => {
+            let constants = rows
+                .iter()
+                .map(|r| format_ident!("{}", r.operation_id.to_shouty_snake_case()));
+            quote! {
+                /// The spec's operationIds, one constant per operation: what
+                /// [`MockServer::enqueue`](crate::MockServer::enqueue) and
+                /// [`MockServer::requests_to`](crate::MockServer::requests_to)
+                /// take (an id the spec does not have is refused).
+                pub mod ids {
+                    #(
+                        #[doc = #docs]
+                        pub const #constants: &str = #ids;
+                    )*
+                }
+            }
+        }
     };
 
     let tokens = quote! {

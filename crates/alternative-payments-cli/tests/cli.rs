@@ -434,19 +434,30 @@ fn environment_flag_and_variable_take_only_known_names() {
     let out = run(&api, &["--environment", "staging", "customers", "list"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(
-        out.stderr.contains("unknown environment \"staging\" (expected one of: production, demo)"),
+        out.stderr
+            .contains("unknown environment \"staging\" (expected one of: production, demo)"),
         "{out:?}"
     );
     let out = run(
         &api,
-        &["--environment", "demo", "--base-url", api.mock.base_url(), "customers", "list"],
+        &[
+            "--environment",
+            "demo",
+            "--base-url",
+            api.mock.base_url(),
+            "customers",
+            "list",
+        ],
     );
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("cannot be used with"), "{out:?}");
     let env = [("ALTERNATIVE_PAYMENTS_ENVIRONMENT", "sandbox")];
     let out = run_with(&api, &env, &["customers", "list"], "");
     assert_eq!(out.code, 3, "{out:?}");
-    assert!(out.stderr.contains("ALTERNATIVE_PAYMENTS_ENVIRONMENT"), "{out:?}");
+    assert!(
+        out.stderr.contains("ALTERNATIVE_PAYMENTS_ENVIRONMENT"),
+        "{out:?}"
+    );
     assert!(api.mock.requests().is_empty(), "nothing sent");
 }
 
@@ -607,11 +618,7 @@ fn nothing_is_sent_that_the_operator_did_not_ask_for() {
         "`altpay customers create` needs a body",
     );
     usage(&["customers", "update", "cus_1"], "", "needs a body");
-    usage(
-        &["customers", "get", ""],
-        "",
-        "error: ID is empty",
-    );
+    usage(&["customers", "get", ""], "", "error: ID is empty");
     usage(
         &["customers", "payment-methods", "get", "cus_1", ""],
         "",

@@ -41,13 +41,20 @@
 //!   them, though the request is valid.
 //! - **Pagination**: opaque cursors (containing `+`, `/` and `=`), `after`
 //!   and `before`, `limit` clamped to 1 to 1000 (default 100), ordered by
-//!   creation; `company_name` keeps the customers whose name contains it,
-//!   ignoring case (the spec says only "Filter by customer name"; the SDK's
-//!   `company_name` documents the same); `created_at_start`/`created_at_end` filter when they are RFC
-//!   3339 timestamps.
+//!   creation.
+//! - **Filters** of `listCustomers`, as the mock matches them (the spec
+//!   says little): `company_name` keeps the customers whose `name` contains
+//!   it, ignoring case (the spec: "Filter by customer name"; the SDK's
+//!   `company_name` documents the same); `created_at_start` and
+//!   `created_at_end` keep those created at or after, and at or before, the
+//!   instant (both inclusive) when they are RFC 3339 timestamps, and are
+//!   ignored otherwise (a 400 under the extra rules). Archived customers
+//!   are never listed. `listCustomerUsers` has no filter.
 //! - **Faults** for tests: added latency, queued responses per operation
-//!   (statuses, headers such as `Retry-After`, arbitrary bodies, dropped
-//!   connections, stalls), each before the request is handled or after it
+//!   ([`MockServer::enqueue`] with an id of [`operation_ids`]: statuses,
+//!   validation errors, headers such as `Retry-After`, arbitrary bodies,
+//!   dropped connections, stalls, and [`MockResponse::pass`] to let
+//!   requests through first), each before the request is handled or after it
 //!   ([`MockResponse::after_handling`]: the effect happens, the answer is
 //!   lost), token expiry on demand, and a log of the last 10,000 requests
 //!   (configurable).
@@ -65,6 +72,7 @@ mod state;
 mod store;
 
 pub use builder::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, MockServerBuilder};
+pub use operations::ids as operation_ids;
 pub use resources::customers::{PaymentMethodSeed, UnknownCustomer};
 pub use server::{MockResponse, MockServer, UnknownOperation};
 pub use state::{MockStats, RecordedRequest, TOKEN};

@@ -286,6 +286,32 @@ impl Operation {
         Self::ALL.into_iter().find(|op| op.operation_id() == id)
     }
 }
+/// The spec's operationIds, one constant per operation: what
+/// [`MockServer::enqueue`](crate::MockServer::enqueue) and
+/// [`MockServer::requests_to`](crate::MockServer::requests_to)
+/// take (an id the spec does not have is refused).
+pub mod ids {
+    /// `archiveCustomer`: `DELETE /customers/{id}`
+    pub const ARCHIVE_CUSTOMER: &str = "archiveCustomer";
+    /// `createCustomer`: `POST /customers`
+    pub const CREATE_CUSTOMER: &str = "createCustomer";
+    /// `createCustomerUser`: `POST /customers/{id}/users`
+    pub const CREATE_CUSTOMER_USER: &str = "createCustomerUser";
+    /// `getCustomer`: `GET /customers/{id}`
+    pub const GET_CUSTOMER: &str = "getCustomer";
+    /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
+    pub const GET_PAYMENT_METHOD: &str = "getPaymentMethod";
+    /// `listCustomerUsers`: `GET /customers/{id}/users`
+    pub const LIST_CUSTOMER_USERS: &str = "listCustomerUsers";
+    /// `listCustomers`: `GET /customers`
+    pub const LIST_CUSTOMERS: &str = "listCustomers";
+    /// `listPaymentMethods`: `GET /customers/{id}/payment-methods`
+    pub const LIST_PAYMENT_METHODS: &str = "listPaymentMethods";
+    /// `restoreCustomer`: `POST /customers/{id}/restore`
+    pub const RESTORE_CUSTOMER: &str = "restoreCustomer";
+    /// `updateCustomer`: `PATCH /customers/{id}`
+    pub const UPDATE_CUSTOMER: &str = "updateCustomer";
+}
 /// The operations tagged `Customers`.
 pub(crate) mod customers {
     /// The operations tagged `Customers`.

@@ -52,6 +52,25 @@ impl MockResponse {
         })
     }
 
+    /// No fault: the request is handled normally. Queued before a fault, it
+    /// lets requests through until the fault's turn.
+    pub fn pass() -> Self {
+        Self(Fault::Stall(Duration::ZERO))
+    }
+
+    /// A validation error for one field, as the mock's own validation
+    /// answers: a 422 whose body is the spec's `HttpError`,
+    /// `{"code": "validation_failed", "message": "the request has invalid
+    /// fields", "validation_errors": {field: message}}`. Nothing is stored.
+    pub fn validation_error(field: &str, message: &str) -> Self {
+        let body = serde_json::json!({
+            "code": "validation_failed",
+            "message": "the request has invalid fields",
+            "validation_errors": { field: message },
+        });
+        Self::raw(422, "application/json", body.to_string())
+    }
+
     /// A response with this status, content type and body, verbatim.
     pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         Self(Fault::Respond {
@@ -144,11 +163,30 @@ impl MockServer {
     }
 
     /// The next requests routed to `operation_id` (an operationId of the
-    /// spec such as `getCustomer`, or [`TOKEN`] for the token endpoint) get
-    /// these responses, in order; then normal handling resumes.
+    /// spec, listed in [`operation_ids`](crate::operation_ids), or [`TOKEN`]
+    /// for the token endpoint) get these responses, in order; then normal
+    /// handling resumes.
     ///
     /// An id the API does not have is refused, so a typo cannot leave a
-    /// fault that never fires.
+    /// fault that never fires. To let the first two creates through and
+    /// fail the third:
+    ///
+    /// ```
+    /// # use alternative_payments_mock::{MockResponse, MockServer, operation_ids};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mock = MockServer::start().await?;
+    /// mock.enqueue(
+    ///     operation_ids::CREATE_CUSTOMER,
+    ///     [
+    ///         MockResponse::pass(),
+    ///         MockResponse::pass(),
+    ///         MockResponse::validation_error("email", "is already used by another customer"),
+    ///     ],
+    /// )?;
+    /// assert!(mock.enqueue("createCustomers", [MockResponse::pass()]).is_err(), "a typo");
+    /// # Ok(()) }
+    /// ```
     pub fn enqueue(
         &self,
         operation_id: &str,

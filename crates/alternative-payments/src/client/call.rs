@@ -254,7 +254,9 @@ impl Call {
         let changes_state = self.changes_state();
         let may_retry = retries < self.retry.max_retries;
         let mut record = self.record();
-        if record.auth_error.is_some() || record.too_large.is_some() || record.hook_failure.is_some()
+        if record.auth_error.is_some()
+            || record.too_large.is_some()
+            || record.hook_failure.is_some()
         {
             return AfterAttempt::Done;
         }

@@ -25,7 +25,10 @@ impl Call {
         let name = self.operation_name();
         let failed_hook = {
             let mut record = self.record();
-            record.hook_failure.take().map(|f| (f, record.outcome_unknown))
+            record
+                .hook_failure
+                .take()
+                .map(|f| (f, record.outcome_unknown))
         };
         if let Some((failure, outcome_unknown)) = failed_hook {
             return Err(Error::Hook {

@@ -22,8 +22,8 @@ use reqwest::header::HeaderValue;
 use crate::auth::{ClientAuthMethod, Credentials, Kind, TokenCache, TokenSource, static_header};
 use crate::error::{Error, Result};
 use crate::hook::{Hook, Hooks};
-use crate::response::Response;
 use crate::rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter, RetryBudget};
+use crate::response::Response;
 use crate::retry::RetryPolicy;
 use call::Call;
 pub(crate) use call::RequestOptions;
@@ -805,7 +805,9 @@ mod tests {
                 (env::ENVIRONMENT, "demo"),
                 (env::BASE_URL, "https://proxy.test")
             ]))
-            .contains("ALTERNATIVE_PAYMENTS_ENVIRONMENT and ALTERNATIVE_PAYMENTS_BASE_URL are both set"),
+            .contains(
+                "ALTERNATIVE_PAYMENTS_ENVIRONMENT and ALTERNATIVE_PAYMENTS_BASE_URL are both set"
+            ),
         );
         // In code, the last of environment() and base_url() wins.
         let builder = Client::builder()

@@ -8,7 +8,7 @@ use raw::operations::customers as op;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{List, ListQuery, Request, list_source, model, valid_id, sealed};
+use super::{List, ListQuery, Request, list_source, model, sealed, valid_id};
 use std::sync::Arc;
 
 use crate::client::{Client, RequestOptions};
@@ -35,6 +35,17 @@ pub struct Customers<'a> {
 impl<'a> Customers<'a> {
     /// Lists customers with the filters set on the returned builder, page
     /// by page or as a stream.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut customers = client.customers().list().company_name("acme").stream();
+    /// while let Some(customer) = customers.try_next().await? {
+    ///     println!("{} {:?}", customer.id(), customer.email());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> ListCustomers<'a> {
         List::new(self.client, CustomerQuery::default())
     }
@@ -42,8 +53,23 @@ impl<'a> Customers<'a> {
     /// Creates a customer. Never retried unless the request provably did not
     /// reach the server, so it cannot create two.
     ///
-    /// `customer` is a [`NewCustomer`] or its builder:
-    /// `NewCustomer::builder().name("Acme")`.
+    /// `customer` is a [`NewCustomer`] or its builder. A create whose
+    /// outcome is unknown ([`Error::outcome_unknown`]) may have happened:
+    /// [`find_by_external_id`](Self::find_by_external_id) before trying
+    /// again.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use alternative_payments::types::NewCustomer;
+    ///
+    /// let new = NewCustomer::builder()
+    ///     .name("Acme")
+    ///     .email("billing@acme.test")
+    ///     .external_id("crm-42");
+    /// let customer = client.customers().create(new).send().await?;
+    /// println!("created {}", customer.id());
+    /// # Ok(()) }
+    /// ```
     pub fn create<B>(&self, customer: B) -> Request<'a, Customer>
     where
         B: TryInto<NewCustomer>,
@@ -56,6 +82,13 @@ impl<'a> Customers<'a> {
     }
 
     /// Gets a customer by id (archived ones too).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let customer = client.customers().get("cus_000001").send().await?;
+    /// println!("{:?} since {:?}", customer.name(), customer.created_at()?);
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
         let id = valid_id("customer id", id.into());
         Request::new::<op::GetCustomer, _>(self.client, id, |raw, id| raw.get_customer().id(id))
@@ -63,6 +96,16 @@ impl<'a> Customers<'a> {
 
     /// Changes the fields set in `update` (PATCH); others are kept.
     /// `update` is a [`CustomerUpdate`] or its builder.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use alternative_payments::types::CustomerUpdate;
+    ///
+    /// let update = CustomerUpdate::builder().city("Lisbon").country("PT");
+    /// let customer = client.customers().update("cus_000001", update).send().await?;
+    /// assert_eq!(customer.city(), Some("Lisbon"));
+    /// # Ok(()) }
+    /// ```
     pub fn update<B>(&self, id: impl Into<CustomerId>, update: B) -> Request<'a, Customer>
     where
         B: TryInto<CustomerUpdate>,
@@ -76,6 +119,12 @@ impl<'a> Customers<'a> {
     }
 
     /// Archives a customer: it leaves the list, and can be restored.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// client.customers().archive("cus_000001").send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn archive(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
         let id = valid_id("customer id", id.into());
         Request::new::<op::ArchiveCustomer, _>(self.client, id, |raw, id| {
@@ -84,6 +133,12 @@ impl<'a> Customers<'a> {
     }
 
     /// Restores an archived customer.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// client.customers().restore("cus_000001").send().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn restore(&self, id: impl Into<CustomerId>) -> Request<'a, Customer> {
         let id = valid_id("customer id", id.into());
         Request::new::<op::RestoreCustomer, _>(self.client, id, |raw, id| {
@@ -167,6 +222,15 @@ pub struct PaymentMethods<'a> {
 
 impl<'a> PaymentMethods<'a> {
     /// All payment methods of the customer (the API does not paginate them).
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let methods = client.customers().payment_methods("cus_000001").list().send().await?;
+    /// for method in &methods {
+    ///     println!("{} {:?} ending {:?}", method.id(), method.type_(), method.last4());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> Request<'a, Vec<PaymentMethod>> {
         let id = valid_id("customer id", self.customer_id.clone());
         Request::mapped::<op::ListPaymentMethods, _>(
@@ -178,6 +242,16 @@ impl<'a> PaymentMethods<'a> {
     }
 
     /// One payment method of the customer.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let customer = client.customers().get("cus_000001").send().await?;
+    /// if let Some(default) = customer.default_payment_method_id() {
+    ///     let method = client.customers().payment_methods(customer.id()).get(default).send().await?;
+    ///     println!("default: {:?} {:?}", method.brand(), method.last4());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, method_id: impl Into<PaymentMethodId>) -> Request<'a, PaymentMethod> {
         let ids = valid_id("customer id", self.customer_id.clone())
             .and_then(|id| Ok((id, valid_id("payment method id", method_id.into())?)));
@@ -196,6 +270,15 @@ pub struct Users<'a> {
 
 impl<'a> Users<'a> {
     /// Lists the customer's users.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let users: Vec<_> = client.customers().users("cus_000001").list().stream().try_collect().await?;
+    /// println!("{} user(s)", users.len());
+    /// # Ok(()) }
+    /// ```
     pub fn list(&self) -> ListUsers<'a> {
         List::new(
             self.client,
@@ -209,6 +292,16 @@ impl<'a> Users<'a> {
     /// reach the server, so it cannot create two.
     ///
     /// `user` is a [`NewCustomerUser`] or its builder.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use alternative_payments::types::NewCustomerUser;
+    ///
+    /// let user = NewCustomerUser::builder().first_name("Ada").email("ada@acme.test");
+    /// let user = client.customers().users("cus_000001").create(user).send().await?;
+    /// println!("added {}", user.id());
+    /// # Ok(()) }
+    /// ```
     pub fn create<B>(&self, user: B) -> Request<'a, CustomerUser>
     where
         B: TryInto<NewCustomerUser>,
