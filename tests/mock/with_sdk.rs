@@ -719,7 +719,7 @@ async fn queued_passes_then_a_validation_error_reach_the_sdk_as_the_api_would() 
         .stream()
         .try_collect()
         .await
-        .unwrap();
+        .expect("ok");
     assert_eq!(listed.len(), 2, "the refused create stored nothing");
     // Then normal handling resumes.
     client

@@ -34,7 +34,7 @@ impl Hook for Recorder {
     }
 
     fn on_request(&self, request: &mut HookRequest<'_>) -> Result<(), String> {
-        self.seen.lock().unwrap().push(format!(
+        self.seen.lock().expect("not poisoned").push(format!(
             "{} request {} #{} {} {} {request:?}",
             self.tag,
             request.operation(),
@@ -44,16 +44,16 @@ impl Hook for Recorder {
         ));
         request
             .headers_mut()
-            .insert("x-hooked", self.tag.parse().unwrap());
+            .insert("x-hooked", self.tag.parse().expect("a header value"));
         // Whatever a hook writes here is replaced by the SDK's credentials.
         request
             .headers_mut()
-            .insert("authorization", "Bearer forged".parse().unwrap());
+            .insert("authorization", "Bearer forged".parse().expect("a header value"));
         Ok(())
     }
 
     fn on_response(&self, response: &HookResponse<'_>) -> Result<(), String> {
-        self.seen.lock().unwrap().push(format!(
+        self.seen.lock().expect("not poisoned").push(format!(
             "{} response {} #{} {:?} {}",
             self.tag,
             response.operation(),
@@ -104,7 +104,7 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
         .hook(first)
         .hook(second)
         .build()
-        .unwrap();
+        .expect("ok");
 
     let response = client
         .customers()
@@ -116,7 +116,7 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
     assert_eq!(response.request_id(), Some("req-7"));
     assert_eq!(response.body().id, "cus_1");
 
-    let seen = seen.lock().unwrap().clone();
+    let seen = seen.lock().expect("not poisoned").clone();
     let order: Vec<String> = seen
         .iter()
         .map(|line| {
@@ -157,13 +157,13 @@ async fn hooks_see_every_attempt_in_order_and_never_a_credential() {
     // forged ones.
     let sent = requests_to(&server, "/customers/cus_1").await;
     for request in &sent {
-        assert_eq!(request.headers.get("x-hooked").unwrap(), "second");
+        assert_eq!(request.headers.get("x-hooked").expect("hooked"), "second");
         let auth = request
             .headers
             .get("authorization")
-            .unwrap()
+            .expect("authorised")
             .to_str()
-            .unwrap();
+            .expect("ok");
         assert!(auth.starts_with(&format!("Bearer {TOKEN_MARK}")), "{auth}");
     }
 }
@@ -205,7 +205,7 @@ async fn a_failing_or_panicking_hook_fails_its_call_by_name_and_the_client_lives
         .mount(&server)
         .await;
 
-    let client = builder(&server).hook(Refuses).build().unwrap();
+    let client = builder(&server).hook(Refuses).build().expect("ok");
     let error = client
         .customers()
         .create(NewCustomer::builder().name("Acme"))
@@ -233,7 +233,7 @@ async fn a_failing_or_panicking_hook_fails_its_call_by_name_and_the_client_lives
         .await
         .expect("other calls pass");
 
-    let client = builder(&server).hook(Panics).build().unwrap();
+    let client = builder(&server).hook(Panics).build().expect("ok");
     let error = client
         .customers()
         .create(NewCustomer::builder().name("Acme"))

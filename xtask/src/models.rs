@@ -697,7 +697,7 @@ mod tests {
     #[test]
     fn ids_names_and_timestamps_follow_from_the_spec() {
         let mut doc = doc();
-        let models = shape(&mut doc).unwrap();
+        let models = shape(&mut doc).expect("shapes");
         assert_eq!(
             models.ids,
             BTreeMap::from([
@@ -748,7 +748,7 @@ mod tests {
     fn a_bad_or_clashing_name_is_refused_with_its_place() {
         let mut bad = doc();
         bad["components"]["schemas"]["ThingReply"]["x-sdk-name"] = json!("thing");
-        let err = shape(&mut bad).unwrap_err();
+        let err = shape(&mut bad).expect_err("refused");
         assert!(
             err.starts_with("/components/schemas/ThingReply/x-sdk-name: expected a Rust type name"),
             "{err}"
@@ -756,7 +756,7 @@ mod tests {
 
         let mut clash = doc();
         clash["components"]["schemas"]["ThingReply"]["x-sdk-name"] = json!("Part");
-        let err = shape(&mut clash).unwrap_err();
+        let err = shape(&mut clash).expect_err("refused");
         assert!(
             err.contains("`Part` is already the name of another schema"),
             "{err}"
@@ -764,7 +764,7 @@ mod tests {
 
         let mut taken = doc();
         taken["components"]["schemas"]["PartId"] = json!({ "type": "integer" });
-        let err = shape(&mut taken).unwrap_err();
+        let err = shape(&mut taken).expect_err("refused");
         assert!(
             err.contains("would be `PartId`, which the spec already defines"),
             "{err}"
