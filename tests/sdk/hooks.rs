@@ -46,9 +46,10 @@ impl Hook for Recorder {
             .headers_mut()
             .insert("x-hooked", self.tag.parse().expect("a header value"));
         // Whatever a hook writes here is replaced by the SDK's credentials.
-        request
-            .headers_mut()
-            .insert("authorization", "Bearer forged".parse().expect("a header value"));
+        request.headers_mut().insert(
+            "authorization",
+            "Bearer forged".parse().expect("a header value"),
+        );
         Ok(())
     }
 

@@ -418,3 +418,46 @@ async fn error_chains_print_each_layer_once() {
         }
     }
 }
+
+/// An id that no id is (empty, a path, a line break) is refused before
+/// anything is sent, naming the argument.
+#[tokio::test]
+async fn malformed_ids_are_refused_before_sending_naming_the_argument() {
+    let (server, _) = server().await;
+    let client = client(&server);
+    let customers = client.customers();
+    let cases = [
+        (
+            customers.get("").send().await,
+            "invalid argument: customer id is empty",
+        ),
+        (
+            customers.get("cus_1/users").send().await,
+            r#"invalid argument: customer id "cus_1/users" holds '/', which no id contains"#,
+        ),
+        (
+            customers.archive("cus_1\n").send().await,
+            r#"invalid argument: customer id "cus_1\n" holds '\n', which no id contains"#,
+        ),
+    ];
+    for (result, expected) in cases {
+        let error = result.expect_err("refused");
+        assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+        assert_eq!(error.to_string(), expected);
+    }
+    let error = customers
+        .payment_methods("cus_1")
+        .get("pm\u{7f}")
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        r#"invalid argument: payment method id "pm\u{7f}" holds '\u{7f}', which no id contains"#
+    );
+    let received = server.received_requests().await.expect("recording on");
+    assert!(
+        received.iter().all(|r| r.url.path() == "/oauth/token"),
+        "no API request: {received:?}"
+    );
+}
