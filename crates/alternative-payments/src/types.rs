@@ -24,6 +24,13 @@
 //!   [`CustomerUserId`]): a payment method's id does not pass where a
 //!   customer's is expected. Each is serde-transparent, displays as the bare
 //!   string and converts from `&str` and `String`.
+//!
+//!   ```compile_fail
+//!   # async fn run(client: alternative_payments::Client, method: alternative_payments::types::PaymentMethod) {
+//!   // error[E0277]: the trait bound `CustomerId: From<PaymentMethodId>` is not satisfied
+//!   client.customers().get(method.id).send().await;
+//!   # }
+//!   ```
 //! - **A returned model always has its id** (`customer.id()`): a response
 //!   without one is refused as [`Error::Decode`](crate::Error::Decode), since
 //!   an object that cannot be addressed is the server's fault and an empty id
