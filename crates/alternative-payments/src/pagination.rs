@@ -163,6 +163,8 @@ struct PagesState<T> {
     hasher: RandomState,
     /// Items still wanted (`max_items`), if limited.
     wanted: Option<usize>,
+    /// Fetch the next page while this one is used (else only when asked).
+    ahead: bool,
 }
 
 /// All pages from `start` on, fetching the next page while the current one
@@ -174,12 +176,30 @@ pub(crate) fn pages<T: Send + 'static>(
     max_items: Option<usize>,
     start: Cursor,
 ) -> BoxStream<'static, Result<Page<T>>> {
+    walk(source, max_items, start, true)
+}
+
+/// [`pages`] from the first page, each fetched only when the previous one
+/// has been taken: for a search that must not read past its match.
+pub(crate) fn pages_in_turn<T: Send + 'static>(
+    source: Arc<dyn PageSource<T>>,
+) -> BoxStream<'static, Result<Page<T>>> {
+    walk(source, None, Cursor::First, false)
+}
+
+fn walk<T: Send + 'static>(
+    source: Arc<dyn PageSource<T>>,
+    max_items: Option<usize>,
+    start: Cursor,
+    ahead: bool,
+) -> BoxStream<'static, Result<Page<T>>> {
     let state = PagesState {
         source,
         next: PageState::Fetch(start),
         seen: HashSet::new(),
         hasher: RandomState::new(),
         wanted: max_items,
+        ahead,
     };
     stream::unfold(state, |mut state| async move {
         if state.wanted == Some(0) {
@@ -248,6 +268,9 @@ impl<T: Send + 'static> PagesState<T> {
             });
         }
         let next = Cursor::After(cursor);
+        if !self.ahead {
+            return PageState::Fetch(next);
+        }
         PageState::Prefetched(
             Prefetch(tokio::spawn(self.source.clone().fetch(next.clone()))),
             next,

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use alternative_payments_raw as raw;
+use futures::TryStreamExt;
 use raw::operations::customers as op;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use crate::client::{Client, RequestOptions};
 use crate::error::{Error, Result};
-use crate::pagination::{PageSource, RawPage};
+use crate::pagination::{self, PageSource, RawPage};
 use crate::types::{
     Customer, CustomerId, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser,
     PaymentMethod, PaymentMethodId,
@@ -386,29 +387,20 @@ impl<'a> Find<'a> {
         if self.value.trim().is_empty() {
             return Err(Error::InvalidArgument(format!("{name} to find is empty")));
         }
-        let list = List::new(self.client, CustomerQuery::default()).limit(SCAN_PAGE_SIZE);
-        let mut page = list.send().await?;
-        let mut seen = std::collections::HashSet::new();
-        loop {
-            for customer in std::mem::take(&mut page.items) {
+        let source = List::new(self.client, CustomerQuery::default())
+            .limit(SCAN_PAGE_SIZE)
+            .source()?;
+        // The lists' own page walk (its guards against a broken cursor
+        // included), without the prefetch.
+        let mut pages = pagination::pages_in_turn(source);
+        while let Some(page) = pages.try_next().await? {
+            for customer in page.into_items() {
                 if self.matches(&customer) && !on_match(customer) {
                     return Ok(());
                 }
             }
-            if let Some(cursor) = page.end_cursor.clone()
-                && !seen.insert(cursor)
-            {
-                return Err(Error::Pagination {
-                    operation: page.source.operation(),
-                    message: "the server sent a cursor again; the scan stops instead of looping"
-                        .into(),
-                });
-            }
-            match page.next_page().await? {
-                Some(following) => page = following,
-                None => return Ok(()),
-            }
         }
+        Ok(())
     }
 }
 
