@@ -36,9 +36,7 @@ impl<T> Response<T> {
     /// The server's id for this request (`x-request-id` or `request-id`),
     /// to quote to the provider's support.
     pub fn request_id(&self) -> Option<&str> {
-        ["x-request-id", "request-id"]
-            .iter()
-            .find_map(|name| self.headers.get(*name)?.to_str().ok())
+        request_id(&self.headers)
     }
 
     /// The decoded body.
@@ -58,4 +56,12 @@ impl<T> Response<T> {
             body: f(self.body),
         }
     }
+}
+
+/// The server's request id in `headers`: `x-request-id`, else `request-id`
+/// (for successes here, for errors in `ApiError::request_id`).
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
 }

@@ -8,7 +8,7 @@ use alternative_payments_raw as raw;
 use alternative_payments_raw::hooks::BoxFuture;
 use alternative_payments_raw::operations::Operation;
 use reqwest::ResponseBuilderExt;
-use reqwest::header::{AUTHORIZATION, HeaderMap, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, USER_AGENT};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -199,7 +199,7 @@ impl Call {
         let retry_after = is_retryable_status(status)
             .then(|| self.retry.retry_after(response.headers(), status))
             .flatten();
-        let request_id = request_id(response.headers());
+        let request_id = crate::response::request_id(response.headers()).map(String::from);
         let body = read_body(&mut response, MAX_ERROR_BODY, true)
             .instrument(span)
             .await?
@@ -254,10 +254,4 @@ fn rebuild(mut response: reqwest::Response, body: bytes::Bytes) -> reqwest::Resp
         .body(body)
         .expect("status and headers come from a valid response");
     reqwest::Response::from(rebuilt)
-}
-
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "request-id"]
-        .iter()
-        .find_map(|name| headers.get(*name)?.to_str().ok().map(String::from))
 }
