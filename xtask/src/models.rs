@@ -40,6 +40,13 @@ pub struct Models {
     pub timestamps: BTreeSet<(String, String)>,
 }
 
+impl Models {
+    /// Model → its id type (`Customer` → `CustomerId`).
+    fn by_model(&self) -> BTreeMap<&String, &String> {
+        self.ids.iter().map(|(id, model)| (model, id)).collect()
+    }
+}
+
 /// Renames, types ids and finds timestamps in `doc` (the merged 3.1 spec),
 /// in place.
 pub fn shape(doc: &mut Value) -> Result<Models, String> {
@@ -217,7 +224,7 @@ fn type_properties(doc: &mut Value, models: &Models) -> Result<(), String> {
         .map(|(id, model)| (format!("{}_id", model.to_snake_case()), id))
         .collect();
     by_suffix.sort_by_key(|(suffix, _)| std::cmp::Reverse(suffix.len()));
-    let own: BTreeMap<&String, &String> = models.ids.iter().map(|(id, m)| (m, id)).collect();
+    let own = models.by_model();
     let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -264,7 +271,7 @@ fn type_properties(doc: &mut Value, models: &Models) -> Result<(), String> {
 /// Path parameters: `{p}` takes the id type of the model that an operation
 /// on the path up to `{p}` answers with.
 fn type_path_parameters(doc: &mut Value, models: &Models) -> Result<(), String> {
-    let by_model: BTreeMap<&String, &String> = models.ids.iter().map(|(id, m)| (m, id)).collect();
+    let by_model = models.by_model();
     let answered = |doc: &Value, path: &str| -> Option<String> {
         let item = doc["paths"].get(path)?;
         ["get", "put", "patch", "post", "delete"]
