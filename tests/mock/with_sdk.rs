@@ -729,3 +729,69 @@ async fn queued_passes_then_a_validation_error_reach_the_sdk_as_the_api_would() 
         .await
         .expect("no fault left");
 }
+
+/// Issue #28: every answer of the mock carries a request id, in the header
+/// the SDK reads and in its error bodies; hooks, successes and errors all
+/// name it.
+#[tokio::test]
+async fn every_answer_names_its_request_id_to_hooks_successes_and_errors() {
+    #[derive(Clone, Default)]
+    struct Ids(std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>);
+    impl alternative_payments::Hook for Ids {
+        fn on_response(
+            &self,
+            response: &alternative_payments::HookResponse<'_>,
+        ) -> Result<(), String> {
+            let id = response.request_id().map(String::from);
+            self.0.lock().expect("lock").push(id);
+            Ok(())
+        }
+    }
+    let mock = mock().await;
+    let id = mock.create_customer(serde_json::json!({ "name": "Acme" }));
+    let ids = Ids::default();
+    let client = alternative_payments_test_support::sdk_builder(&mock)
+        .hook(ids.clone())
+        .build()
+        .expect("client");
+
+    let found = client
+        .customers()
+        .get(&id)
+        .send_with_response()
+        .await
+        .expect("found");
+    let success_id = found
+        .request_id()
+        .expect("a success names its request")
+        .to_string();
+    let missing = client
+        .customers()
+        .get("cus_missing")
+        .send()
+        .await
+        .expect_err("not found");
+    let error_id = missing
+        .request_id()
+        .expect("an error names its request")
+        .to_string();
+    assert!(missing.to_string().contains(&error_id), "{missing}");
+    assert_ne!(success_id, error_id);
+    assert_eq!(
+        *ids.0.lock().expect("lock"),
+        [Some(success_id), Some(error_id)],
+        "the hook saw each attempt's id"
+    );
+
+    // Without credentials: the error body carries the same id as the header.
+    let refused = reqwest::get(format!("{}/customers", mock.base_url()))
+        .await
+        .expect("answered");
+    let header = refused.headers()["x-request-id"]
+        .to_str()
+        .expect("text")
+        .to_string();
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(body["request_id"], header.as_str(), "{body}");
+    assert!(header.starts_with("req_"), "{header}");
+}

@@ -210,3 +210,145 @@ async fn check_credentials_reports_scopes_and_lifetime() {
         .expect("client");
     assert_eq!(key.check_credentials().await.expect("ok"), None);
 }
+
+/// Issue #28: `Client::request` reaches an endpoint the spec lacks with the
+/// client's token, limiter, retries and error type; its retry safety is the
+/// operation's when the path is one of the spec's, else the method's.
+#[tokio::test]
+async fn a_custom_request_has_the_clients_auth_and_retries_by_method_or_operation() {
+    let (server, tokens) = server().await;
+    for (verb, route) in [
+        ("POST", "/webhooks/retry"),
+        ("GET", "/webhooks/status"),
+        ("PATCH", "/customers/cus_1"),
+    ] {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("x-request-id", "req-9")
+                    .set_body_json(json!({ "ok": true, "route": route })),
+            )
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("DELETE"))
+        .and(path("/webhooks/old"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let client = builder(&server)
+        .retry_policy(fast_retries())
+        .build()
+        .expect("client");
+
+    // A read the spec does not have: retried after the 503, authorised,
+    // with the encoded query.
+    let answer = client
+        .request(alternative_payments::Method::GET, "/webhooks/status")
+        .query("topic", "payment succeeded&more")
+        .send_with_response::<Value>()
+        .await
+        .expect("retried to success");
+    assert_eq!(answer.body()["route"], "/webhooks/status");
+    assert_eq!(answer.request_id(), Some("req-9"));
+    let sent = requests_to(&server, "/webhooks/status").await;
+    assert_eq!(sent.len(), 2, "retried");
+    assert_eq!(sent[1].url.query(), Some("topic=payment+succeeded%26more"));
+    let auth = sent[1].headers.get("authorization").expect("authorised");
+    assert!(
+        auth.to_str()
+            .expect("ascii")
+            .starts_with(&format!("Bearer {TOKEN_MARK}"))
+    );
+
+    // A POST the spec does not have: not resent after the 503, maybe done.
+    let error = client
+        .request(alternative_payments::Method::POST, "/webhooks/retry")
+        .json(&json!({ "event_id": "evt_1" }))
+        .send::<Value>()
+        .await
+        .expect_err("503, not resent");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    assert!(error.outcome_unknown(), "{error:?}");
+    let sent = requests_to(&server, "/webhooks/retry").await;
+    assert_eq!(
+        sent.len(),
+        1,
+        "a POST is not resent after an unknown outcome"
+    );
+    assert_eq!(sent[0].body, br#"{"event_id":"evt_1"}"#);
+    assert_eq!(
+        sent[0].headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+
+    // A PATCH that is an operation of the spec (updateCustomer, idempotent
+    // by the overlay): its class wins over the method's.
+    client
+        .request(alternative_payments::Method::PATCH, "/customers/cus_1")
+        .json(&json!({ "city": "Oslo" }))
+        .send::<Value>()
+        .await
+        .expect("retried as updateCustomer is");
+    assert_eq!(requests_to(&server, "/customers/cus_1").await.len(), 2);
+
+    // No body at all reads as null.
+    let gone: Value = client
+        .request(alternative_payments::Method::DELETE, "/webhooks/old")
+        .send()
+        .await
+        .expect("204");
+    assert_eq!(gone, Value::Null);
+    assert_eq!(tokens.count(), 1, "one token for every call");
+}
+
+/// Bad input: a path that could send the token elsewhere, leave the path
+/// it names, or carry an unencoded query is refused before anything is
+/// sent (not even a token request), naming the argument.
+#[tokio::test]
+async fn a_custom_request_to_a_bad_path_is_refused_before_sending() {
+    let (server, tokens) = server().await;
+    let client = client(&server);
+    for bad in [
+        "https://evil.example/steal",
+        "//evil.example/steal",
+        "/customers/../oauth/token",
+        "/customers?email=a@b.test",
+        "/customers/a b",
+        "customers",
+    ] {
+        let error = client
+            .request(alternative_payments::Method::GET, bad)
+            .send::<Value>()
+            .await
+            .expect_err(bad);
+        assert!(
+            matches!(error, Error::InvalidArgument(_)),
+            "{bad}: {error:?}"
+        );
+        assert!(error.to_string().contains("path "), "{bad}: {error}");
+    }
+    let error = client
+        .request(alternative_payments::Method::POST, "/webhooks/retry")
+        .json(&std::collections::HashMap::from([((1, 2), 3)]))
+        .send::<Value>()
+        .await
+        .expect_err("a map keyed by pairs is not JSON");
+    assert!(error.to_string().contains("body"), "{error}");
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
+    assert_eq!(tokens.count(), 0);
+}

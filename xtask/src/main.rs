@@ -7,6 +7,7 @@ mod cli;
 mod codegen;
 mod convert;
 mod coverage;
+mod docs;
 mod enums;
 mod files;
 mod import;

@@ -38,6 +38,9 @@ pub struct Models {
     pub ids: BTreeMap<String, String>,
     /// `(model, property)` pairs holding RFC 3339 timestamps, by Rust name.
     pub timestamps: BTreeSet<(String, String)>,
+    /// Each property's description, by (model, wire name), from before ids
+    /// were typed (a `$ref` carries no description).
+    pub field_docs: crate::docs::FieldDocs,
 }
 
 impl Models {
@@ -52,6 +55,7 @@ impl Models {
 pub fn shape(doc: &mut Value) -> Result<Models, String> {
     rename(doc)?;
     let returned = returned_models(doc)?;
+    let field_docs = crate::docs::describe(doc, &returned)?;
     let mut models = Models::default();
     let schemas = doc
         .pointer("/components/schemas")
@@ -81,6 +85,7 @@ pub fn shape(doc: &mut Value) -> Result<Models, String> {
         });
     }
     models.timestamps = timestamps(doc);
+    models.field_docs = field_docs;
     Ok(models)
 }
 
@@ -341,21 +346,50 @@ pub fn add_to_types(items: &mut Vec<syn::Item>, models: &Models) -> Result<(), S
     if !models.timestamps.is_empty() {
         extra.extend(parse_items(timestamp_error())?);
     }
+    // Field docs by (model, field ident), for the builders' setters.
+    let mut docs: BTreeMap<(String, String), Vec<syn::Attribute>> = BTreeMap::new();
     for item in items.iter_mut() {
         match item {
             syn::Item::Struct(model) => {
+                document_fields(model, models);
+                for field in model.fields.iter() {
+                    if let Some(ident) = &field.ident {
+                        let key = (model.ident.to_string(), ident.to_string());
+                        docs.insert(key, doc_attrs(&field.attrs));
+                    }
+                }
                 if let Some(accessors) = accessors(model, models) {
                     extra.extend(parse_items(accessors)?);
                 }
             }
-            syn::Item::Mod(m) if m.ident == "builder" => {
-                for item in m.content.iter_mut().flat_map(|(_, items)| items) {
-                    if let syn::Item::Impl(block) = item {
-                        block.items.iter_mut().for_each(into_setter);
+            syn::Item::Impl(block) => document_builder_fn(block),
+            _ => {}
+        }
+    }
+    for item in items.iter_mut() {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        for item in m.content.iter_mut().flat_map(|(_, items)| items) {
+            match item {
+                syn::Item::Impl(block) => {
+                    let model = type_name(&block.self_ty);
+                    for member in &mut block.items {
+                        into_setter(member, &model, &docs);
                     }
                 }
+                syn::Item::Struct(builder) => {
+                    let doc = format!(
+                        " Builds a [`{0}`](super::{0}) field by field (`{0}::builder()`); \
+                         a method may take it where it takes a `{0}`, or convert it with \
+                         `try_into()`, which names any required field left unset.",
+                        builder.ident
+                    );
+                    builder.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
     items.extend(extra);
@@ -534,6 +568,67 @@ const COPY: [&str; 13] = [
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "isize", "usize",
 ];
 
+/// The `#[doc]` attributes among `attrs`.
+fn doc_attrs(attrs: &[syn::Attribute]) -> Vec<syn::Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect()
+}
+
+/// The last segment of a type's path (`builder::Customer` → `Customer`).
+fn type_name(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// A doc on every field that has none: the description `docs.rs` gave its
+/// property, lost where an id type replaced the property's schema.
+fn document_fields(model: &mut syn::ItemStruct, models: &Models) {
+    let name = model.ident.to_string();
+    let syn::Fields::Named(fields) = &mut model.fields else {
+        return;
+    };
+    for field in &mut fields.named {
+        if !doc_attrs(&field.attrs).is_empty() {
+            continue;
+        }
+        let Some(ident) = &field.ident else { continue };
+        let wire = serde_name(field).unwrap_or_else(|| ident.to_string());
+        if let Some(text) = models.field_docs.get(&(name.clone(), wire)) {
+            let doc = text.to_string();
+            field.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        }
+    }
+}
+
+/// typify's `impl Model { pub fn builder() -> builder::Model }`, said
+/// for what it is: it returns a builder, not the model.
+fn document_builder_fn(block: &mut syn::ItemImpl) {
+    let model = type_name(&block.self_ty);
+    for member in &mut block.items {
+        if let syn::ImplItem::Fn(f) = member
+            && f.sig.ident == "builder"
+            && f.sig.inputs.is_empty()
+            && doc_attrs(&f.attrs).is_empty()
+        {
+            let doc = format!(
+                " A builder of a [`{model}`], every field unset: set them with its \
+                 methods, one a field."
+            );
+            f.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        }
+    }
+}
+
 /// `impl Model { pub fn field(&self) -> ... }` for every named field:
 /// `Option<&str>` for optional text, the value for optional numbers and
 /// booleans, a reference otherwise, and the parsed time for timestamps.
@@ -550,9 +645,10 @@ fn accessors(model: &syn::ItemStruct, models: &Models) -> Option<proc_macro2::To
         }
         let ty = &field.ty;
         let wire = serde_name(field).unwrap_or_else(|| ident.to_string());
+        let field_docs = doc_attrs(&field.attrs);
         if models.timestamps.contains(&(model_name.clone(), wire.clone())) {
             let doc = format!(
-                " `{wire}` as a time: `Ok(None)` when absent, an error naming the field \
+                "\n\n `{wire}` as a time: `Ok(None)` when absent, an error naming the field \
                  when the text is not RFC 3339 (the text stays in the field)."
             );
             let body = match path_parts(ty) {
@@ -562,13 +658,13 @@ fn accessors(model: &syn::ItemStruct, models: &Models) -> Option<proc_macro2::To
                 _ => quote::quote! { parse_timestamp(#model_name, #wire, &self.#ident).map(Some) },
             };
             return Some(quote::quote! {
+                #(#field_docs)*
                 #[doc = #doc]
                 pub fn #ident(&self) -> ::std::result::Result<::std::option::Option<::time::OffsetDateTime>, TimestampError> {
                     #body
                 }
             });
         }
-        let doc = format!(" `{wire}`.");
         let (returns, body) = match path_parts(ty) {
             Some((outer, Some(inner))) if outer == "Option" => match path_parts(inner) {
                 Some((s, None)) if s == "String" => (
@@ -593,7 +689,7 @@ fn accessors(model: &syn::ItemStruct, models: &Models) -> Option<proc_macro2::To
             _ => (quote::quote!(&#ty), quote::quote!(&self.#ident)),
         };
         Some(quote::quote! {
-            #[doc = #doc]
+            #(#field_docs)*
             pub fn #ident(&self) -> #returns {
                 #body
             }
@@ -627,7 +723,11 @@ fn serde_name(field: &syn::Field) -> Option<String> {
 /// `fn f<T>(self, value: T) where T: Into<X>`: `&str` is `Into<String>`
 /// and `Into<CustomerId>` but not `TryInto<Option<String>>`. Other setters
 /// (required fields, which already accept `&str` through `TryFrom`) stay.
-fn into_setter(member: &mut syn::ImplItem) {
+fn into_setter(
+    member: &mut syn::ImplItem,
+    model: &str,
+    docs: &BTreeMap<(String, String), Vec<syn::Attribute>>,
+) {
     let syn::ImplItem::Fn(f) = member else {
         return;
     };
@@ -662,9 +762,14 @@ fn into_setter(member: &mut syn::ImplItem) {
         return;
     };
     let ident = &f.sig.ident;
-    let doc = format!(" Sets `{ident}`.");
+    let doc = format!(" Sets `{ident}`:");
+    let field_docs = docs
+        .get(&(model.to_string(), ident.to_string()))
+        .cloned()
+        .unwrap_or_default();
     *member = syn::parse_quote! {
         #[doc = #doc]
+        #(#field_docs)*
         pub fn #ident<T>(mut self, value: T) -> Self
         where
             T: ::std::convert::Into<#inner>,

@@ -79,16 +79,30 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
 }
 
 /// `"models": {"CustomerReply": {"name": "Customer"}}`: the name users see
-/// for a schema, as `x-sdk-name` (see `models.rs`).
+/// for a schema, as `x-sdk-name` (see `models.rs`); and `"properties":
+/// {"request_id": {"schema": {..}, "why": ".."}}`, optional fields the
+/// provider's page does not show, each with its reason. A property the
+/// provider's schema already has is refused: the page now documents it,
+/// and the overlay entry should go.
 fn apply_models(models: &Value, shown: &str, merged: &mut Value) -> Result<(), String> {
     let models = models
         .as_object()
         .ok_or_else(|| format!("{shown}: /models: expected an object keyed by schema name"))?;
     for (schema, entry) in models {
         let at = format!("{shown}: /models/{}", escape_pointer(schema));
-        let name = match entry.as_object().map(|e| (e.get("name"), e.len())) {
-            Some((Some(Value::String(name)), 1)) => name,
-            _ => return Err(format!("{at}: expected {{\"name\": \"SdkName\"}}")),
+        let expected = || {
+            format!(
+                "{at}: expected {{\"name\": \"SdkName\"}} and/or {{\"properties\": {{\"field\": {{\"schema\": {{..}}, \"why\": \"..\"}}}}}}"
+            )
+        };
+        let entry = entry.as_object().ok_or_else(expected)?;
+        if entry.is_empty() || entry.keys().any(|k| k != "name" && k != "properties") {
+            return Err(expected());
+        }
+        let name = match entry.get("name") {
+            None => None,
+            Some(Value::String(name)) => Some(name),
+            Some(_) => return Err(expected()),
         };
         let target = merged
             .pointer_mut(&format!("/components/schemas/{}", escape_pointer(schema)))
@@ -98,7 +112,46 @@ fn apply_models(models: &Value, shown: &str, merged: &mut Value) -> Result<(), S
                     "{at}: no schema {schema:?} in the spec (renamed by the provider, or a typo?)"
                 )
             })?;
-        target.insert(crate::models::SDK_NAME.into(), Value::String(name.clone()));
+        if let Some(name) = name {
+            target.insert(crate::models::SDK_NAME.into(), Value::String(name.clone()));
+        }
+        if let Some(added) = entry.get("properties") {
+            add_properties(target, added, &format!("{at}/properties"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The overlay's `properties` of one model, added to its schema.
+fn add_properties(target: &mut Map<String, Value>, added: &Value, at: &str) -> Result<(), String> {
+    let added = added
+        .as_object()
+        .ok_or_else(|| format!("{at}: expected an object keyed by property name"))?;
+    let properties = target
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or_else(|| format!("{at}: the schema's properties are not an object"))?;
+    for (field, entry) in added {
+        let at = format!("{at}/{}", escape_pointer(field));
+        let (schema, why) = match entry.as_object() {
+            Some(e) if e.len() == 2 => (e.get("schema"), e.get("why")),
+            _ => (None, None),
+        };
+        let (Some(schema @ Value::Object(_)), Some(Value::String(why))) = (schema, why) else {
+            return Err(format!(
+                "{at}: expected {{\"schema\": {{..}}, \"why\": \"..\"}}"
+            ));
+        };
+        if why.trim().is_empty() {
+            return Err(format!("{at}/why: expected a non-empty string"));
+        }
+        if properties.contains_key(field) {
+            return Err(format!(
+                "{at}: the provider's schema now has {field:?}: remove this overlay entry"
+            ));
+        }
+        properties.insert(field.clone(), schema.clone());
     }
     Ok(())
 }

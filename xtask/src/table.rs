@@ -29,6 +29,17 @@ pub enum RetryClass {
     NotIdempotent,
 }
 
+/// RFC 9110 §9.2.1: only the safe methods leave the server's state alone.
+fn method_changes_state(method: &str) -> bool {
+    !matches!(method, "get" | "head" | "options" | "trace")
+}
+
+/// The methods the generated table classes for requests of no operation
+/// (`Client::request`): the rules above, written out per method.
+const METHODS: [&str; 8] = [
+    "get", "head", "options", "trace", "put", "delete", "post", "patch",
+];
+
 impl RetryClass {
     /// RFC 9110 §9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE are
     /// idempotent; POST and PATCH are not, unless the overlay says so.
@@ -251,10 +262,9 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
             RetryClass::NotIdempotent => quote!(RetryClass::NotIdempotent),
         })
         .collect();
-    // RFC 9110 §9.2.1: only the safe methods leave the server's state alone.
     let changes_state: Vec<bool> = rows
         .iter()
-        .map(|r| !matches!(r.method.as_str(), "get" | "head" | "options" | "trace"))
+        .map(|r| method_changes_state(&r.method))
         .collect();
     let queries: Vec<_> = rows
         .iter()
@@ -348,12 +358,48 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
 
     // The generated client's hooks, and progenitor's CLI, name operations
     // by method name; only the raw crate's users look them up that way.
+    let upper: Vec<String> = METHODS.iter().map(|m| m.to_uppercase()).collect();
+    let method_retry: Vec<_> = METHODS
+        .iter()
+        .map(|m| match RetryClass::of_method(m) {
+            RetryClass::Idempotent => quote!(RetryClass::Idempotent),
+            RetryClass::NotIdempotent => quote!(RetryClass::NotIdempotent),
+        })
+        .collect();
+    let method_changes: Vec<bool> = METHODS.iter().map(|m| method_changes_state(m)).collect();
     let raw_only = match audience {
         Audience::Raw(_) => quote! {
             /// The operation with this generated method name, e.g.
             /// `get_customer`.
             #vis fn from_method_name(name: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|op| op.method_name() == name)
+            }
+
+            /// The operation a request with this method (upper case) and
+            /// concrete path (`/customers/cus_1`, no query) is, if any: each
+            /// `{parameter}` of a template matches one non-empty segment.
+            #vis fn matching(method: &str, path: &str) -> Option<Self> {
+                let segments: Vec<&str> = path.split('/').collect();
+                Self::ALL.into_iter().find(|op| {
+                    let template: Vec<&str> = op.path().split('/').collect();
+                    op.http_method() == method
+                        && template.len() == segments.len()
+                        && template.iter().zip(&segments).all(|(t, s)| {
+                            t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                        })
+                })
+            }
+
+            /// The retry class and whether it may change state, of a request
+            /// of no operation in the table, by its HTTP method (upper case):
+            /// the rules the table applies to every operation before the
+            /// overlay's corrections. A method the rules do not name is
+            /// treated as the riskiest kind.
+            #vis fn by_method(method: &str) -> (RetryClass, bool) {
+                match method {
+                    #( #upper => (#method_retry, #method_changes), )*
+                    _ => (RetryClass::NotIdempotent, true),
+                }
             }
         },
         Audience::Mock => quote!(),

@@ -599,6 +599,18 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
             )),
         ),
         (
+            "overlay adding a property the provider's schema has",
+            generate_failure(with_overlay(
+                r#"{ "models": { "CustomerReply": { "properties": { "email": { "schema": { "type": "string" }, "why": "?" } } } } }"#,
+            )),
+        ),
+        (
+            "overlay adding a property without a reason",
+            generate_failure(with_overlay(
+                r#"{ "models": { "HttpError": { "properties": { "request_id": { "schema": { "type": "string" } } } } } }"#,
+            )),
+        ),
+        (
             "a spec change, and a changelog with no Unreleased section",
             generate_failure(|layout| {
                 // Every fragment carries the schema: change them all alike.

@@ -106,6 +106,24 @@ pub fn describe(error: &anyhow::Error) -> String {
     }
 }
 
+/// The value parser of `altpay request --json-body`: any JSON document,
+/// from a file or `-` for stdin (the endpoint is not in the spec, so there
+/// are no fields to check).
+pub fn any_json(value: &str) -> Result<Value, String> {
+    let (text, shown) = if value == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("stdin: cannot read it: {e}"))?;
+        (text, "stdin".to_string())
+    } else {
+        let text =
+            std::fs::read_to_string(value).map_err(|e| format!("{value}: cannot read it: {e}"))?;
+        (text, value.to_string())
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{shown}: is not valid JSON: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,67 +82,78 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("city")
                     .long("city")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's city."),
             )
             .arg(
                 ::clap::Arg::new("country")
                     .long("country")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's country."),
             )
             .arg(
                 ::clap::Arg::new("ein")
                     .long("ein")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's EIN."),
             )
             .arg(
                 ::clap::Arg::new("email")
                     .long("email")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's email."),
             )
             .arg(
                 ::clap::Arg::new("external-id")
                     .long("external-id")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's external ID."),
             )
             .arg(
                 ::clap::Arg::new("legal-name")
                     .long("legal-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's legal name."),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's name."),
             )
             .arg(
                 ::clap::Arg::new("postal-code")
                     .long("postal-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's postal code."),
             )
             .arg(
                 ::clap::Arg::new("state")
                     .long("state")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's state."),
             )
             .arg(
                 ::clap::Arg::new("street-address")
                     .long("street-address")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's street address."),
             )
             .arg(
                 ::clap::Arg::new("sub-premise")
                     .long("sub-premise")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer's sub premise."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -198,19 +209,22 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("city")
                     .long("city")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's city."),
             )
             .arg(
                 ::clap::Arg::new("country")
                     .long("country")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's country."),
             )
             .arg(
                 ::clap::Arg::new("ein")
                     .long("ein")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's EIN."),
             )
             .arg(
                 ::clap::Arg::new("id")
@@ -227,37 +241,43 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("legal-name")
                     .long("legal-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's legal name."),
             )
             .arg(
                 ::clap::Arg::new("name")
                     .long("name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's name."),
             )
             .arg(
                 ::clap::Arg::new("postal-code")
                     .long("postal-code")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's postal code."),
             )
             .arg(
                 ::clap::Arg::new("state")
                     .long("state")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's state."),
             )
             .arg(
                 ::clap::Arg::new("street-address")
                     .long("street-address")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's street address."),
             )
             .arg(
                 ::clap::Arg::new("sub-premise")
                     .long("sub-premise")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The customer update's sub premise."),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -385,13 +405,15 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("email")
                     .long("email")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer user's email."),
             )
             .arg(
                 ::clap::Arg::new("first-name")
                     .long("first-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer user's first name."),
             )
             .arg(
                 ::clap::Arg::new("id")
@@ -408,7 +430,8 @@ impl<T: CliConfig> Cli<T> {
                 ::clap::Arg::new("last-name")
                     .long("last-name")
                     .value_parser(::clap::value_parser!(::std::string::String))
-                    .required(false),
+                    .required(false)
+                    .help("The new customer user's last name."),
             )
             .arg(
                 ::clap::Arg::new("json-body")

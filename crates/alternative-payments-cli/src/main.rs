@@ -80,20 +80,35 @@ fn report(failure: &Failure) -> ExitCode {
     ExitCode::from(failure.exit as u8)
 }
 
-/// `-v`: the SDK's request log on stderr (`-vv` for more). The SDK never
-/// logs a secret, so neither does this.
+/// `-v`: one line per attempt on stderr (method, path, status, time, the
+/// wait for its turn, attempt number, request id), and the SDK's retries;
+/// `-vv` adds each attempt's headers, credentials redacted. Only the SDK's
+/// own events: the HTTP stack's (connection pool messages) stay out, so
+/// nothing but what the SDK chose to log, which never holds a secret, is
+/// printed.
 fn init_logging(verbosity: u8) {
-    let level = match verbosity {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let sdk = match verbosity {
         // Warnings only: the SDK warns of nothing else than a shared rate
         // limit it cannot reach (--redis-url).
         0 => tracing::Level::WARN,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
+    let filter = Targets::new()
+        .with_default(tracing::Level::WARN)
+        .with_target("alternative_payments", sdk)
+        .with_target("alternative_payments_redis", sdk);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(false),
+        )
+        .with(filter)
         .init();
 }
 
@@ -160,7 +175,52 @@ fn command() -> Command {
                 .short('v')
                 .global(true)
                 .action(ArgAction::Count)
-                .help("Log requests on stderr (-vv for more); never prints secrets"),
+                .help("Log each request on stderr: method, path, status, time, attempt, request id (-vv: and headers, credentials redacted)"),
+        )
+        .subcommand(
+            Command::new("request")
+                .about("Call an endpoint the spec does not have, with altpay's credentials, limit and retries")
+                .long_about(
+                    "Call an endpoint the spec does not have (one missing from the provider's pages), \
+                     with the same credentials, rate limit, retries and errors as every command. \
+                     PATH is under the base URL (an absolute URL is refused: the token goes to its \
+                     host only); query parameters are given with --query, which encodes them. \
+                     POST and PATCH are not resent after an unknown outcome.",
+                )
+                .arg(
+                    Arg::new("method")
+                        .required(true)
+                        .value_name("METHOD")
+                        .value_parser(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+                        .ignore_case(true)
+                        .help("The HTTP method"),
+                )
+                .arg(
+                    Arg::new("path")
+                        .required(true)
+                        .value_name("PATH")
+                        .help("The path under the base URL, e.g. /webhooks/retry"),
+                )
+                .arg(
+                    Arg::new("query")
+                        .long("query")
+                        .short('q')
+                        .value_name("NAME=VALUE")
+                        .action(ArgAction::Append)
+                        .value_parser(|pair: &str| {
+                            pair.split_once('=')
+                                .map(|(n, v)| (n.to_string(), v.to_string()))
+                                .ok_or_else(|| format!("{pair:?} is not NAME=VALUE"))
+                        })
+                        .help("A query parameter (repeat for more); encoded by altpay"),
+                )
+                .arg(
+                    Arg::new("json-body")
+                        .long("json-body")
+                        .value_name("FILE")
+                        .value_parser(body::any_json)
+                        .help("The JSON request body, from FILE or - for stdin"),
+                ),
         )
         .subcommand(
             Command::new("auth")
@@ -321,6 +381,9 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     if words == ["auth", "check"] {
         return auth_check(&client, &format).await;
     }
+    if words == ["request"] {
+        return custom_request(&client, leaf, &format).await;
+    }
     let Some(cmd) = cmd else {
         return Err(Failure::new(
             Exit::Usage,
@@ -432,6 +495,44 @@ fn client(leaf: &ArgMatches) -> Result<Client, Failure> {
     }
     let builder = builder.user_agent_suffix(concat!("altpay/", env!("CARGO_PKG_VERSION")));
     Ok(builder.build()?)
+}
+
+/// `altpay request METHOD PATH`: [`Client::request`], its answer printed
+/// as any command's.
+async fn custom_request(
+    client: &Client,
+    leaf: &ArgMatches,
+    format: &output::Options,
+) -> Result<(), Failure> {
+    let (Some(method), Some(path)) = (
+        leaf.get_one::<String>("method"),
+        leaf.get_one::<String>("path"),
+    ) else {
+        return Err(Failure::new(
+            Exit::Usage,
+            "error: METHOD and PATH are required",
+        ));
+    };
+    let method = alternative_payments::Method::from_bytes(method.to_uppercase().as_bytes())
+        .map_err(|_| {
+            Failure::new(
+                Exit::Usage,
+                format!("error: {method:?} is not an HTTP method"),
+            )
+        })?;
+    let mut request = client.request(method, path);
+    for (name, value) in leaf
+        .get_many::<(String, String)>("query")
+        .into_iter()
+        .flatten()
+    {
+        request = request.query(name, value);
+    }
+    if let Some(body) = leaf.get_one::<Value>("json-body") {
+        request = request.json(body);
+    }
+    let value: Value = request.send().await?;
+    format.write_one(&value)
 }
 
 async fn auth_check(client: &Client, format: &output::Options) -> Result<(), Failure> {

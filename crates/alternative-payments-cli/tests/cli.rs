@@ -323,10 +323,12 @@ fn exit_codes_follow_the_class_of_failure() {
     // The API refuses: 4, with code, message, validation errors, request id.
     let out = run(&api, &["customers", "get", "cus_missing"]);
     assert_eq!((out.code, out.stdout.as_str()), (4, ""), "{out:?}");
+    let (first, request_id) = out.stderr.split_once('\n').expect("two lines");
     assert_eq!(
-        out.stderr,
-        "error: get_customer: API returned 404 Not Found (not_found): customer cus_missing not found\n"
+        first,
+        "error: get_customer: API returned 404 Not Found (not_found): customer cus_missing not found"
     );
+    assert!(request_id.starts_with("  request id: req_"), "{out:?}");
     let out = run(
         &api,
         &[
@@ -462,7 +464,15 @@ fn environment_flag_and_variable_take_only_known_names() {
 }
 
 /// Against a server that enforces the API's limit, `--all` with one item a
-/// page is paced under it: every page, no 429.
+/// page is paced under it: every page once, no call failed.
+///
+/// Not "no 429": the client counts a request when it lets it go, the server
+/// when it arrives, and a request that reaches the server over one interval
+/// (200 ms) after its turn (a process starved on a loaded machine) can be
+/// refused; the SDK waits that out. This test once asserted none and failed
+/// 1 run in 6 next to a build (issue #28). The limiter's guarantee is
+/// tested exactly in `rate_limit.rs` (any lag under one interval is never
+/// refused), and the benchmarks report the 429s of the first second.
 #[test]
 fn all_pages_stay_under_the_rate_limit_and_the_flag_is_checked() {
     let api = api_with(MockServer::builder().seed_demo(true).rate_limit(5.0));
@@ -470,7 +480,11 @@ fn all_pages_stay_under_the_rate_limit_and_the_flag_is_checked() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.lines().len(), 12, "{out:?}");
     let stats = api.mock.stats();
-    assert_eq!((stats.requests, stats.rate_limited), (12, 0), "{stats:?}");
+    assert_eq!(
+        stats.requests - stats.rate_limited,
+        12,
+        "every page answered once: {stats:?}"
+    );
 
     // Unpaced, the same export meets 429s; the SDK waits them out.
     api.mock.reset_stats();
@@ -668,12 +682,105 @@ fn auth_check_reports_scopes_and_lifetime_never_the_token() {
     );
 }
 
+/// Issue #28: `-v` is one line per attempt (method, path, status, time,
+/// attempt, request id), and only the SDK's: not the HTTP stack's pool
+/// messages, which it printed instead.
+#[test]
+fn verbose_shows_one_line_per_attempt() {
+    let api = api();
+    api.mock
+        .enqueue("listCustomers", [MockResponse::status(503)])
+        .expect("known operation");
+    let out = run(&api, &["-v", "customers", "list", "--limit", "2"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" request "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    for (line, (status, attempt)) in lines.iter().zip([(503, 1), (200, 2)]) {
+        for part in [
+            "method=GET".to_string(),
+            "path=/customers?limit=2".to_string(),
+            format!("status={status}"),
+            format!("attempt={attempt}"),
+            "elapsed_ms=".to_string(),
+            "request_id=\"req_".to_string(),
+        ] {
+            assert!(line.contains(&part), "{part} in {line}");
+        }
+    }
+    assert!(out.stderr.contains("retrying"), "{}", out.stderr);
+    assert!(!out.stderr.contains("pooling"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("request headers"),
+        "headers are -vv: {}",
+        out.stderr
+    );
+}
+
+/// Issue #28: `altpay request` calls what the spec lacks with altpay's
+/// credentials and errors; a path that could send the token elsewhere is a
+/// usage error, nothing sent.
+#[test]
+fn request_calls_any_path_under_the_base_url_and_refuses_others() {
+    let api = api();
+    let ids = seed(&api.mock);
+    let path = format!("/customers/{}", ids.customer);
+    let out = run(&api, &["request", "get", &path]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["id"], json!(ids.customer.to_string()));
+
+    let out = run_with(
+        &api,
+        &[],
+        &["request", "POST", "/customers", "--json-body", "-"],
+        r#"{"name": "Posted"}"#,
+    );
+    assert_eq!(
+        (out.code, &out.json()["name"]),
+        (0, &json!("Posted")),
+        "{out:?}"
+    );
+
+    let out = run(
+        &api,
+        &["request", "GET", "/customers", "--query", "limit=1"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.json()["data"].as_array().map(Vec::len),
+        Some(1),
+        "{out:?}"
+    );
+
+    let out = run(&api, &["request", "GET", "/no/such/route"]);
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("request id: req_"), "{out:?}");
+
+    api.mock.clear_requests();
+    for bad in [
+        "https://evil.example/x",
+        "/customers/../oauth/token",
+        "/customers?limit=1",
+    ] {
+        let out = run(&api, &["request", "GET", bad]);
+        assert_eq!(out.code, 2, "{bad}: {out:?}");
+        assert!(out.stderr.contains("path "), "{bad}: {out:?}");
+    }
+    let out = run(&api, &["request", "FETCH", "/customers"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(api.mock.requests().is_empty(), "nothing sent");
+}
+
 #[test]
 fn secrets_are_never_printed_even_verbose() {
     let api = api();
     let outs = [
         run(&api, &["-vv", "customers", "list"]),
         run(&api, &["-vv", "auth", "check"]),
+        run(&api, &["-vv", "request", "GET", "/customers"]),
         run_with(
             &api,
             &[("ALTERNATIVE_PAYMENTS_CLIENT_SECRET", "s3cret-wrong")],
@@ -682,8 +789,9 @@ fn secrets_are_never_printed_even_verbose() {
         ),
     ];
     assert!(
-        outs[0].stderr.contains("alternative_payments.request"),
-        "-vv logs requests: {:?}",
+        outs[0].stderr.contains("request headers")
+            && outs[0].stderr.contains("authorization: [redacted]"),
+        "-vv logs each attempt's headers, credentials redacted: {:?}",
         outs[0]
     );
     let tokens: Vec<String> = api
@@ -740,11 +848,21 @@ fn exports_on_one_key_share_its_limit_through_redis() {
     };
     let alone = export(false);
     assert!(alone.rate_limited > 0, "{alone:?}");
+    let started = std::time::Instant::now();
     let shared = export(true);
+    // Taking turns from one budget: 24 pages, 4 at once and the rest at
+    // 4.9/s, take at least 4 s however fast the machine. (Not "no 429":
+    // as above, a starved process can reach the server late; the fleet
+    // benchmark reports the figure.)
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(4_000),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
-        (shared.requests, shared.rate_limited),
-        (24, 0),
-        "{shared:?}"
+        shared.requests - shared.rate_limited,
+        24,
+        "every page answered once: {shared:?}"
     );
     assert!(redis.calls("evalsha") >= 24);
 }

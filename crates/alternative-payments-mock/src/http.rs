@@ -20,7 +20,7 @@ use axum::routing::post;
 use crate::oauth;
 use crate::operations::Operation;
 use crate::resources::{self, error};
-use crate::state::{AppState, Fault, RecordedRequest, Shared, TOKEN};
+use crate::state::{AppState, Bucket, Fault, RecordedRequest, Shared, TOKEN};
 
 pub(crate) fn router(shared: AppState) -> Router {
     let mut router = Router::new().route("/oauth/token", post(oauth::token));
@@ -66,9 +66,49 @@ impl Route {
     }
 }
 
-/// Every request: buffered (bounded), logged, delayed, possibly replaced by
-/// an injected fault, then authenticated.
+/// The header every answer carries its request id in: the one the SDK reads
+/// first.
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
+/// Every request gets an id (`req_000001`, ...): in the `x-request-id`
+/// header of its answer, and in the body of the mock's own error answers
+/// (`request_id`), so that errors name one as the API's do. Injected
+/// faults keep the body they were given.
 async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> Response {
+    let request_id = {
+        let mut state = shared.lock();
+        state.requests_seen += 1;
+        format!("req_{:06}", state.requests_seen)
+    };
+    let (mut response, own) = answer(&shared, request, next).await;
+    if own && !response.status().is_success() {
+        response = with_request_id_in_body(response, &request_id).await;
+    }
+    // An injected answer's own request id header wins.
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().entry(REQUEST_ID).or_insert(value);
+    }
+    response
+}
+
+/// A JSON error body with `request_id` added; any other body as it was.
+async fn with_request_id_in_body(response: Response, request_id: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    object.insert("request_id".into(), request_id.into());
+    let bytes = serde_json::to_vec(&object).unwrap_or_else(|_| bytes.to_vec());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The answer to one request, and whether it is the mock's own (not an
+/// injected fault's).
+async fn answer(shared: &AppState, request: Request, next: Next) -> (Response, bool) {
     let (parts, body) = request.into_parts();
     let route = parts
         .extensions
@@ -107,11 +147,12 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     };
     let Ok(body) = body else {
         let limit = shared.config.body_limit;
-        return error(
+        let refusal = error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("request body over {limit} bytes"),
         );
+        return (refusal, true);
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -122,14 +163,14 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
     };
     if let Some(fault) = before {
         match replacement(fault) {
-            Ok(response) => return response,
+            Ok(response) => return (response, false),
             Err(stall) => tokio::time::sleep(stall).await,
         }
     }
     let response = match route {
         Some(Route::Token) | None => None,
-        Some(Route::Api(op)) => match authorise(&shared, &parts.headers, op) {
-            Ok(client) => rate_limited(&shared, &client),
+        Some(Route::Api(op)) => match authorise(shared, &parts.headers, op) {
+            Ok(client) => rate_limited(shared, &client),
             Err(refusal) => Some(refusal),
         },
     };
@@ -138,12 +179,12 @@ async fn gate(State(shared): State<AppState>, request: Request, next: Next) -> R
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
     };
     match after.map(replacement) {
-        Some(Ok(lost)) => lost,
+        Some(Ok(lost)) => (lost, false),
         Some(Err(stall)) => {
             tokio::time::sleep(stall).await;
-            response
+            (response, true)
         }
-        None => response,
+        None => (response, true),
     }
 }
 
@@ -203,19 +244,22 @@ fn rate_limited(shared: &Shared, client: &str) -> Option<Response> {
     let rate = state.rate_limit?;
     let burst = rate.ceil().max(1.0);
     let now = tokio::time::Instant::now();
-    let (tokens, updated) = state
-        .buckets
-        .entry(client.to_string())
-        .or_insert((burst, now));
-    let elapsed = now.saturating_duration_since(*updated).as_secs_f64();
-    *tokens = (*tokens + elapsed * rate).min(burst);
-    *updated = now;
-    if *tokens >= 1.0 {
-        *tokens -= 1.0;
+    let bucket = state.buckets.entry(client.to_string()).or_insert(Bucket {
+        tokens: burst,
+        updated: now,
+        since: now,
+    });
+    let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+    bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+    bucket.updated = now;
+    if bucket.tokens >= 1.0 {
+        bucket.tokens -= 1.0;
         return None;
     }
-    let wait = ((1.0 - *tokens) / rate).ceil().max(1.0);
+    let wait = ((1.0 - bucket.tokens) / rate).ceil().max(1.0);
+    let opening = now.saturating_duration_since(bucket.since) < Duration::from_secs(1);
     state.stats.rate_limited += 1;
+    state.stats.rate_limited_first_second += u64::from(opening);
     drop(state);
     let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,

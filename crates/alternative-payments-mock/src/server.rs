@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 use crate::operations::Operation;
-use crate::state::{ClientSpec, Fault, MockStats, RecordedRequest, Shared, TOKEN};
+use crate::state::{Bucket, ClientSpec, Fault, MockStats, RecordedRequest, Shared, TOKEN};
 
 /// A running mock server. Stops when dropped.
 pub struct MockServer {
@@ -259,8 +259,15 @@ impl MockServer {
     /// how a client handles the limit.
     pub fn drain_rate_limit(&self, client_id: &str) {
         let mut state = self.shared.lock();
-        state
-            .buckets
-            .insert(client_id.to_string(), (0.0, tokio::time::Instant::now()));
+        let now = tokio::time::Instant::now();
+        let since = state.buckets.get(client_id).map_or(now, |b| b.since);
+        state.buckets.insert(
+            client_id.to_string(),
+            Bucket {
+                tokens: 0.0,
+                updated: now,
+                since,
+            },
+        );
     }
 }

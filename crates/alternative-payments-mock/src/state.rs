@@ -107,9 +107,21 @@ pub(crate) struct State {
     pub(crate) log: VecDeque<RecordedRequest>,
     /// Requests per second per client, when the limit is on.
     pub(crate) rate_limit: Option<f64>,
-    /// Each client's bucket: tokens, and when they were counted.
-    pub(crate) buckets: HashMap<String, (f64, tokio::time::Instant)>,
+    /// Requests received, for their ids (`req_000001`, ...).
+    pub(crate) requests_seen: u64,
+    /// Each client's bucket.
+    pub(crate) buckets: HashMap<String, Bucket>,
     pub(crate) stats: MockStats,
+}
+
+/// A client's rate-limit bucket.
+#[derive(Clone, Copy)]
+pub(crate) struct Bucket {
+    pub(crate) tokens: f64,
+    /// When `tokens` were counted.
+    pub(crate) updated: tokio::time::Instant,
+    /// The client's first request since the limit was (re)set.
+    pub(crate) since: tokio::time::Instant,
 }
 
 /// What the server counted: every API request that reached it (the token
@@ -121,4 +133,8 @@ pub struct MockStats {
     pub requests: u64,
     /// Of them, refused with 429 by the rate limit.
     pub rate_limited: u64,
+    /// Of those, refused within a second of the client's first request
+    /// (since the limit was turned on or changed): an opening burst the
+    /// client sent too fast or that arrived unevenly.
+    pub rate_limited_first_second: u64,
 }

@@ -91,7 +91,8 @@ async fn the_binary_prints_its_url_and_credentials_and_serves_demo_data() {
     assert_eq!(statuses[4..], [429, 429, 429, 429], "{statuses:?}");
 }
 
-#[tokio::test]
+/// Paused time: the in-process mock's buckets run on this test's clock.
+#[tokio::test(start_paused = true)]
 async fn the_rate_limit_is_per_client_and_off_in_process_by_default() {
     use alternative_payments_mock::MockServer;
     let mock = MockServer::builder()
@@ -114,16 +115,25 @@ async fn the_rate_limit_is_per_client_and_off_in_process_by_default() {
     for _ in 0..20 {
         assert_eq!(get(a.clone()).await, 200, "off by default");
     }
-    mock.set_rate_limit(Some(2.0));
-    let a_statuses = [
-        get(a.clone()).await,
-        get(a.clone()).await,
-        get(a.clone()).await,
-    ];
-    assert_eq!(a_statuses, [200, 200, 429]);
+    // One request in 10 s: the third is refused however slow the machine
+    // (at 2/s, a loaded one could take the half second a token needs).
+    mock.set_rate_limit(Some(0.1));
+    let a_statuses = [get(a.clone()).await, get(a.clone()).await];
+    assert_eq!(a_statuses, [200, 429]);
     assert_eq!(get(b.clone()).await, 200, "b has a bucket of its own");
+    // Two seconds on, a's bucket holds 0.2 of a request: refused again,
+    // outside the first second of its use.
+    tokio::time::advance(std::time::Duration::from_secs(2)).await;
+    assert_eq!(get(a.clone()).await, 429);
     let stats = mock.stats();
-    assert_eq!((stats.requests, stats.rate_limited), (24, 1));
+    assert_eq!(
+        (
+            stats.requests,
+            stats.rate_limited,
+            stats.rate_limited_first_second
+        ),
+        (24, 2, 1)
+    );
 }
 
 #[test]

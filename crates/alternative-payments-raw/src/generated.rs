@@ -7,65 +7,87 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`Customer`
+    ///A customer, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct Customer {
+        ///The customer's city, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
+        ///The customer's country, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<::std::string::String>,
+        ///When the customer was created, as RFC 3339 text (its accessor parses it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
+        ///The customer's customer integration ID, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub customer_integration_id: ::std::option::Option<::std::string::String>,
+        ///The ID of the customer's default payment method.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub default_payment_method_id: ::std::option::Option<
             crate::types::PaymentMethodId,
         >,
+        ///The customer's EIN, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ein: ::std::option::Option<::std::string::String>,
+        ///The customer's email, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
+        ///The customer's external ID, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub external_id: ::std::option::Option<::std::string::String>,
+        ///The customer's ID: what every operation on it takes.
         pub id: crate::types::CustomerId,
+        ///The customer's legal name, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_name: ::std::option::Option<::std::string::String>,
+        ///The customer's name, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The customer's postal code, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub postal_code: ::std::option::Option<::std::string::String>,
+        ///The customer's state, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        ///The customer's street address, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub street_address: ::std::option::Option<::std::string::String>,
+        ///The customer's sub premise, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_premise: ::std::option::Option<::std::string::String>,
     }
     impl Customer {
+        /// A builder of a [`Customer`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::Customer {
             Default::default()
         }
     }
-    ///`CustomerPage`
+    ///One page of customers, with the cursors of the pages around it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct CustomerPage {
+        ///The items of this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub data: ::std::vec::Vec<Customer>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_cursor: ::std::option::Option<::std::string::String>,
     }
     impl CustomerPage {
+        /// A builder of a [`CustomerPage`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::CustomerPage {
             Default::default()
         }
@@ -75,84 +97,114 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct CustomerUpdate {
+        ///The customer update's city.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
+        ///The customer update's country.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<::std::string::String>,
+        ///The customer update's EIN.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ein: ::std::option::Option<::std::string::String>,
+        ///The customer update's legal name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_name: ::std::option::Option<::std::string::String>,
+        ///The customer update's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The customer update's postal code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub postal_code: ::std::option::Option<::std::string::String>,
+        ///The customer update's state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        ///The customer update's street address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub street_address: ::std::option::Option<::std::string::String>,
+        ///The customer update's sub premise.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_premise: ::std::option::Option<::std::string::String>,
     }
     impl CustomerUpdate {
+        /// A builder of a [`CustomerUpdate`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::CustomerUpdate {
             Default::default()
         }
     }
-    ///`CustomerUser`
+    ///A customer user, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct CustomerUser {
+        ///When the customer user was created, as RFC 3339 text (its accessor parses it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
+        ///The customer user's email, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
+        ///The customer user's first name, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_name: ::std::option::Option<::std::string::String>,
+        ///The customer user's ID: what every operation on it takes.
         pub id: crate::types::CustomerUserId,
+        ///The customer user's job title, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub job_title: ::std::option::Option<::std::string::String>,
+        ///The customer user's last name, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_name: ::std::option::Option<::std::string::String>,
+        ///The customer user's phone, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub phone: ::std::option::Option<::std::string::String>,
     }
     impl CustomerUser {
+        /// A builder of a [`CustomerUser`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::CustomerUser {
             Default::default()
         }
     }
-    ///`CustomerUserPage`
+    ///One page of customer users, with the cursors of the pages around it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct CustomerUserPage {
+        ///The items of this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub data: ::std::vec::Vec<CustomerUser>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_cursor: ::std::option::Option<::std::string::String>,
     }
     impl CustomerUserPage {
+        /// A builder of a [`CustomerUserPage`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::CustomerUserPage {
             Default::default()
         }
     }
-    ///`HttpError`
+    ///The body of the API's error answers: a code, a message, and what is wrong with each field.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct HttpError {
+        ///The http error's code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
+        ///The http error's message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///The server's id for the request, as the `x-request-id` header also gives it: what to quote to the provider's support.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        ///The http error's validation errors.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -163,6 +215,7 @@ pub mod types {
         >,
     }
     impl HttpError {
+        /// A builder of a [`HttpError`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::HttpError {
             Default::default()
         }
@@ -172,92 +225,120 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct NewCustomer {
+        ///The new customer's city.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
+        ///The new customer's country.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<::std::string::String>,
+        ///The new customer's EIN.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ein: ::std::option::Option<::std::string::String>,
+        ///The new customer's email.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
+        ///The new customer's external ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub external_id: ::std::option::Option<::std::string::String>,
+        ///The new customer's legal name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub legal_name: ::std::option::Option<::std::string::String>,
+        ///The new customer's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///The new customer's postal code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub postal_code: ::std::option::Option<::std::string::String>,
+        ///The new customer's state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        ///The new customer's street address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub street_address: ::std::option::Option<::std::string::String>,
+        ///The new customer's sub premise.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_premise: ::std::option::Option<::std::string::String>,
     }
     impl NewCustomer {
+        /// A builder of a [`NewCustomer`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::NewCustomer {
             Default::default()
         }
     }
-    ///`NewCustomerUser`
+    ///The fields of a new customer user: the request body of `createCustomerUser`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct NewCustomerUser {
+        ///The new customer user's email.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
+        ///The new customer user's first name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_name: ::std::option::Option<::std::string::String>,
+        ///The new customer user's last name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_name: ::std::option::Option<::std::string::String>,
     }
     impl NewCustomerUser {
+        /// A builder of a [`NewCustomerUser`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::NewCustomerUser {
             Default::default()
         }
     }
-    ///`PaymentMethod`
+    ///A payment method, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct PaymentMethod {
+        ///The payment method's brand, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub brand: ::std::option::Option<::std::string::String>,
+        ///When the payment method was created, as RFC 3339 text (its accessor parses it).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
+        ///Whether the payment method is default.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub default: ::std::option::Option<bool>,
+        ///The payment method's exp month, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exp_month: ::std::option::Option<::std::string::String>,
+        ///The payment method's exp year, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exp_year: ::std::option::Option<::std::string::String>,
+        ///The payment method's ID: what every operation on it takes.
         pub id: crate::types::PaymentMethodId,
+        ///The payment method's last4, as the API returns it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last4: ::std::option::Option<::std::string::String>,
+        ///The payment method's type, as the API returns it.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::types::MethodType>,
     }
     impl PaymentMethod {
+        /// A builder of a [`PaymentMethod`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::PaymentMethod {
             Default::default()
         }
     }
-    ///`PaymentMethodList`
+    ///A payment method list, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[non_exhaustive]
     pub struct PaymentMethodList {
+        ///The payment method list's data, as the API returns it.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub data: ::std::vec::Vec<PaymentMethod>,
     }
     impl PaymentMethodList {
+        /// A builder of a [`PaymentMethodList`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::PaymentMethodList {
             Default::default()
         }
     }
     /// Types for composing complex structures.
     pub mod builder {
+        /// Builds a [`Customer`](super::Customer) field by field (`Customer::builder()`); a method may take it where it takes a `Customer`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct Customer {
             city: ::std::result::Result<
@@ -340,7 +421,8 @@ pub mod types {
             }
         }
         impl Customer {
-            /// Sets `city`.
+            /// Sets `city`:
+            ///The customer's city, as the API returns it.
             pub fn city<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -348,7 +430,8 @@ pub mod types {
                 self.city = Ok(Some(value.into()));
                 self
             }
-            /// Sets `country`.
+            /// Sets `country`:
+            ///The customer's country, as the API returns it.
             pub fn country<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -356,7 +439,8 @@ pub mod types {
                 self.country = Ok(Some(value.into()));
                 self
             }
-            /// Sets `created_at`.
+            /// Sets `created_at`:
+            ///When the customer was created, as RFC 3339 text (its accessor parses it).
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -364,7 +448,8 @@ pub mod types {
                 self.created_at = Ok(Some(value.into()));
                 self
             }
-            /// Sets `customer_integration_id`.
+            /// Sets `customer_integration_id`:
+            ///The customer's customer integration ID, as the API returns it.
             pub fn customer_integration_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -372,7 +457,8 @@ pub mod types {
                 self.customer_integration_id = Ok(Some(value.into()));
                 self
             }
-            /// Sets `default_payment_method_id`.
+            /// Sets `default_payment_method_id`:
+            ///The ID of the customer's default payment method.
             pub fn default_payment_method_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<crate::types::PaymentMethodId>,
@@ -380,7 +466,8 @@ pub mod types {
                 self.default_payment_method_id = Ok(Some(value.into()));
                 self
             }
-            /// Sets `ein`.
+            /// Sets `ein`:
+            ///The customer's EIN, as the API returns it.
             pub fn ein<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -388,7 +475,8 @@ pub mod types {
                 self.ein = Ok(Some(value.into()));
                 self
             }
-            /// Sets `email`.
+            /// Sets `email`:
+            ///The customer's email, as the API returns it.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -396,7 +484,8 @@ pub mod types {
                 self.email = Ok(Some(value.into()));
                 self
             }
-            /// Sets `external_id`.
+            /// Sets `external_id`:
+            ///The customer's external ID, as the API returns it.
             pub fn external_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -414,7 +503,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            /// Sets `legal_name`.
+            /// Sets `legal_name`:
+            ///The customer's legal name, as the API returns it.
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -422,7 +512,8 @@ pub mod types {
                 self.legal_name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `name`.
+            /// Sets `name`:
+            ///The customer's name, as the API returns it.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -430,7 +521,8 @@ pub mod types {
                 self.name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `postal_code`.
+            /// Sets `postal_code`:
+            ///The customer's postal code, as the API returns it.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -438,7 +530,8 @@ pub mod types {
                 self.postal_code = Ok(Some(value.into()));
                 self
             }
-            /// Sets `state`.
+            /// Sets `state`:
+            ///The customer's state, as the API returns it.
             pub fn state<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -446,7 +539,8 @@ pub mod types {
                 self.state = Ok(Some(value.into()));
                 self
             }
-            /// Sets `street_address`.
+            /// Sets `street_address`:
+            ///The customer's street address, as the API returns it.
             pub fn street_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -454,7 +548,8 @@ pub mod types {
                 self.street_address = Ok(Some(value.into()));
                 self
             }
-            /// Sets `sub_premise`.
+            /// Sets `sub_premise`:
+            ///The customer's sub premise, as the API returns it.
             pub fn sub_premise<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -508,6 +603,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`CustomerPage`](super::CustomerPage) field by field (`CustomerPage::builder()`); a method may take it where it takes a `CustomerPage`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct CustomerPage {
             data: ::std::result::Result<
@@ -555,7 +651,8 @@ pub mod types {
                     });
                 self
             }
-            /// Sets `end_cursor`.
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
             pub fn end_cursor<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -563,7 +660,8 @@ pub mod types {
                 self.end_cursor = Ok(Some(value.into()));
                 self
             }
-            /// Sets `has_next_page`.
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
             pub fn has_next_page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<bool>,
@@ -571,7 +669,8 @@ pub mod types {
                 self.has_next_page = Ok(Some(value.into()));
                 self
             }
-            /// Sets `has_previous_page`.
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
             pub fn has_previous_page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<bool>,
@@ -579,7 +678,8 @@ pub mod types {
                 self.has_previous_page = Ok(Some(value.into()));
                 self
             }
-            /// Sets `start_cursor`.
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
             pub fn start_cursor<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -613,6 +713,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`CustomerUpdate`](super::CustomerUpdate) field by field (`CustomerUpdate::builder()`); a method may take it where it takes a `CustomerUpdate`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct CustomerUpdate {
             city: ::std::result::Result<
@@ -668,7 +769,8 @@ pub mod types {
             }
         }
         impl CustomerUpdate {
-            /// Sets `city`.
+            /// Sets `city`:
+            ///The customer update's city.
             pub fn city<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -676,7 +778,8 @@ pub mod types {
                 self.city = Ok(Some(value.into()));
                 self
             }
-            /// Sets `country`.
+            /// Sets `country`:
+            ///The customer update's country.
             pub fn country<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -684,7 +787,8 @@ pub mod types {
                 self.country = Ok(Some(value.into()));
                 self
             }
-            /// Sets `ein`.
+            /// Sets `ein`:
+            ///The customer update's EIN.
             pub fn ein<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -692,7 +796,8 @@ pub mod types {
                 self.ein = Ok(Some(value.into()));
                 self
             }
-            /// Sets `legal_name`.
+            /// Sets `legal_name`:
+            ///The customer update's legal name.
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -700,7 +805,8 @@ pub mod types {
                 self.legal_name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `name`.
+            /// Sets `name`:
+            ///The customer update's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -708,7 +814,8 @@ pub mod types {
                 self.name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `postal_code`.
+            /// Sets `postal_code`:
+            ///The customer update's postal code.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -716,7 +823,8 @@ pub mod types {
                 self.postal_code = Ok(Some(value.into()));
                 self
             }
-            /// Sets `state`.
+            /// Sets `state`:
+            ///The customer update's state.
             pub fn state<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -724,7 +832,8 @@ pub mod types {
                 self.state = Ok(Some(value.into()));
                 self
             }
-            /// Sets `street_address`.
+            /// Sets `street_address`:
+            ///The customer update's street address.
             pub fn street_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -732,7 +841,8 @@ pub mod types {
                 self.street_address = Ok(Some(value.into()));
                 self
             }
-            /// Sets `sub_premise`.
+            /// Sets `sub_premise`:
+            ///The customer update's sub premise.
             pub fn sub_premise<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -774,6 +884,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`CustomerUser`](super::CustomerUser) field by field (`CustomerUser::builder()`); a method may take it where it takes a `CustomerUser`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct CustomerUser {
             created_at: ::std::result::Result<
@@ -819,7 +930,8 @@ pub mod types {
             }
         }
         impl CustomerUser {
-            /// Sets `created_at`.
+            /// Sets `created_at`:
+            ///When the customer user was created, as RFC 3339 text (its accessor parses it).
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -827,7 +939,8 @@ pub mod types {
                 self.created_at = Ok(Some(value.into()));
                 self
             }
-            /// Sets `email`.
+            /// Sets `email`:
+            ///The customer user's email, as the API returns it.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -835,7 +948,8 @@ pub mod types {
                 self.email = Ok(Some(value.into()));
                 self
             }
-            /// Sets `first_name`.
+            /// Sets `first_name`:
+            ///The customer user's first name, as the API returns it.
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -853,7 +967,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            /// Sets `job_title`.
+            /// Sets `job_title`:
+            ///The customer user's job title, as the API returns it.
             pub fn job_title<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -861,7 +976,8 @@ pub mod types {
                 self.job_title = Ok(Some(value.into()));
                 self
             }
-            /// Sets `last_name`.
+            /// Sets `last_name`:
+            ///The customer user's last name, as the API returns it.
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -869,7 +985,8 @@ pub mod types {
                 self.last_name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `phone`.
+            /// Sets `phone`:
+            ///The customer user's phone, as the API returns it.
             pub fn phone<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -907,6 +1024,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`CustomerUserPage`](super::CustomerUserPage) field by field (`CustomerUserPage::builder()`); a method may take it where it takes a `CustomerUserPage`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct CustomerUserPage {
             data: ::std::result::Result<
@@ -954,7 +1072,8 @@ pub mod types {
                     });
                 self
             }
-            /// Sets `end_cursor`.
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
             pub fn end_cursor<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -962,7 +1081,8 @@ pub mod types {
                 self.end_cursor = Ok(Some(value.into()));
                 self
             }
-            /// Sets `has_next_page`.
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
             pub fn has_next_page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<bool>,
@@ -970,7 +1090,8 @@ pub mod types {
                 self.has_next_page = Ok(Some(value.into()));
                 self
             }
-            /// Sets `has_previous_page`.
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
             pub fn has_previous_page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<bool>,
@@ -978,7 +1099,8 @@ pub mod types {
                 self.has_previous_page = Ok(Some(value.into()));
                 self
             }
-            /// Sets `start_cursor`.
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
             pub fn start_cursor<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1012,6 +1134,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`HttpError`](super::HttpError) field by field (`HttpError::builder()`); a method may take it where it takes a `HttpError`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct HttpError {
             code: ::std::result::Result<
@@ -1019,6 +1142,10 @@ pub mod types {
                 ::std::string::String,
             >,
             message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            request_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -1035,12 +1162,14 @@ pub mod types {
                 Self {
                     code: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    request_id: Ok(Default::default()),
                     validation_errors: Ok(Default::default()),
                 }
             }
         }
         impl HttpError {
-            /// Sets `code`.
+            /// Sets `code`:
+            ///The http error's code.
             pub fn code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1048,12 +1177,22 @@ pub mod types {
                 self.code = Ok(Some(value.into()));
                 self
             }
-            /// Sets `message`.
+            /// Sets `message`:
+            ///The http error's message.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
             {
                 self.message = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `request_id`:
+            ///The server's id for the request, as the `x-request-id` header also gives it: what to quote to the provider's support.
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.request_id = Ok(Some(value.into()));
                 self
             }
             pub fn validation_errors<T>(mut self, value: T) -> Self
@@ -1084,6 +1223,7 @@ pub mod types {
                 Ok(Self {
                     code: value.code?,
                     message: value.message?,
+                    request_id: value.request_id?,
                     validation_errors: value.validation_errors?,
                 })
             }
@@ -1093,10 +1233,12 @@ pub mod types {
                 Self {
                     code: Ok(value.code),
                     message: Ok(value.message),
+                    request_id: Ok(value.request_id),
                     validation_errors: Ok(value.validation_errors),
                 }
             }
         }
+        /// Builds a [`NewCustomer`](super::NewCustomer) field by field (`NewCustomer::builder()`); a method may take it where it takes a `NewCustomer`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct NewCustomer {
             city: ::std::result::Result<
@@ -1162,7 +1304,8 @@ pub mod types {
             }
         }
         impl NewCustomer {
-            /// Sets `city`.
+            /// Sets `city`:
+            ///The new customer's city.
             pub fn city<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1170,7 +1313,8 @@ pub mod types {
                 self.city = Ok(Some(value.into()));
                 self
             }
-            /// Sets `country`.
+            /// Sets `country`:
+            ///The new customer's country.
             pub fn country<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1178,7 +1322,8 @@ pub mod types {
                 self.country = Ok(Some(value.into()));
                 self
             }
-            /// Sets `ein`.
+            /// Sets `ein`:
+            ///The new customer's EIN.
             pub fn ein<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1186,7 +1331,8 @@ pub mod types {
                 self.ein = Ok(Some(value.into()));
                 self
             }
-            /// Sets `email`.
+            /// Sets `email`:
+            ///The new customer's email.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1194,7 +1340,8 @@ pub mod types {
                 self.email = Ok(Some(value.into()));
                 self
             }
-            /// Sets `external_id`.
+            /// Sets `external_id`:
+            ///The new customer's external ID.
             pub fn external_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1202,7 +1349,8 @@ pub mod types {
                 self.external_id = Ok(Some(value.into()));
                 self
             }
-            /// Sets `legal_name`.
+            /// Sets `legal_name`:
+            ///The new customer's legal name.
             pub fn legal_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1210,7 +1358,8 @@ pub mod types {
                 self.legal_name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `name`.
+            /// Sets `name`:
+            ///The new customer's name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1218,7 +1367,8 @@ pub mod types {
                 self.name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `postal_code`.
+            /// Sets `postal_code`:
+            ///The new customer's postal code.
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1226,7 +1376,8 @@ pub mod types {
                 self.postal_code = Ok(Some(value.into()));
                 self
             }
-            /// Sets `state`.
+            /// Sets `state`:
+            ///The new customer's state.
             pub fn state<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1234,7 +1385,8 @@ pub mod types {
                 self.state = Ok(Some(value.into()));
                 self
             }
-            /// Sets `street_address`.
+            /// Sets `street_address`:
+            ///The new customer's street address.
             pub fn street_address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1242,7 +1394,8 @@ pub mod types {
                 self.street_address = Ok(Some(value.into()));
                 self
             }
-            /// Sets `sub_premise`.
+            /// Sets `sub_premise`:
+            ///The new customer's sub premise.
             pub fn sub_premise<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1288,6 +1441,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`NewCustomerUser`](super::NewCustomerUser) field by field (`NewCustomerUser::builder()`); a method may take it where it takes a `NewCustomerUser`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct NewCustomerUser {
             email: ::std::result::Result<
@@ -1313,7 +1467,8 @@ pub mod types {
             }
         }
         impl NewCustomerUser {
-            /// Sets `email`.
+            /// Sets `email`:
+            ///The new customer user's email.
             pub fn email<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1321,7 +1476,8 @@ pub mod types {
                 self.email = Ok(Some(value.into()));
                 self
             }
-            /// Sets `first_name`.
+            /// Sets `first_name`:
+            ///The new customer user's first name.
             pub fn first_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1329,7 +1485,8 @@ pub mod types {
                 self.first_name = Ok(Some(value.into()));
                 self
             }
-            /// Sets `last_name`.
+            /// Sets `last_name`:
+            ///The new customer user's last name.
             pub fn last_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1359,6 +1516,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`PaymentMethod`](super::PaymentMethod) field by field (`PaymentMethod::builder()`); a method may take it where it takes a `PaymentMethod`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct PaymentMethod {
             brand: ::std::result::Result<
@@ -1409,7 +1567,8 @@ pub mod types {
             }
         }
         impl PaymentMethod {
-            /// Sets `brand`.
+            /// Sets `brand`:
+            ///The payment method's brand, as the API returns it.
             pub fn brand<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1417,7 +1576,8 @@ pub mod types {
                 self.brand = Ok(Some(value.into()));
                 self
             }
-            /// Sets `created_at`.
+            /// Sets `created_at`:
+            ///When the payment method was created, as RFC 3339 text (its accessor parses it).
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1425,7 +1585,8 @@ pub mod types {
                 self.created_at = Ok(Some(value.into()));
                 self
             }
-            /// Sets `default`.
+            /// Sets `default`:
+            ///Whether the payment method is default.
             pub fn default<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<bool>,
@@ -1433,7 +1594,8 @@ pub mod types {
                 self.default = Ok(Some(value.into()));
                 self
             }
-            /// Sets `exp_month`.
+            /// Sets `exp_month`:
+            ///The payment method's exp month, as the API returns it.
             pub fn exp_month<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1441,7 +1603,8 @@ pub mod types {
                 self.exp_month = Ok(Some(value.into()));
                 self
             }
-            /// Sets `exp_year`.
+            /// Sets `exp_year`:
+            ///The payment method's exp year, as the API returns it.
             pub fn exp_year<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1459,7 +1622,8 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
-            /// Sets `last4`.
+            /// Sets `last4`:
+            ///The payment method's last4, as the API returns it.
             pub fn last4<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<::std::string::String>,
@@ -1467,7 +1631,8 @@ pub mod types {
                 self.last4 = Ok(Some(value.into()));
                 self
             }
-            /// Sets `type_`.
+            /// Sets `type_`:
+            ///The payment method's type, as the API returns it.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::Into<crate::types::MethodType>,
@@ -1507,6 +1672,7 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`PaymentMethodList`](super::PaymentMethodList) field by field (`PaymentMethodList::builder()`); a method may take it where it takes a `PaymentMethodList`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct PaymentMethodList {
             data: ::std::result::Result<
@@ -1903,15 +2069,18 @@ pub mod types {
             })
     }
     impl Customer {
-        /// `city`.
+        ///The customer's city, as the API returns it.
         pub fn city(&self) -> ::std::option::Option<&str> {
             self.city.as_deref()
         }
-        /// `country`.
+        ///The customer's country, as the API returns it.
         pub fn country(&self) -> ::std::option::Option<&str> {
             self.country.as_deref()
         }
-        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        ///When the customer was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
         pub fn created_at(
             &self,
         ) -> ::std::result::Result<
@@ -1923,119 +2092,122 @@ pub mod types {
                 .map(|v| parse_timestamp("Customer", "created_at", v))
                 .transpose()
         }
-        /// `customer_integration_id`.
+        ///The customer's customer integration ID, as the API returns it.
         pub fn customer_integration_id(&self) -> ::std::option::Option<&str> {
             self.customer_integration_id.as_deref()
         }
-        /// `default_payment_method_id`.
+        ///The ID of the customer's default payment method.
         pub fn default_payment_method_id(
             &self,
         ) -> ::std::option::Option<&crate::types::PaymentMethodId> {
             self.default_payment_method_id.as_ref()
         }
-        /// `ein`.
+        ///The customer's EIN, as the API returns it.
         pub fn ein(&self) -> ::std::option::Option<&str> {
             self.ein.as_deref()
         }
-        /// `email`.
+        ///The customer's email, as the API returns it.
         pub fn email(&self) -> ::std::option::Option<&str> {
             self.email.as_deref()
         }
-        /// `external_id`.
+        ///The customer's external ID, as the API returns it.
         pub fn external_id(&self) -> ::std::option::Option<&str> {
             self.external_id.as_deref()
         }
-        /// `id`.
+        ///The customer's ID: what every operation on it takes.
         pub fn id(&self) -> &crate::types::CustomerId {
             &self.id
         }
-        /// `legal_name`.
+        ///The customer's legal name, as the API returns it.
         pub fn legal_name(&self) -> ::std::option::Option<&str> {
             self.legal_name.as_deref()
         }
-        /// `name`.
+        ///The customer's name, as the API returns it.
         pub fn name(&self) -> ::std::option::Option<&str> {
             self.name.as_deref()
         }
-        /// `postal_code`.
+        ///The customer's postal code, as the API returns it.
         pub fn postal_code(&self) -> ::std::option::Option<&str> {
             self.postal_code.as_deref()
         }
-        /// `state`.
+        ///The customer's state, as the API returns it.
         pub fn state(&self) -> ::std::option::Option<&str> {
             self.state.as_deref()
         }
-        /// `street_address`.
+        ///The customer's street address, as the API returns it.
         pub fn street_address(&self) -> ::std::option::Option<&str> {
             self.street_address.as_deref()
         }
-        /// `sub_premise`.
+        ///The customer's sub premise, as the API returns it.
         pub fn sub_premise(&self) -> ::std::option::Option<&str> {
             self.sub_premise.as_deref()
         }
     }
     impl CustomerPage {
-        /// `data`.
+        ///The items of this page.
         pub fn data(&self) -> &[Customer] {
             &self.data
         }
-        /// `end_cursor`.
+        ///The cursor of this page's last item: give it as `after` for the next page.
         pub fn end_cursor(&self) -> ::std::option::Option<&str> {
             self.end_cursor.as_deref()
         }
-        /// `has_next_page`.
+        ///Whether a page follows this one.
         pub fn has_next_page(&self) -> ::std::option::Option<bool> {
             self.has_next_page
         }
-        /// `has_previous_page`.
+        ///Whether a page comes before this one.
         pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
             self.has_previous_page
         }
-        /// `start_cursor`.
+        ///The cursor of this page's first item: give it as `before` for the previous page.
         pub fn start_cursor(&self) -> ::std::option::Option<&str> {
             self.start_cursor.as_deref()
         }
     }
     impl CustomerUpdate {
-        /// `city`.
+        ///The customer update's city.
         pub fn city(&self) -> ::std::option::Option<&str> {
             self.city.as_deref()
         }
-        /// `country`.
+        ///The customer update's country.
         pub fn country(&self) -> ::std::option::Option<&str> {
             self.country.as_deref()
         }
-        /// `ein`.
+        ///The customer update's EIN.
         pub fn ein(&self) -> ::std::option::Option<&str> {
             self.ein.as_deref()
         }
-        /// `legal_name`.
+        ///The customer update's legal name.
         pub fn legal_name(&self) -> ::std::option::Option<&str> {
             self.legal_name.as_deref()
         }
-        /// `name`.
+        ///The customer update's name.
         pub fn name(&self) -> ::std::option::Option<&str> {
             self.name.as_deref()
         }
-        /// `postal_code`.
+        ///The customer update's postal code.
         pub fn postal_code(&self) -> ::std::option::Option<&str> {
             self.postal_code.as_deref()
         }
-        /// `state`.
+        ///The customer update's state.
         pub fn state(&self) -> ::std::option::Option<&str> {
             self.state.as_deref()
         }
-        /// `street_address`.
+        ///The customer update's street address.
         pub fn street_address(&self) -> ::std::option::Option<&str> {
             self.street_address.as_deref()
         }
-        /// `sub_premise`.
+        ///The customer update's sub premise.
         pub fn sub_premise(&self) -> ::std::option::Option<&str> {
             self.sub_premise.as_deref()
         }
     }
     impl CustomerUser {
-        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        ///When the customer user was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
         pub fn created_at(
             &self,
         ) -> ::std::result::Result<
@@ -2047,63 +2219,67 @@ pub mod types {
                 .map(|v| parse_timestamp("CustomerUser", "created_at", v))
                 .transpose()
         }
-        /// `email`.
+        ///The customer user's email, as the API returns it.
         pub fn email(&self) -> ::std::option::Option<&str> {
             self.email.as_deref()
         }
-        /// `first_name`.
+        ///The customer user's first name, as the API returns it.
         pub fn first_name(&self) -> ::std::option::Option<&str> {
             self.first_name.as_deref()
         }
-        /// `id`.
+        ///The customer user's ID: what every operation on it takes.
         pub fn id(&self) -> &crate::types::CustomerUserId {
             &self.id
         }
-        /// `job_title`.
+        ///The customer user's job title, as the API returns it.
         pub fn job_title(&self) -> ::std::option::Option<&str> {
             self.job_title.as_deref()
         }
-        /// `last_name`.
+        ///The customer user's last name, as the API returns it.
         pub fn last_name(&self) -> ::std::option::Option<&str> {
             self.last_name.as_deref()
         }
-        /// `phone`.
+        ///The customer user's phone, as the API returns it.
         pub fn phone(&self) -> ::std::option::Option<&str> {
             self.phone.as_deref()
         }
     }
     impl CustomerUserPage {
-        /// `data`.
+        ///The items of this page.
         pub fn data(&self) -> &[CustomerUser] {
             &self.data
         }
-        /// `end_cursor`.
+        ///The cursor of this page's last item: give it as `after` for the next page.
         pub fn end_cursor(&self) -> ::std::option::Option<&str> {
             self.end_cursor.as_deref()
         }
-        /// `has_next_page`.
+        ///Whether a page follows this one.
         pub fn has_next_page(&self) -> ::std::option::Option<bool> {
             self.has_next_page
         }
-        /// `has_previous_page`.
+        ///Whether a page comes before this one.
         pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
             self.has_previous_page
         }
-        /// `start_cursor`.
+        ///The cursor of this page's first item: give it as `before` for the previous page.
         pub fn start_cursor(&self) -> ::std::option::Option<&str> {
             self.start_cursor.as_deref()
         }
     }
     impl HttpError {
-        /// `code`.
+        ///The http error's code.
         pub fn code(&self) -> ::std::option::Option<&str> {
             self.code.as_deref()
         }
-        /// `message`.
+        ///The http error's message.
         pub fn message(&self) -> ::std::option::Option<&str> {
             self.message.as_deref()
         }
-        /// `validation_errors`.
+        ///The server's id for the request, as the `x-request-id` header also gives it: what to quote to the provider's support.
+        pub fn request_id(&self) -> ::std::option::Option<&str> {
+            self.request_id.as_deref()
+        }
+        ///The http error's validation errors.
         pub fn validation_errors(
             &self,
         ) -> &::std::collections::BTreeMap<
@@ -2114,71 +2290,74 @@ pub mod types {
         }
     }
     impl NewCustomer {
-        /// `city`.
+        ///The new customer's city.
         pub fn city(&self) -> ::std::option::Option<&str> {
             self.city.as_deref()
         }
-        /// `country`.
+        ///The new customer's country.
         pub fn country(&self) -> ::std::option::Option<&str> {
             self.country.as_deref()
         }
-        /// `ein`.
+        ///The new customer's EIN.
         pub fn ein(&self) -> ::std::option::Option<&str> {
             self.ein.as_deref()
         }
-        /// `email`.
+        ///The new customer's email.
         pub fn email(&self) -> ::std::option::Option<&str> {
             self.email.as_deref()
         }
-        /// `external_id`.
+        ///The new customer's external ID.
         pub fn external_id(&self) -> ::std::option::Option<&str> {
             self.external_id.as_deref()
         }
-        /// `legal_name`.
+        ///The new customer's legal name.
         pub fn legal_name(&self) -> ::std::option::Option<&str> {
             self.legal_name.as_deref()
         }
-        /// `name`.
+        ///The new customer's name.
         pub fn name(&self) -> ::std::option::Option<&str> {
             self.name.as_deref()
         }
-        /// `postal_code`.
+        ///The new customer's postal code.
         pub fn postal_code(&self) -> ::std::option::Option<&str> {
             self.postal_code.as_deref()
         }
-        /// `state`.
+        ///The new customer's state.
         pub fn state(&self) -> ::std::option::Option<&str> {
             self.state.as_deref()
         }
-        /// `street_address`.
+        ///The new customer's street address.
         pub fn street_address(&self) -> ::std::option::Option<&str> {
             self.street_address.as_deref()
         }
-        /// `sub_premise`.
+        ///The new customer's sub premise.
         pub fn sub_premise(&self) -> ::std::option::Option<&str> {
             self.sub_premise.as_deref()
         }
     }
     impl NewCustomerUser {
-        /// `email`.
+        ///The new customer user's email.
         pub fn email(&self) -> ::std::option::Option<&str> {
             self.email.as_deref()
         }
-        /// `first_name`.
+        ///The new customer user's first name.
         pub fn first_name(&self) -> ::std::option::Option<&str> {
             self.first_name.as_deref()
         }
-        /// `last_name`.
+        ///The new customer user's last name.
         pub fn last_name(&self) -> ::std::option::Option<&str> {
             self.last_name.as_deref()
         }
     }
     impl PaymentMethod {
-        /// `brand`.
+        ///The payment method's brand, as the API returns it.
         pub fn brand(&self) -> ::std::option::Option<&str> {
             self.brand.as_deref()
         }
-        /// `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).
+        ///When the payment method was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
         pub fn created_at(
             &self,
         ) -> ::std::result::Result<
@@ -2190,38 +2369,38 @@ pub mod types {
                 .map(|v| parse_timestamp("PaymentMethod", "created_at", v))
                 .transpose()
         }
-        /// `default`.
+        ///Whether the payment method is default.
         pub fn default(&self) -> ::std::option::Option<bool> {
             self.default
         }
-        /// `exp_month`.
+        ///The payment method's exp month, as the API returns it.
         pub fn exp_month(&self) -> ::std::option::Option<&str> {
             self.exp_month.as_deref()
         }
-        /// `exp_year`.
+        ///The payment method's exp year, as the API returns it.
         pub fn exp_year(&self) -> ::std::option::Option<&str> {
             self.exp_year.as_deref()
         }
-        /// `id`.
+        ///The payment method's ID: what every operation on it takes.
         pub fn id(&self) -> &crate::types::PaymentMethodId {
             &self.id
         }
-        /// `last4`.
+        ///The payment method's last4, as the API returns it.
         pub fn last4(&self) -> ::std::option::Option<&str> {
             self.last4.as_deref()
         }
-        /// `type`.
+        ///The payment method's type, as the API returns it.
         pub fn type_(&self) -> ::std::option::Option<&crate::types::MethodType> {
             self.type_.as_ref()
         }
     }
     impl PaymentMethodList {
-        /// `data`.
+        ///The payment method list's data, as the API returns it.
         pub fn data(&self) -> &[PaymentMethod] {
             &self.data
         }
     }
-    ///`MethodType`
+    ///A method type value, as the API spells it; values it adds later are kept as `Unknown`.
     ///
     ///Open enum: besides the values known when this SDK was generated (`card`, `ach`), any other string decodes into [`MethodType::Unknown`] and is sent back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -290,6 +290,43 @@ impl Operation {
     pub fn from_method_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.method_name() == name)
     }
+    /// The operation a request with this method (upper case) and
+    /// concrete path (`/customers/cus_1`, no query) is, if any: each
+    /// `{parameter}` of a template matches one non-empty segment.
+    pub fn matching(method: &str, path: &str) -> Option<Self> {
+        let segments: Vec<&str> = path.split('/').collect();
+        Self::ALL
+            .into_iter()
+            .find(|op| {
+                let template: Vec<&str> = op.path().split('/').collect();
+                op.http_method() == method && template.len() == segments.len()
+                    && template
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| {
+                            t == s
+                                || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                        })
+            })
+    }
+    /// The retry class and whether it may change state, of a request
+    /// of no operation in the table, by its HTTP method (upper case):
+    /// the rules the table applies to every operation before the
+    /// overlay's corrections. A method the rules do not name is
+    /// treated as the riskiest kind.
+    pub fn by_method(method: &str) -> (RetryClass, bool) {
+        match method {
+            "GET" => (RetryClass::Idempotent, false),
+            "HEAD" => (RetryClass::Idempotent, false),
+            "OPTIONS" => (RetryClass::Idempotent, false),
+            "TRACE" => (RetryClass::Idempotent, false),
+            "PUT" => (RetryClass::Idempotent, true),
+            "DELETE" => (RetryClass::Idempotent, true),
+            "POST" => (RetryClass::NotIdempotent, true),
+            "PATCH" => (RetryClass::NotIdempotent, true),
+            _ => (RetryClass::NotIdempotent, true),
+        }
+    }
 }
 /// An operation bound to its generated builder: code generic over
 /// the marker (`customers::GetCustomer`) takes and sends only that

@@ -402,6 +402,11 @@ impl Inner {
                 tracing::debug!(redis = %self.address, "shared rate limit: Redis still unavailable: {why}");
             }
             None => {
+                // The fleet was spending the whole budget through Redis:
+                // this process's own limiter, idle until now, must not
+                // open with a burst the API's bucket no longer holds
+                // (16 processes at once were 4 % 429s, issue #28).
+                bound.fallback.drain();
                 state.outage = Some(Outage {
                     since: now,
                     next_try: now + FIRST_PROBE,

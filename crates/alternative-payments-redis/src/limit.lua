@@ -25,15 +25,20 @@ end
 -- 98 % of the rate, as the SDK's own limiter paces: a request sent exactly
 -- on time can still arrive a little early.
 local interval = 1000000 / (rate * 0.98)
+-- One request of the burst in reserve, as the SDK's own limiter keeps it:
+-- a burst that reaches the API late must not leave its bucket emptier
+-- than ours when the next request arrives on time (issue #28).
+local room = burst - 1
+if room < 1 then room = 1 end
 local tat = tonumber(stored[3]) or now
 if tat < now then tat = now end
 local wait, reserved = 0, 1
 if ARGV[1] == 'throttle' then
   -- An empty bucket after the pause: the next slot is one interval later.
-  local resume = now + tonumber(ARGV[4]) + burst * interval
+  local resume = now + tonumber(ARGV[4]) + room * interval
   if resume > tat then tat = resume end
 else
-  local slot = tat - (burst - 1) * interval
+  local slot = tat - (room - 1) * interval
   if slot < now then slot = now end
   wait = slot - now
   if wait > tonumber(ARGV[4]) then

@@ -108,9 +108,12 @@ async fn processes_on_one_key_take_turns_from_one_budget() {
     let ((ok, failed), took) = fleet(&mock, limit, limiters, 15).await;
     assert_eq!((ok, failed), (60, 0));
     let refused = mock.stats().rate_limited;
-    assert!(refused <= 1, "{refused} requests refused with 429");
-    // 10 at once, then 50 at 9.8 per second: the fleet's budget, not four.
-    assert!(took >= Duration::from_millis(4_800), "{took:?}");
+    // Not "no 429": a process starved on a loaded machine can reach the
+    // API over one interval after its turn (issue #28; the fleet benchmark
+    // reports the figure). What the fleet guarantees is its pace: 9 at
+    // once, then 51 at 9.8 per second, the fleet's budget, not four's
+    // (which would take 1.5 s).
+    assert!(took >= Duration::from_millis(5_000), "{took:?}");
     // One script call per request (and one SCRIPT LOAD per process at most).
     // (A 429 costs two more: its retry's acquisition and the fleet pause.)
     let calls = redis.calls("evalsha");
@@ -379,13 +382,17 @@ async fn a_redis_that_is_not_there_costs_no_call() {
     let port = alternative_payments_test_support::free_port();
     let mock = mock(5.0).await;
     let limiter = RedisLimiter::new(&format!("redis://127.0.0.1:{port}")).expect("url");
-    let ((ok, failed), _) = fleet(&mock, RateLimit::DEFAULT, vec![Some(limiter)], 8).await;
+    let ((ok, failed), took) = fleet(&mock, RateLimit::DEFAULT, vec![Some(limiter)], 8).await;
     assert_eq!((ok, failed), (8, 0));
     assert_eq!(
-        mock.stats().rate_limited,
-        0,
-        "paced locally at the whole limit"
+        mock.stats().requests - mock.stats().rate_limited,
+        8,
+        "every call answered once"
     );
+    // Paced locally at the whole limit, from an empty bucket: the process
+    // takes over from a fleet that may have spent the API's burst (issue
+    // #28), so 8 calls at 4.9/s, where a full bucket would send 4 at once.
+    assert!(took >= Duration::from_millis(1_600), "{took:?}");
     assert_eq!(
         logged(&port.to_string(), "shared rate limit unavailable"),
         1

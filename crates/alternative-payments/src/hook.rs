@@ -182,6 +182,13 @@ impl HookResponse<'_> {
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
+
+    /// The server's id for this request (`x-request-id`, else
+    /// `request-id`), when the response came with one: what to log and to
+    /// quote to the provider's support.
+    pub fn request_id(&self) -> Option<&str> {
+        crate::response::request_id(self.headers?)
+    }
 }
 
 /// The hooks of a client, in order.

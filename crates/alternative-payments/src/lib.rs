@@ -92,8 +92,9 @@ pub mod types;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DEADLINE,
-    DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Environment, ErrorBody, TokenInfo, env,
+    Client, ClientBuilder, CustomRequest, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_SIZE, DEFAULT_TIMEOUT, Environment, ErrorBody,
+    TokenInfo, env,
 };
 pub use cursor::Cursor;
 pub use error::{ApiError, AuthError, Error, Result};
@@ -102,6 +103,8 @@ pub use pagination::{Page, json_pages};
 pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 // Each resource's handles and builders, and the generic `Request` and `List`
 // (a new resource is re-exported by `resources/mod.rs` alone).
+/// The HTTP method [`Client::request`] takes (`http`'s, as reqwest uses).
+pub use reqwest::Method;
 pub use resources::*;
 pub use response::Response;
 pub use retry::RetryPolicy;

@@ -12,7 +12,8 @@
 //! lines of arithmetic, and users build no extra crate.
 //!
 //! It paces at 98 % of the configured rate, so network jitter does not
-//! push a request over the server's limit. Throttling (a 429) empties the
+//! push a request over the server's limit, and it keeps one request of the
+//! burst in reserve (below). Throttling (a 429) empties the
 //! bucket, pauses it for the `Retry-After`
 //! the server sent (with up to 20 % jitter, so clients that were refused
 //! together do not come back together), and cuts the rate to 70 %; the
@@ -31,8 +32,9 @@ use tokio::time::Instant;
 
 use crate::retry::jittered;
 
-/// How many requests per second a client sends at most, and how many it
-/// may send at once after a quiet spell.
+/// How many requests per second the API key may send, and how many at once
+/// after a quiet spell (the server's burst; the client lets one fewer go at
+/// once and keeps the last in reserve for network lag).
 ///
 /// On by default at the provider's documented limit,
 /// [`RateLimit::DEFAULT`] (5 per second, burst 5). Change it on the builder
@@ -67,7 +69,8 @@ impl RateLimit {
         }
     }
 
-    /// How many requests may go out at once after a quiet spell (at least 1).
+    /// How many requests the server takes at once after a quiet spell (at
+    /// least 1); the client sends one fewer at once, keeping one in reserve.
     pub fn burst(mut self, burst: u32) -> Self {
         self.burst = burst;
         self
@@ -158,6 +161,22 @@ const FLOOR: f64 = 0.05;
 /// second without a 429.
 const RECOVERY: f64 = 0.05;
 
+/// How many requests the limiter lets go at once: the burst less one.
+///
+/// The client counts a request when it lets it go; the server counts it
+/// when it arrives. A burst whose first requests arrive late (a new
+/// connection, a busy machine) leaves the server's bucket emptier than the
+/// client's when the next request, on a warm connection, arrives on time:
+/// a 429 right after the opening burst (issue #28). Keeping one request of
+/// the server's burst unused absorbs any such lag up to one interval
+/// (200 ms at 5 per second): GCRA on both sides, the server accepts what
+/// the client lets go as long as the lag is under the difference of their
+/// tolerances, one interval. The cost is one request's wait, once, after
+/// a quiet spell. A burst of 1 has nothing to spare.
+fn room(limit: &RateLimit) -> f64 {
+    f64::from(limit.burst.saturating_sub(1).max(1))
+}
+
 /// What paces a client's requests: the built-in limiter of a
 /// [`RateLimit`] ([`LocalLimiter`], the default), or one of your own, set
 /// with [`ClientBuilder::rate_limiter`](crate::ClientBuilder::rate_limiter):
@@ -246,6 +265,19 @@ impl LocalLimiter {
     }
 }
 
+impl LocalLimiter {
+    /// Empties the bucket, as if the burst had just been spent, without
+    /// slowing the rate: for a limiter taking over from one that was using
+    /// the whole budget (a shared limit whose backend went away), which
+    /// must not send a burst the server's bucket no longer holds.
+    pub fn drain(&self) {
+        let now = Instant::now();
+        let mut bucket = self.0.bucket();
+        bucket.refill(now);
+        bucket.tokens = bucket.tokens.min(0.0);
+    }
+}
+
 impl fmt::Debug for LocalLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("LocalLimiter")
@@ -296,7 +328,7 @@ impl Bucket {
         }
         let configured = self.limit.per_second * PACE;
         self.rate = (self.rate + configured * RECOVERY * elapsed).min(configured);
-        self.tokens = (self.tokens + self.rate * elapsed).min(f64::from(self.limit.burst));
+        self.tokens = (self.tokens + self.rate * elapsed).min(room(&self.limit));
     }
 
     /// Takes a token, or says how long until one (or the pause) is due.
@@ -321,7 +353,7 @@ impl Limiter {
             bucket: Mutex::new(Bucket {
                 limit,
                 rate: limit.per_second * PACE,
-                tokens: f64::from(limit.burst),
+                tokens: room(&limit),
                 updated: Instant::now(),
                 paused_until: None,
             }),
@@ -448,9 +480,67 @@ mod tests {
         let limiter = Arc::new(Limiter::new(RateLimit::DEFAULT));
         assert_eq!(
             times(&limiter, 8).await,
-            [0, 0, 0, 0, 0, 205, 409, 613],
-            "5 at once, then 4.9 per second (timers fire on whole milliseconds)"
+            [0, 0, 0, 0, 205, 409, 613, 817],
+            "4 at once (one of the burst in reserve), then 4.9 per second (timers fire on whole milliseconds)"
         );
+    }
+
+    /// The server's side, as the provider (and the mock) count: a token
+    /// bucket of `burst` at `rate` per second, taken from when a request
+    /// arrives. How many of `arrivals` (seconds, any order) it refuses.
+    fn refused_by_server(mut arrivals: Vec<f64>, rate: f64, burst: f64) -> usize {
+        arrivals.sort_by(f64::total_cmp);
+        let (mut tokens, mut last, mut refused) = (burst, 0.0, 0);
+        for at in arrivals {
+            tokens = (tokens + (at - last) * rate).min(burst);
+            last = at;
+            if tokens >= 1.0 {
+                tokens -= 1.0;
+            } else {
+                refused += 1;
+            }
+        }
+        refused
+    }
+
+    /// Issue #28: the client counts a request when it lets it go, the
+    /// server when it arrives. Whatever each request's lag between the two
+    /// (under one interval, 200 ms at 5/s), and whatever the pauses between
+    /// bursts, the server refuses none of what the limiter let go. Without
+    /// the reserve (the whole burst at once), a burst that arrives late
+    /// before a request that arrives on time is refused: the test fails.
+    #[tokio::test(start_paused = true)]
+    async fn no_request_the_limiter_lets_go_is_refused_whatever_its_lag_under_one_interval() {
+        let mut rng = fastrand::Rng::with_seed(28);
+        for round in 0..50 {
+            let limiter = Limiter::new(RateLimit::DEFAULT);
+            let start = Instant::now();
+            let mut granted = Vec::new();
+            for _ in 0..60 {
+                // Now and then a quiet spell that refills both buckets.
+                if round > 0 && rng.u8(..10) == 0 {
+                    tokio::time::sleep(Duration::from_millis(rng.u64(0..3_000))).await;
+                }
+                limiter.acquire().await;
+                granted.push(start.elapsed().as_secs_f64());
+            }
+            // The worst case first: the opening burst late by 199 ms,
+            // everything after on time; then random lags.
+            let arrivals = granted
+                .iter()
+                .enumerate()
+                .map(|(i, at)| match round {
+                    0 if i < 5 => at + 0.199,
+                    0 => *at,
+                    _ => at + rng.f64() * 0.199,
+                })
+                .collect();
+            assert_eq!(
+                refused_by_server(arrivals, 5.0, 5.0),
+                0,
+                "round {round}: granted at {granted:?}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -47,6 +47,10 @@ pub(crate) struct Call {
     /// generated client's hook when the request is prepared, so its retry
     /// class can never be the wrong one.
     pub(super) operation: OnceLock<Operation>,
+    /// For a request of no operation in the table
+    /// ([`Client::request`](crate::Client::request)): its retry class and
+    /// whether it may change state, by its HTTP method.
+    pub(super) by_method: Option<(RetryClass, bool)>,
     pub(super) retry: RetryPolicy,
     pub(super) timeout: Option<Duration>,
     pub(super) deadline: Option<Duration>,
@@ -79,6 +83,11 @@ pub(super) struct Record {
     pub(super) attempt_timeout: Option<Duration>,
     /// A user hook stopped the call.
     pub(super) hook_failure: Option<crate::hook::HookFailure>,
+    /// The call's deadline passed while the attempt waited for its turn in
+    /// the limiter: it was not sent.
+    pub(super) turn_missed: bool,
+    /// How long the last attempt waited for its turn in the limiter.
+    pub(super) queued: Duration,
     /// Keep the success's headers (`send_with_response`).
     pub(super) keep_headers: bool,
     /// The last success's headers, when kept.
@@ -110,6 +119,7 @@ impl Call {
     ) -> Arc<Self> {
         Arc::new(Self {
             operation: operation.map(OnceLock::from).unwrap_or_default(),
+            by_method: None,
             retry: options.retry.clone().unwrap_or_else(|| state.retry.clone()),
             timeout: options.timeout.unwrap_or(state.timeout),
             deadline: options.deadline.unwrap_or(state.deadline),
@@ -118,11 +128,28 @@ impl Call {
         })
     }
 
-    /// The operation's method name, e.g. `get_customer`.
+    /// A call of [`Client::request`](crate::Client::request) that is no
+    /// operation of the table: classed by its HTTP method.
+    pub(crate) fn by_method(
+        state: Arc<ClientState>,
+        options: &RequestOptions,
+        method: &reqwest::Method,
+    ) -> Arc<Self> {
+        let mut call = Self::new(state, options, None);
+        if let Some(call) = Arc::get_mut(&mut call) {
+            call.by_method = Some(Operation::by_method(method.as_str()));
+        }
+        call
+    }
+
+    /// The operation's method name, e.g. `get_customer`; `request` for a
+    /// request of no operation ([`Client::request`](crate::Client::request)).
     pub(crate) fn operation_name(&self) -> &'static str {
-        self.operation
-            .get()
-            .map_or("unknown operation", |op| op.method_name())
+        match (self.operation.get(), self.by_method) {
+            (Some(op), _) => op.method_name(),
+            (None, Some(_)) => "request",
+            (None, None) => "unknown operation",
+        }
     }
 
     pub(super) fn record(&self) -> std::sync::MutexGuard<'_, Record> {
@@ -149,24 +176,21 @@ impl Call {
         // returns if its deadline passes first.
         let mut previous = None;
         loop {
-            if let Some(limiter) = &self.state.limiter {
-                let turn = limiter.acquire();
-                match deadline_at {
-                    Some(at) => {
-                        if tokio::time::timeout_at(at, turn).await.is_err() {
-                            return match previous {
-                                Some(result) => self.finish(result).await,
-                                None => Err(self.deadline_exceeded()),
-                            };
-                        }
-                    }
-                    None => turn.await,
-                }
-            }
-            drop(previous.take());
+            // The attempt takes its turn in the limiter inside `prepare`
+            // (hooks.rs), once its credentials are in hand: a request is
+            // counted as close to when it is sent as the generated client
+            // allows, so a token request does not delay a burst the
+            // server then counts late.
             let result = CURRENT
                 .scope(self.clone(), attempt(self.state.raw.clone()))
                 .await;
+            if std::mem::take(&mut self.record().turn_missed) {
+                return match previous {
+                    Some(result) => self.finish(result).await,
+                    None => Err(self.deadline_exceeded()),
+                };
+            }
+            drop(previous.take());
             match self.next(&result, retries, throttles, &mut replayed_401) {
                 AfterAttempt::Done => {
                     if result.is_ok() {
@@ -247,10 +271,11 @@ impl Call {
         // previous attempt provably never reached the server. An operation
         // not in the table (cannot happen: both come from one spec) is
         // treated as the riskiest kind.
-        let idempotent = self
-            .operation
-            .get()
-            .is_some_and(|op| op.retry_class() == RetryClass::Idempotent);
+        let class = match (self.operation.get(), self.by_method) {
+            (Some(op), _) => Some(op.retry_class()),
+            (None, by_method) => by_method.map(|(class, _)| class),
+        };
+        let idempotent = class == Some(RetryClass::Idempotent);
         let changes_state = self.changes_state();
         let may_retry = retries < self.retry.max_retries;
         let mut record = self.record();
@@ -346,6 +371,10 @@ impl Call {
     /// Whether the operation may have an effect that happened unseen: any
     /// but a read (or an operation not in the table, which cannot happen).
     pub(super) fn changes_state(&self) -> bool {
-        self.operation.get().is_none_or(|op| op.changes_state())
+        match (self.operation.get(), self.by_method) {
+            (Some(op), _) => op.changes_state(),
+            (None, Some((_, changes))) => changes,
+            (None, None) => true,
+        }
     }
 }

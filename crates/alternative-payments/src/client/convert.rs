@@ -147,7 +147,12 @@ impl Call {
                 .or_else(|| serde_json::from_slice::<HttpError>(&body).ok())
                 .filter(says_something);
             let snippet = parsed.is_none().then(|| snippet(&body, 256));
-            api_error(status, parsed, snippet, record.request_id.take())
+            // The header's, else the body's (where the mock also puts it).
+            let request_id = record
+                .request_id
+                .take()
+                .or_else(|| parsed.as_ref().and_then(|p| p.request_id.clone()));
+            api_error(status, parsed, snippet, request_id)
         };
         match error {
             raw::Error::ErrorResponse(response) => from_body(

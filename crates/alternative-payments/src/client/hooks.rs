@@ -8,12 +8,13 @@ use alternative_payments_raw as raw;
 use alternative_payments_raw::hooks::BoxFuture;
 use alternative_payments_raw::operations::Operation;
 use reqwest::ResponseBuilderExt;
-use reqwest::header::{AUTHORIZATION, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::Auth;
 use super::call::{CURRENT, Call};
+use crate::auth::Token;
 use crate::error::AuthError;
 use crate::hook::{HookRequest, HookResponse};
 use crate::retry::is_retryable_status;
@@ -62,23 +63,47 @@ impl raw::RequestHooks for SdkHooks {
 }
 
 impl Call {
-    /// Puts credentials on `request`; remembers which token it used.
-    async fn authorise(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
-        let header = match &self.state.auth {
-            Auth::Static(value) => value.clone(),
+    /// The credentials for the next attempt (a token request first, when
+    /// the cache has none), and the token they came from.
+    async fn credentials(&self) -> Result<(HeaderValue, Option<Arc<Token>>), AuthError> {
+        match &self.state.auth {
+            Auth::Static(value) => Ok((value.clone(), None)),
             Auth::OAuth(cache) => {
                 let token = crate::auth::token(cache, &self.retry).await?;
-                let header = token.header.clone();
-                self.record().token = Some(token);
-                header
+                Ok((token.header.clone(), Some(token)))
             }
-        };
-        request.headers_mut().insert(AUTHORIZATION, header);
-        Ok(())
+        }
     }
 
-    /// The hook before each attempt: checks the operation, and puts the
-    /// user agent, the timeout and credentials on the request.
+    /// Waits for this attempt's turn in the client's limiter, if it has
+    /// one; `false` when the call's deadline passed first.
+    async fn take_turn(&self) -> bool {
+        let Some(limiter) = &self.state.limiter else {
+            return true;
+        };
+        let deadline_at = self.record().deadline_at;
+        let started = Instant::now();
+        let turn = match deadline_at {
+            Some(at) => tokio::time::timeout_at(at, limiter.acquire()).await.is_ok(),
+            None => {
+                limiter.acquire().await;
+                true
+            }
+        };
+        self.record().queued = started.elapsed();
+        turn
+    }
+
+    /// The hook before each attempt: checks the operation, takes the
+    /// attempt's turn in the limiter, and puts the user agent, the timeout
+    /// and credentials on the request.
+    ///
+    /// The order matters. Credentials come first: a token request is made
+    /// before the turn, not inside it, so the first burst of a new client
+    /// is not sent late by a token round trip while the server counts the
+    /// next request on time (issue #28). The user's hooks run after the
+    /// turn (what they time is the attempt, not the queue) and before the
+    /// `Authorization` header goes on, so they never see it.
     async fn prepare(
         &self,
         request: &mut reqwest::Request,
@@ -91,6 +116,17 @@ impl Call {
             return Err(format!(
                 "{operation}: this raw_call already made a {} call; make one call per raw_call",
                 self.operation_name()
+            ));
+        }
+        let (credentials, token) = self.credentials().await.map_err(|e| {
+            let message = e.to_string();
+            self.record().auth_error = Some(e);
+            message
+        })?;
+        if !self.take_turn().await {
+            self.record().turn_missed = true;
+            return Err(format!(
+                "{operation}: the call's deadline passed while it waited for its turn under the rate limit"
             ));
         }
         request
@@ -109,6 +145,7 @@ impl Call {
         let attempt = {
             let mut record = self.record();
             record.attempt_timeout = timeout;
+            record.token = token;
             record.attempt + 1
         };
         // The user's hooks, before credentials go on: they never see them.
@@ -124,11 +161,8 @@ impl Call {
             self.record().hook_failure = Some(failure);
             return Err(message);
         }
-        self.authorise(request).await.map_err(|e| {
-            let message = e.to_string();
-            self.record().auth_error = Some(e);
-            message
-        })
+        request.headers_mut().insert(AUTHORIZATION, credentials);
+        Ok(())
     }
 
     /// The hook that sends each attempt, once. A success whose size is
@@ -156,9 +190,43 @@ impl Call {
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
+        let method = request.method().clone();
+        let target = path_and_query(request.url());
+        if tracing::enabled!(target: HTTP_LOG, tracing::Level::TRACE) {
+            tracing::trace!(target: HTTP_LOG, %method, path = %target, attempt, headers = %Redacted(request.headers()), "request headers");
+        }
         let started = tokio::time::Instant::now();
         let outcome = client.execute(request).instrument(span.clone()).await;
         let elapsed = started.elapsed();
+        let queued_ms = self.record().queued.as_millis() as u64;
+        match &outcome {
+            Ok(response) => {
+                tracing::debug!(
+                    target: HTTP_LOG,
+                    %method,
+                    path = %target,
+                    status = response.status().as_u16(),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    queued_ms,
+                    attempt,
+                    request_id = crate::response::request_id(response.headers()).unwrap_or("none"),
+                    "request"
+                );
+                if tracing::enabled!(target: HTTP_LOG, tracing::Level::TRACE) {
+                    tracing::trace!(target: HTTP_LOG, %method, path = %target, attempt, headers = %Redacted(response.headers()), "response headers");
+                }
+            }
+            Err(error) => tracing::debug!(
+                target: HTTP_LOG,
+                %method,
+                path = %target,
+                elapsed_ms = elapsed.as_millis() as u64,
+                queued_ms,
+                attempt,
+                error = %crate::auth::error_chain(error),
+                "request failed"
+            ),
+        }
         let seen = HookResponse {
             operation: self.operation_name(),
             attempt,
@@ -211,6 +279,42 @@ impl Call {
         record.error_body = Some(body.clone());
         drop(record);
         Ok(rebuild(response, body))
+    }
+}
+
+/// The target of the one line logged per attempt at `DEBUG` (method, path,
+/// status, time, attempt, request id) and of its headers at `TRACE`,
+/// redacted: what `altpay -v` and `-vv` show.
+pub(crate) const HTTP_LOG: &str = "alternative_payments::http";
+
+/// A URL's path and query: what a log line names. (The API's URLs carry no
+/// credentials; the host is the client's base URL, known already.)
+fn path_and_query(url: &reqwest::Url) -> String {
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// Headers as a log line shows them: credentials (`Authorization`, cookies,
+/// any value marked sensitive) as `[redacted]`.
+struct Redacted<'a>(&'a reqwest::header::HeaderMap);
+
+impl std::fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use reqwest::header::{COOKIE, PROXY_AUTHORIZATION, SET_COOKIE};
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            let secret = value.is_sensitive()
+                || [AUTHORIZATION, PROXY_AUTHORIZATION, COOKIE, SET_COOKIE].contains(name);
+            let shown = match value.to_str() {
+                _ if secret => "[redacted]",
+                Ok(text) => text,
+                Err(_) => "[not text]",
+            };
+            let separator = if i == 0 { "" } else { "; " };
+            write!(f, "{separator}{name}: {shown}")?;
+        }
+        Ok(())
     }
 }
 

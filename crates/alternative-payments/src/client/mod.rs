@@ -7,6 +7,7 @@
 mod call;
 mod convert;
 mod hooks;
+mod request;
 
 use std::fmt;
 use std::future::Future;
@@ -28,6 +29,7 @@ use crate::retry::RetryPolicy;
 use call::Call;
 pub(crate) use call::RequestOptions;
 use hooks::SdkHooks;
+pub use request::CustomRequest;
 
 /// The production API ([`Environment::Production`]).
 pub const DEFAULT_BASE_URL: &str = Environment::Production.base_url();
