@@ -14,7 +14,7 @@ use quote::quote;
 use crate::enums::{self, OpenEnum};
 use crate::files::{self, Layout, Output};
 use crate::table::{self, Audience};
-use crate::{cli, convert, merge, models, overlay};
+use crate::{cli, convert, coverage, merge, models, overlay, readme};
 
 /// The merged spec: the fragments, merged, with the overlay applied.
 pub fn merged_spec(
@@ -41,6 +41,17 @@ pub fn outputs(
         manifests.push(Output {
             contents: table::with_resource_features(&current, &shown, rows, forward)?,
             path,
+        });
+    }
+    let readme_path = layout.root.join("README.md");
+    if readme_path.exists() {
+        let shown = layout.display(&readme_path);
+        let current = files::read_to_string(&readme_path, &shown)?;
+        let commands = cli::commands(merged, rows)?;
+        let wrappers = coverage::wrappers(layout)?;
+        manifests.push(Output {
+            contents: readme::with_coverage(&current, &shown, rows, &commands, &wrappers)?,
+            path: readme_path,
         });
     }
     Ok(manifests

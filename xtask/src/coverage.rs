@@ -37,6 +37,32 @@ const MARKERS: &str = "op";
 /// One thing a person must add, worded for the maintainer.
 pub type Gap = String;
 
+/// Per operation (its variant), the SDK functions that serve it, as
+/// `Type::function` (`Customers::get`). A list names its operation in its
+/// query type's `source` (`CustomerQuery::source`); the public functions
+/// that hand out that query (`Customers::list`) stand for it.
+pub fn wrappers(layout: &Layout) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
+    let sdk_dir = layout.root.join("crates/alternative-payments/src");
+    let scanned = scan(layout, &sdk_dir)?;
+    let mut out = BTreeMap::new();
+    for (variant, functions) in scanned.wrappers {
+        let mut shown = BTreeSet::new();
+        for function in functions {
+            let query = function
+                .strip_suffix("::source")
+                .and_then(|ty| scanned.mentions.get(ty));
+            match query {
+                Some(public) => shown.extend(public.iter().cloned()),
+                None => {
+                    shown.insert(function);
+                }
+            }
+        }
+        out.insert(variant, shown);
+    }
+    Ok(out)
+}
+
 /// Every gap, in table order; empty when everything is served.
 pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
     let sdk_dir = layout.root.join("crates/alternative-payments/src");
@@ -129,6 +155,10 @@ struct Scanned {
     /// For each `Operation::<Variant>` named: the method names called by
     /// the functions that name it.
     found: BTreeMap<String, BTreeSet<String>>,
+    /// Per operation, the functions naming it (`Customers::get`).
+    wrappers: BTreeMap<String, BTreeSet<String>>,
+    /// Per type, the public functions naming it.
+    mentions: BTreeMap<String, BTreeSet<String>>,
     /// The `match`es on `Operation` that list variants (no catch-all).
     matches: Vec<OperationMatch>,
     /// Each variant named, by file: the first line naming it.
@@ -167,6 +197,16 @@ fn scan(layout: &Layout, dir: &Path) -> Result<Scanned, String> {
         visitor.visit_file(&file);
         for (variant, calls) in visitor.found {
             scanned.found.entry(variant).or_default().extend(calls);
+        }
+        for (variant, wrappers) in visitor.wrappers {
+            scanned
+                .wrappers
+                .entry(variant)
+                .or_default()
+                .extend(wrappers);
+        }
+        for (ty, functions) in visitor.mentions {
+            scanned.mentions.entry(ty).or_default().extend(functions);
         }
         for (variant, line) in visitor.named {
             scanned
@@ -233,6 +273,16 @@ fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Collects, per function, the operations it names and the methods it calls.
 #[derive(Default)]
 struct Scan {
+    /// The `impl` blocks being visited, innermost last: their type's name.
+    impls: Vec<String>,
+    /// Per operation, the wrapper functions naming it, as `Type::function`.
+    wrappers: BTreeMap<String, BTreeSet<String>>,
+    /// Per type name, the public functions naming it (`CustomerQuery` →
+    /// `Customers::list`): who hands out a query whose `source` names the
+    /// operation.
+    mentions: BTreeMap<String, BTreeSet<String>>,
+    /// Whether each function being visited is public, innermost last.
+    public: Vec<bool>,
     /// Functions being visited, innermost last: (operations, method calls).
     stack: Vec<(BTreeSet<String>, BTreeSet<String>)>,
     /// Names of the functions being visited, innermost last.
@@ -245,12 +295,24 @@ struct Scan {
 }
 
 impl Scan {
-    fn function(&mut self, name: &syn::Ident, visit: impl FnOnce(&mut Self)) {
+    fn function(&mut self, name: &syn::Ident, public: bool, visit: impl FnOnce(&mut Self)) {
         self.stack.push(Default::default());
         self.names.push(name.to_string());
+        self.public.push(public);
         visit(self);
+        self.public.pop();
         self.names.pop();
         let (operations, calls) = self.stack.pop().unwrap_or_default();
+        let wrapper = match self.impls.last() {
+            Some(ty) => format!("{ty}::{name}"),
+            None => name.to_string(),
+        };
+        for operation in &operations {
+            self.wrappers
+                .entry(operation.clone())
+                .or_default()
+                .insert(wrapper.clone());
+        }
         for operation in operations {
             self.found
                 .entry(operation)
@@ -261,12 +323,33 @@ impl Scan {
 }
 
 impl<'ast> Visit<'ast> for Scan {
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let name = match &*item.self_ty {
+            syn::Type::Path(p) => p
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        self.impls.push(name);
+        syn::visit::visit_item_impl(self, item);
+        self.impls.pop();
+    }
+
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.function(&item.sig.ident, |s| syn::visit::visit_item_fn(s, item));
+        let public = matches!(item.vis, syn::Visibility::Public(_));
+        self.function(&item.sig.ident, public, |s| {
+            syn::visit::visit_item_fn(s, item)
+        });
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        self.function(&item.sig.ident, |s| syn::visit::visit_impl_item_fn(s, item));
+        let public = matches!(item.vis, syn::Visibility::Public(_));
+        self.function(&item.sig.ident, public, |s| {
+            syn::visit::visit_impl_item_fn(s, item)
+        });
     }
 
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
@@ -285,6 +368,18 @@ impl<'ast> Visit<'ast> for Scan {
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
         let segments: Vec<_> = path.segments.iter().collect();
+        if let (Some(first), Some(true), Some(function)) =
+            (segments.first(), self.public.last(), self.names.last())
+        {
+            let function = match self.impls.last() {
+                Some(ty) => format!("{ty}::{function}"),
+                None => function.clone(),
+            };
+            self.mentions
+                .entry(first.ident.to_string())
+                .or_default()
+                .insert(function);
+        }
         if let [.., parent, variant] = segments.as_slice()
             && (parent.ident == "Operation" || parent.ident == MARKERS)
         {

@@ -15,6 +15,7 @@ mod merge;
 mod models;
 mod overlay;
 mod public_api;
+mod readme;
 mod scale;
 mod spec;
 mod table;
