@@ -731,6 +731,19 @@ fn into_setter(
     let syn::ImplItem::Fn(f) = member else {
         return;
     };
+    let field_docs = docs
+        .get(&(model.to_string(), f.sig.ident.to_string()))
+        .cloned()
+        .unwrap_or_default();
+    // A required field's setter keeps typify's signature; it gets the
+    // field's doc all the same.
+    if doc_attrs(&f.attrs).is_empty() && !field_docs.is_empty() {
+        let doc = format!(" Sets `{}`:", f.sig.ident);
+        f.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        for (i, attr) in field_docs.iter().enumerate() {
+            f.attrs.insert(i + 1, attr.clone());
+        }
+    }
     let Some(clause) = &f.sig.generics.where_clause else {
         return;
     };
@@ -763,10 +776,6 @@ fn into_setter(
     };
     let ident = &f.sig.ident;
     let doc = format!(" Sets `{ident}`:");
-    let field_docs = docs
-        .get(&(model.to_string(), ident.to_string()))
-        .cloned()
-        .unwrap_or_default();
     *member = syn::parse_quote! {
         #[doc = #doc]
         #(#field_docs)*

@@ -493,6 +493,8 @@ pub mod types {
                 self.external_id = Ok(Some(value.into()));
                 self
             }
+            /// Sets `id`:
+            ///The customer's ID: what every operation on it takes.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::types::CustomerId>,
@@ -639,6 +641,8 @@ pub mod types {
             }
         }
         impl CustomerPage {
+            /// Sets `data`:
+            ///The items of this page.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Customer>>,
@@ -957,6 +961,8 @@ pub mod types {
                 self.first_name = Ok(Some(value.into()));
                 self
             }
+            /// Sets `id`:
+            ///The customer user's ID: what every operation on it takes.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::types::CustomerUserId>,
@@ -1060,6 +1066,8 @@ pub mod types {
             }
         }
         impl CustomerUserPage {
+            /// Sets `data`:
+            ///The items of this page.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerUser>>,
@@ -1195,6 +1203,8 @@ pub mod types {
                 self.request_id = Ok(Some(value.into()));
                 self
             }
+            /// Sets `validation_errors`:
+            ///The http error's validation errors.
             pub fn validation_errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -1553,6 +1563,8 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for PaymentMethod {
+            /// Sets `default`:
+            ///Whether the payment method is default.
             fn default() -> Self {
                 Self {
                     brand: Ok(Default::default()),
@@ -1612,6 +1624,8 @@ pub mod types {
                 self.exp_year = Ok(Some(value.into()));
                 self
             }
+            /// Sets `id`:
+            ///The payment method's ID: what every operation on it takes.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<crate::types::PaymentMethodId>,
@@ -1688,6 +1702,8 @@ pub mod types {
             }
         }
         impl PaymentMethodList {
+            /// Sets `data`:
+            ///The payment method list's data, as the API returns it.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentMethod>>,
