@@ -19,6 +19,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::overlay::OVERLAY_EXTENSION;
+
 use crate::spec;
 
 /// What a change means for users of the crates.
@@ -105,12 +107,15 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Changes::default();
     let old_ops = operations(old);
     let new_ops = operations(new);
-    for (id, (method, path, _)) in &new_ops {
+    for (id, (method, path, op)) in &new_ops {
         if !old_ops.contains_key(id) {
             out.push(
                 Section::Added,
                 Class::Compatible,
-                format!("operation `{id}` (`{method} {path}`) added"),
+                format!(
+                    "operation `{id}` (`{method} {path}`) added{}",
+                    overlay_note(op)
+                ),
             );
         }
     }
@@ -170,6 +175,29 @@ impl Changes {
 }
 
 type Operations<'a> = BTreeMap<String, (String, String, &'a Value)>;
+
+/// ` (its 200 response given by openapi/overlay.json)` for an operation
+/// whose responses the overlay supplied, else nothing.
+fn overlay_note(op: &Value) -> String {
+    let ours: Vec<&String> = op["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r.get(OVERLAY_EXTENSION) == Some(&Value::Bool(true)))
+        .map(|(status, _)| status)
+        .collect();
+    match ours.as_slice() {
+        [] => String::new(),
+        statuses => format!(
+            " (its {} response given by openapi/overlay.json, not the provider's page)",
+            statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
 
 fn operations(doc: &Value) -> Operations<'_> {
     spec::operations(doc, "spec")
@@ -392,19 +420,41 @@ impl Cx<'_> {
         };
         let (old, new) = (statuses(old_op), statuses(new_op));
         for (status, response) in &new {
+            let ours = |r: &Value| r.get(OVERLAY_EXTENSION) == Some(&Value::Bool(true));
             match old.get(status) {
                 None => out.push(
                     Section::Added,
                     Class::Compatible,
-                    format!("response status {status} of `{id}` added"),
+                    format!(
+                        "response status {status} of `{id}` added{}",
+                        if ours(response) {
+                            " (by openapi/overlay.json, not the provider's page)"
+                        } else {
+                            ""
+                        }
+                    ),
                 ),
-                Some(before) => self.schema(
-                    json_schema(before),
-                    json_schema(response),
-                    &format!("the {status} response of `{id}`"),
-                    Use::Response,
-                    out,
-                ),
+                Some(before) => {
+                    if ours(before) != ours(response) {
+                        let now = if ours(response) {
+                            "now given by openapi/overlay.json (the provider's page no longer says)"
+                        } else {
+                            "now documented by the provider's page (it was openapi/overlay.json's; what changed follows)"
+                        };
+                        out.push(
+                            Section::Changed,
+                            Class::Compatible,
+                            format!("the {status} response of `{id}`: {now}"),
+                        );
+                    }
+                    self.schema(
+                        json_schema(before),
+                        json_schema(response),
+                        &format!("the {status} response of `{id}`"),
+                        Use::Response,
+                        out,
+                    )
+                }
             }
         }
         for status in old.keys().filter(|s| !new.contains_key(*s)) {

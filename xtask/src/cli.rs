@@ -305,7 +305,11 @@ pub fn code(
             }
         }
     };
-    files::rust_file(tokens, "progenitor's CLI code")
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor's CLI code does not parse: {e}"))?;
+    // Amounts are decimals in the raw crate's models: so are their flags.
+    crate::money::retype(&mut file, "::alternative_payments_raw");
+    Ok(files::unparse(&file))
 }
 
 #[cfg(test)]

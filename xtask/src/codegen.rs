@@ -14,7 +14,7 @@ use quote::quote;
 use crate::enums::{self, OpenEnum};
 use crate::files::{self, Layout, Output};
 use crate::table::{self, Audience};
-use crate::{cli, convert, coverage, merge, models, overlay, readme};
+use crate::{cli, convert, coverage, merge, models, money, overlay, readme};
 
 /// The merged spec: the fragments, merged, with the overlay applied.
 pub fn merged_spec(
@@ -22,6 +22,7 @@ pub fn merged_spec(
     fragments: &[merge::Fragment],
 ) -> Result<serde_json::Value, String> {
     let mut merged = merge::merge(fragments)?;
+    merge::name_request_bodies(&mut merged)?;
     overlay::apply(layout, &mut merged)?;
     Ok(files::sorted(&merged))
 }
@@ -113,7 +114,8 @@ fn prepare(
     types_path: &str,
 ) -> Result<(openapiv3::OpenAPI, Shaped, GenerationSettings), String> {
     let mut shaped = merged.clone();
-    let models = models::shape(&mut shaped)?;
+    let mut models = models::shape(&mut shaped)?;
+    models.text_amounts = money::mark(&mut shaped)?;
     let mut doc = convert::to_openapi_30(&shaped)?;
     let open_enums = enums::hoist_and_collect(&mut doc)?;
     let spec = convert::parse_30(&doc)?;
@@ -157,6 +159,7 @@ fn client_tokens(
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
     add_to_types_module(&mut file, shaped)?;
+    money::retype(&mut file, "crate");
     gate_by_resource(&mut file, rows);
     let sends = sends(&file)?;
     Ok((files::unparse(&file), sends))
@@ -337,6 +340,7 @@ fn add_to_types_module(file: &mut syn::File, shaped: &Shaped) -> Result<(), Stri
             syn::Item::Struct(model) => {
                 model.attrs.push(schema.clone());
                 model.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+                money::wire_forms(model, &shaped.models.text_amounts)?;
             }
             syn::Item::Enum(closed) => closed.attrs.push(schema.clone()),
             _ => {}

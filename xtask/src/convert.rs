@@ -73,6 +73,7 @@ pub fn to_openapi_30(doc: &Value) -> Result<Value, String> {
         }
     }
 
+    untyped_bodies(&mut doc);
     let defs = hoist_defs(&mut doc)?;
     let schema_names = doc
         .pointer("/components/schemas")
@@ -84,6 +85,47 @@ pub fn to_openapi_30(doc: &Value) -> Result<Value, String> {
         convert_schema(schema, &site.pointer, &ctx)
     })?;
     Ok(doc)
+}
+
+/// A response the page documents as JSON without a schema (the provider
+/// shows none) answers any JSON: the empty schema, which the generated
+/// client decodes as `serde_json::Value`. progenitor would panic on the
+/// media type alone. `openapi/overlay.json` can give such a response its
+/// schema, with a reason.
+fn untyped_bodies(doc: &mut Value) {
+    let mut responses: Vec<&mut Value> = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                if METHODS.contains(&method.as_str())
+                    && let Some(r) = operation.get_mut("responses")
+                {
+                    responses.push(r);
+                }
+            }
+        }
+    }
+    for group in responses {
+        for response in group
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            let media = response
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flat_map(|c| c.values_mut());
+            for media in media {
+                if let Some(media) = media.as_object_mut() {
+                    media.entry("schema").or_insert_with(|| json!({}));
+                }
+            }
+        }
+    }
 }
 
 /// Where a schema sits in a document, for messages and for naming.

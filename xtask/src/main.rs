@@ -13,6 +13,7 @@ mod files;
 mod import;
 mod merge;
 mod models;
+mod money;
 mod overlay;
 mod public_api;
 mod readme;

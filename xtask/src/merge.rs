@@ -235,3 +235,43 @@ fn merge_tags<'a>(
     );
     Ok(())
 }
+
+/// Every inline JSON request body becomes a named component schema,
+/// `{OperationId}Body` (the name progenitor would give it), so that
+/// `openapi/overlay.json` can give it an SDK name (`NewPayment`) and the
+/// models code treats it like any model. A name already taken by a
+/// different schema is an error naming both places.
+pub fn name_request_bodies(merged: &mut Value) -> Result<(), String> {
+    use heck::ToUpperCamelCase;
+    let mut moved = Vec::new();
+    for op in spec::operations(merged, "the merged spec")? {
+        let pointer = format!(
+            "{}/requestBody/content/application~1json/schema",
+            op.pointer()
+        );
+        let Some(schema) = merged.pointer_mut(&pointer) else {
+            continue;
+        };
+        if schema.get("$ref").is_some()
+            || schema.get("type").and_then(Value::as_str) != Some("object")
+        {
+            continue;
+        }
+        let name = format!("{}Body", op.operation_id.to_upper_camel_case());
+        let inline = std::mem::replace(
+            schema,
+            serde_json::json!({ "$ref": format!("#/components/schemas/{}", spec::escape_pointer(&name)) }),
+        );
+        moved.push(spec::MovedSchema {
+            from: pointer,
+            name,
+            schema: inline,
+        });
+    }
+    spec::add_component_schemas(merged, moved, |m| {
+        format!(
+            "{}: the request body would be named {:?}, which another schema of the spec already is",
+            m.from, m.name
+        )
+    })
+}

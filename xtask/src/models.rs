@@ -41,6 +41,10 @@ pub struct Models {
     /// Each property's description, by (model, wire name), from before ids
     /// were typed (a `$ref` carries no description).
     pub field_docs: crate::docs::FieldDocs,
+    /// Amounts the spec types as strings, by (model, wire name): sent and
+    /// read as JSON strings (`money.rs` finds them; `codegen.rs` puts them
+    /// here).
+    pub text_amounts: BTreeSet<(String, String)>,
 }
 
 impl Models {
@@ -564,8 +568,9 @@ fn path_parts(ty: &syn::Type) -> Option<(String, Option<&syn::Type>)> {
     Some((last.ident.to_string(), arg))
 }
 
-const COPY: [&str; 13] = [
+const COPY: [&str; 14] = [
     "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f32", "f64", "isize", "usize",
+    "Decimal",
 ];
 
 /// The `#[doc]` attributes among `attrs`.
@@ -700,7 +705,7 @@ fn accessors(model: &syn::ItemStruct, models: &Models) -> Option<proc_macro2::To
 }
 
 /// The wire name of a field renamed with `#[serde(rename = "...")]`.
-fn serde_name(field: &syn::Field) -> Option<String> {
+pub fn serde_name(field: &syn::Field) -> Option<String> {
     field.attrs.iter().find_map(|attr| {
         if !attr.path().is_ident("serde") {
             return None;

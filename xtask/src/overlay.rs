@@ -39,12 +39,15 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
         .ok_or_else(|| format!("{shown}: expected a JSON object"))?;
     if let Some(key) = top
         .keys()
-        .find(|k| !matches!(k.as_str(), "operations" | "models" | "$comment"))
+        .find(|k| !matches!(k.as_str(), "operations" | "models" | "schemas" | "$comment"))
     {
         return Err(format!(
-            "{shown}: /{}: unknown key (expected \"operations\" or \"models\")",
+            "{shown}: /{}: unknown key (expected \"operations\", \"models\" or \"schemas\")",
             escape_pointer(key)
         ));
+    }
+    if let Some(schemas) = top.get("schemas") {
+        add_schemas(schemas, shown, merged)?;
     }
     if let Some(models) = top.get("models") {
         apply_models(models, shown, merged)?;
@@ -68,12 +71,120 @@ pub fn apply_value(overlay: &Value, shown: &str, merged: &mut Value) -> Result<(
         let entry = entry
             .as_object()
             .ok_or_else(|| format!("{at}: expected an object"))?;
-        let extensions = overlay_entry(entry, &at)?;
+        let (extensions, responses) = overlay_entry(entry, &at)?;
         let target = merged
             .pointer_mut(&op.pointer())
             .and_then(Value::as_object_mut)
             .ok_or_else(|| format!("{at}: the operation is not an object in the spec"))?;
         target.extend(extensions);
+        if let Some(responses) = responses {
+            add_responses(target, responses, &format!("{at}/responses"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The extension marking a response (or a schema) as the overlay's, not the
+/// provider's: the changelog says so, and says when a page documents it.
+pub const OVERLAY_EXTENSION: &str = "x-alternative-payments-overlay";
+
+/// `"schemas": {"Name": {"schema": {..}, "why": ".."}}`: component schemas
+/// the pages do not define (the body of a response they leave untyped). A
+/// name the provider now defines is refused: its page took over.
+fn add_schemas(schemas: &Value, shown: &str, merged: &mut Value) -> Result<(), String> {
+    let schemas = schemas
+        .as_object()
+        .ok_or_else(|| format!("{shown}: /schemas: expected an object keyed by schema name"))?;
+    for (name, entry) in schemas {
+        let at = format!("{shown}: /schemas/{}", escape_pointer(name));
+        let schema = schema_with_reason(entry, &at)?;
+        let components = merged
+            .pointer_mut("/components")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("{at}: the spec has no components"))?
+            .entry("schemas")
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .ok_or_else(|| format!("{at}: the spec's schemas are not an object"))?;
+        if components.contains_key(name) {
+            return Err(format!(
+                "{at}: the provider's pages now define {name:?}: remove this overlay entry (and check what refers to it)"
+            ));
+        }
+        let mut schema = schema.clone();
+        if let Some(object) = schema.as_object_mut() {
+            object.insert(OVERLAY_EXTENSION.into(), Value::Bool(true));
+        }
+        components.insert(name.clone(), schema);
+    }
+    Ok(())
+}
+
+/// An overlay entry `{"schema": {..}, "why": ".."}`: its schema, once its
+/// reason is there.
+fn schema_with_reason<'a>(entry: &'a Value, at: &str) -> Result<&'a Value, String> {
+    let (schema, why) = match entry.as_object() {
+        Some(e) if e.len() == 2 => (e.get("schema"), e.get("why")),
+        _ => (None, None),
+    };
+    let (Some(schema @ Value::Object(_)), Some(Value::String(why))) = (schema, why) else {
+        return Err(format!(
+            "{at}: expected {{\"schema\": {{..}}, \"why\": \"..\"}}"
+        ));
+    };
+    if why.trim().is_empty() {
+        return Err(format!("{at}/why: expected a non-empty string"));
+    }
+    Ok(schema)
+}
+
+/// An operation's `"responses": {"200": {"schema": {..}}}`: a JSON body
+/// for a response the page documents without a schema, or a response the
+/// page does not document at all. A response whose schema the page gives
+/// is refused: the page now says it, and the overlay entry should go.
+fn add_responses(
+    operation: &mut Map<String, Value>,
+    responses: &Map<String, Value>,
+    at: &str,
+) -> Result<(), String> {
+    for (status, entry) in responses {
+        let at = format!("{at}/{}", escape_pointer(status));
+        if !(status.len() == 3
+            && status.starts_with(['1', '2', '3', '4', '5'])
+            && status.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("{at}: expected an HTTP status such as \"200\""));
+        }
+        let schema = match entry.as_object() {
+            Some(e) if e.len() == 1 => e.get("schema").filter(|s| s.is_object()),
+            _ => None,
+        }
+        .ok_or_else(|| format!("{at}: expected {{\"schema\": {{..}}}}"))?;
+        let existing = operation
+            .entry("responses")
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .ok_or_else(|| format!("{at}: the operation's responses are not an object"))?
+            .entry(status.clone())
+            .or_insert_with(
+                || serde_json::json!({ "description": "(given by openapi/overlay.json)" }),
+            );
+        if existing
+            .pointer("/content/application~1json/schema")
+            .is_some()
+        {
+            return Err(format!(
+                "{at}: the provider's page now gives this response a schema: remove this overlay entry"
+            ));
+        }
+        let response = existing
+            .as_object_mut()
+            .ok_or_else(|| format!("{at}: the response is not an object in the spec"))?;
+        response.insert(
+            "content".into(),
+            serde_json::json!({ "application/json": { "schema": schema } }),
+        );
+        response.insert(OVERLAY_EXTENSION.into(), Value::Bool(true));
     }
     Ok(())
 }
@@ -134,18 +245,7 @@ fn add_properties(target: &mut Map<String, Value>, added: &Value, at: &str) -> R
         .ok_or_else(|| format!("{at}: the schema's properties are not an object"))?;
     for (field, entry) in added {
         let at = format!("{at}/{}", escape_pointer(field));
-        let (schema, why) = match entry.as_object() {
-            Some(e) if e.len() == 2 => (e.get("schema"), e.get("why")),
-            _ => (None, None),
-        };
-        let (Some(schema @ Value::Object(_)), Some(Value::String(why))) = (schema, why) else {
-            return Err(format!(
-                "{at}: expected {{\"schema\": {{..}}, \"why\": \"..\"}}"
-            ));
-        };
-        if why.trim().is_empty() {
-            return Err(format!("{at}/why: expected a non-empty string"));
-        }
+        let schema = schema_with_reason(entry, &at)?;
         if properties.contains_key(field) {
             return Err(format!(
                 "{at}: the provider's schema now has {field:?}: remove this overlay entry"
@@ -183,11 +283,20 @@ pub fn without(
     }))
 }
 
-/// One operation's entry, as the extensions it adds.
-fn overlay_entry(entry: &Map<String, Value>, at: &str) -> Result<Map<String, Value>, String> {
+/// What one operation's entry adds: extensions, and responses.
+type EntryParts<'a> = (Map<String, Value>, Option<&'a Map<String, Value>>);
+
+/// One operation's entry, as the extensions and responses it adds.
+fn overlay_entry<'a>(entry: &'a Map<String, Value>, at: &str) -> Result<EntryParts<'a>, String> {
     let mut extensions = Map::new();
+    let mut responses = None;
     for (key, value) in entry {
         match key.as_str() {
+            "responses" => {
+                responses = Some(value.as_object().ok_or_else(|| {
+                    format!("{at}/responses: expected an object keyed by HTTP status")
+                })?);
+            }
             "retry" => {
                 let class = value.as_str().and_then(RetryClass::parse);
                 if class.is_none() {
@@ -201,7 +310,7 @@ fn overlay_entry(entry: &Map<String, Value>, at: &str) -> Result<Map<String, Val
             "why" => return Err(format!("{at}/why: expected a non-empty string")),
             other => {
                 return Err(format!(
-                    "{at}/{}: unknown key (expected \"retry\" and \"why\")",
+                    "{at}/{}: unknown key (expected \"retry\", \"responses\" and \"why\")",
                     escape_pointer(other)
                 ));
             }
@@ -212,5 +321,5 @@ fn overlay_entry(entry: &Map<String, Value>, at: &str) -> Result<Map<String, Val
             "{at}: says what to change but not why (add \"why\": a reviewer must be able to check it)"
         ));
     }
-    Ok(extensions)
+    Ok((extensions, responses))
 }

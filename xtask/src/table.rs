@@ -125,7 +125,12 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             .flatten()
             .filter_map(|(status, _)| status.parse::<u16>().ok())
             .find(|s| (200..300).contains(s))
-            .ok_or_else(|| format!("{pointer}: no 2xx response is documented"))?;
+            .ok_or_else(|| {
+                format!(
+                    "{pointer}: no 2xx response is documented; say what it answers in openapi/overlay.json, with a reason:\n  \"operations\": {{ \"{}\": {{ \"responses\": {{ \"200\": {{ \"schema\": {{ \"$ref\": \"#/components/schemas/...\" }} }} }}, \"why\": \"...\" }} }}",
+                    op.operation_id
+                )
+            })?;
         let resource = match json["tags"].get(0) {
             Some(Value::String(tag)) if !tag.trim().is_empty() => tag.clone(),
             Some(tag) => {

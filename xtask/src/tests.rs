@@ -705,6 +705,30 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
             )),
         ),
         (
+            "overlay response under a key that is no HTTP status",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "getCustomer": { "responses": { "ok": { "schema": {} } }, "why": "?" } } }"#,
+            )),
+        ),
+        (
+            "overlay response that the provider's page already gives",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "getCustomer": { "responses": { "200": { "schema": { "type": "object" } } }, "why": "?" } } }"#,
+            )),
+        ),
+        (
+            "overlay schema without a reason",
+            generate_failure(with_overlay(
+                r#"{ "schemas": { "Link": { "schema": { "type": "object" } } } }"#,
+            )),
+        ),
+        (
+            "overlay schema the provider's pages define",
+            generate_failure(with_overlay(
+                r#"{ "schemas": { "HttpError": { "schema": { "type": "object" }, "why": "?" } } }"#,
+            )),
+        ),
+        (
             "a spec change, and a changelog with no Unreleased section",
             generate_failure(|layout| {
                 // Every fragment carries the schema: change them all alike.
@@ -1176,4 +1200,163 @@ fn the_workspace_is_found_at_run_time_not_where_the_binary_was_built() {
     let found = Layout::locate(Some(layout.root.join("xtask")), &real().root).expect("found");
     assert_eq!(found.root, dir.path());
     assert!(Layout::locate(None, Path::new("/")).is_none());
+}
+
+/// Issue #29: the pipeline copes with incomplete provider docs, generally.
+/// A response documented as JSON without a schema generates as untyped
+/// JSON; an operation without any 2xx is an error naming the overlay entry
+/// to add; the overlay can give a response (and a schema the pages lack),
+/// each with a reason, and the changelog tells them from the provider's,
+/// and says so when a later page documents them.
+#[test]
+fn incomplete_docs_generate_with_untyped_json_or_the_overlays_responses() {
+    let (_dir, layout) = temp_workspace();
+    // getCustomer documents its 200 as JSON with no schema.
+    with_fragment("getCustomer", |f| {
+        let content = f
+            .pointer_mut("/paths/~1customers~1{id}/get/responses/200/content/application~1json")
+            .expect("200 json");
+        content.as_object_mut().expect("object").remove("schema");
+    })(&layout);
+    run_generate(&layout, Mode::Write).expect("generates");
+    let code = fs::read_to_string(layout.generated_rs()).expect("generated.rs");
+    let get = code
+        .split("pub struct GetCustomer<'a>")
+        .nth(1)
+        .and_then(|rest| rest.split("pub async fn send(").nth(1))
+        .expect("GetCustomer::send");
+    assert!(
+        get.trim_start()
+            .starts_with("self,\n        ) -> Result<ResponseValue<::serde_json::Value>"),
+        "untyped JSON: {}",
+        &get[..200.min(get.len())]
+    );
+
+    // No 2xx at all: the error says which overlay entry to add.
+    with_fragment("getCustomer", |f| {
+        f.pointer_mut("/paths/~1customers~1{id}/get/responses")
+            .and_then(Value::as_object_mut)
+            .expect("responses")
+            .remove("200");
+    })(&layout);
+    let error = run_generate(&layout, Mode::Write).expect_err("no 2xx");
+    assert!(error.contains("no 2xx response is documented"), "{error}");
+    assert!(
+        error.contains(r#""operations": { "getCustomer": { "responses": { "200": { "schema""#),
+        "{error}"
+    );
+
+    // The overlay answers it, with a schema of its own; the changelog says
+    // whose the response is.
+    let overlay: Value =
+        serde_json::from_str(&fs::read_to_string(layout.overlay()).expect("overlay"))
+            .expect("json");
+    let mut overlay = overlay;
+    overlay["operations"]["getCustomer"] = json!({
+        "responses": { "200": { "schema": { "$ref": "#/components/schemas/CustomerLink" } } },
+        "why": "the page shows no body"
+    });
+    overlay["schemas"] = json!({ "CustomerLink": {
+        "schema": { "type": "object", "properties": { "url": { "type": "string" } } },
+        "why": "peers read url"
+    } });
+    fs::write(layout.overlay(), files::canonical_json(&overlay)).expect("overlay");
+    fs::write(layout.changelog(), "# Changelog\n\n## [Unreleased]\n").expect("changelog");
+    run_generate(&layout, Mode::Write).expect("generates with the overlay's response");
+    let code = fs::read_to_string(layout.generated_rs()).expect("generated.rs");
+    assert!(
+        code.contains("pub struct CustomerLink"),
+        "the overlay's schema is a model"
+    );
+    let changelog = fs::read_to_string(layout.changelog()).expect("changelog");
+    assert!(
+        changelog.contains("the 200 response of `getCustomer`: now given by openapi/overlay.json"),
+        "{changelog}"
+    );
+
+    // A later page documents it: the overlay entry is refused, naming it...
+    with_fragment("getCustomer", |f| {
+        f.pointer_mut("/paths/~1customers~1{id}/get/responses")
+            .and_then(Value::as_object_mut)
+            .expect("responses")
+            .insert(
+                "200".into(),
+                json!({ "description": "OK", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CustomerReply" } } } }),
+            );
+    })(&layout);
+    let error = run_generate(&layout, Mode::Write).expect_err("the overlay now says too much");
+    assert!(
+        error.contains("/operations/getCustomer/responses/200: the provider's page now gives this response a schema"),
+        "{error}"
+    );
+    // ...and once it is gone, the changelog says the provider took over.
+    overlay["operations"]
+        .as_object_mut()
+        .expect("operations")
+        .remove("getCustomer");
+    fs::write(layout.overlay(), files::canonical_json(&overlay)).expect("overlay");
+    run_generate(&layout, Mode::Write).expect("generates");
+    let changelog = fs::read_to_string(layout.changelog()).expect("changelog");
+    assert!(
+        changelog
+            .contains("the 200 response of `getCustomer`: now documented by the provider's page"),
+        "{changelog}"
+    );
+}
+
+/// Issue #29: money is exact, by a rule over the spec: every `number`
+/// property is a decimal sent as a JSON number, every string `amount` a
+/// decimal sent as a string; no `f64` is left in the client or the CLI.
+#[test]
+fn every_amount_generates_as_a_decimal_in_its_wire_form() {
+    let (_dir, layout) = temp_workspace();
+    for id in committed_operation_ids() {
+        let path = layout.fragments_dir().join(format!("{id}.json"));
+        let mut f: Value =
+            serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+        let mut changed = false;
+        if let Some(reply) = f.pointer_mut("/components/schemas/CustomerReply/properties") {
+            reply["balance"] = json!({ "type": "number" });
+            changed = true;
+        }
+        if let Some(input) = f.pointer_mut("/components/schemas/CreateCustomerInput/properties") {
+            input["credit_amount"] = json!({ "type": "string" });
+            changed = true;
+        }
+        if changed {
+            fs::write(&path, files::canonical_json(&f)).expect("write");
+        }
+    }
+    run_generate(&layout, Mode::Write).expect("generates");
+    let code = fs::read_to_string(layout.generated_rs()).expect("generated.rs");
+    let cli = fs::read_to_string(layout.cli_rs()).expect("cli");
+    // A field's lines: its attributes and its declaration.
+    let field = |model: &str, name: &str| -> String {
+        let body = code
+            .split(&format!("pub struct {model} {{"))
+            .nth(1)
+            .and_then(|rest| rest.split("\n    }").next())
+            .expect("model");
+        let lines: Vec<&str> = body.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("pub {name}:")))
+            .expect("field");
+        lines[at.saturating_sub(3)..=at].join("\n")
+    };
+    let balance = field("Customer", "balance");
+    assert!(balance.contains("crate::money::number_opt"), "{balance}");
+    assert!(
+        balance.contains("Option<crate::money::Decimal>"),
+        "{balance}"
+    );
+    let credit = field("NewCustomer", "credit_amount");
+    assert!(credit.contains("crate::money::text_opt"), "{credit}");
+    for (what, text) in [("client", &code), ("CLI", &cli)] {
+        let f64s: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("f64") && !l.contains("schemars(with = \"f64\")"))
+            .collect();
+        assert!(f64s.is_empty(), "an f64 in the {what}: {f64s:?}");
+    }
 }

@@ -10,6 +10,7 @@
 //! edited by hand.
 
 pub mod hooks;
+pub mod money;
 
 // The operation table, also generated. Hidden from the documented API (and
 // so from cargo-semver-checks): it is exhaustive on purpose, for the
