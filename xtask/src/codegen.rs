@@ -14,7 +14,7 @@ use quote::quote;
 use crate::enums::{self, OpenEnum};
 use crate::files::{self, Layout, Output};
 use crate::table::{self, Audience};
-use crate::{cli, convert, coverage, merge, models, money, overlay, readme};
+use crate::{cli, convert, coverage, filters, merge, models, money, overlay, readme};
 
 /// The merged spec: the fragments, merged, with the overlay applied.
 pub fn merged_spec(
@@ -33,7 +33,7 @@ pub fn outputs(
     merged: &serde_json::Value,
     rows: &[table::Row],
 ) -> Result<Vec<Output>, String> {
-    let (code, sends, cli) = client_and_cli_code(merged, rows)?;
+    let (code, sends, cli, params) = client_and_cli_code(merged, rows)?;
     let [raw_table, mock_table] = layout.operation_tables();
     let mut manifests = Vec::new();
     for (path, forward) in layout.resource_manifests() {
@@ -78,6 +78,10 @@ pub fn outputs(
                 path: layout.cli_rs(),
                 contents: cli,
             },
+            Output {
+                path: layout.sdk_filters_rs(),
+                contents: filters::code(merged, rows, &params)?,
+            },
         ])
         .collect())
 }
@@ -87,16 +91,16 @@ pub fn outputs(
 fn client_and_cli_code(
     merged: &serde_json::Value,
     rows: &[table::Row],
-) -> Result<(String, table::Sends, String), String> {
+) -> Result<(String, table::Sends, String, filters::ParamTypes), String> {
     let (spec, shaped, settings) = prepare(merged, "crate::types")?;
-    let (client, sends) = client_tokens(&spec, &shaped, &settings, rows)?;
+    let (client, sends, params) = client_tokens(&spec, &shaped, &settings, rows)?;
     let commands = cli::commands(merged, rows)?;
     // A generator of its own (`cli` adds the spec's types to its type
     // space), whose open enums are named from the CLI's crate.
     let (_, _, settings) = prepare(merged, "::alternative_payments_raw::types")?;
     let mut generator = Generator::new(&settings);
     let cli = without_panics(|| cli::code(&mut generator, &spec, &commands))??;
-    Ok((client, sends, cli))
+    Ok((client, sends, cli, params))
 }
 
 /// What the xtask adds to progenitor's `types` module: the open enums, and
@@ -153,7 +157,7 @@ fn client_tokens(
     shaped: &Shaped,
     settings: &GenerationSettings,
     rows: &[table::Row],
-) -> Result<(String, table::Sends), String> {
+) -> Result<(String, table::Sends, filters::ParamTypes), String> {
     let tokens = without_panics(|| Generator::new(settings).generate_tokens(spec))?
         .map_err(|e| format!("progenitor cannot generate a client: {e}"))?;
     let mut file: syn::File = syn::parse2(tokens)
@@ -162,7 +166,8 @@ fn client_tokens(
     money::retype(&mut file, "crate");
     gate_by_resource(&mut file, rows);
     let sends = sends(&file)?;
-    Ok((files::unparse(&file), sends))
+    let params = filters::param_types(&file);
+    Ok((files::unparse(&file), sends, params))
 }
 
 /// Puts each operation's method on `Client` and its builder behind its
@@ -255,45 +260,67 @@ fn sends(file: &syn::File) -> Result<table::Sends, String> {
             let syn::ReturnType::Type(_, returned) = &f.sig.output else {
                 return Err(format!("builder `{name}`: `send` returns nothing"));
             };
-            let [ok, err] = generic_arguments(returned, "Result")
+            let [ok, err] = files::generic_arguments(returned, "Result")
                 .and_then(|args| <[syn::Type; 2]>::try_from(args).ok())
                 .ok_or_else(|| {
                     format!("builder `{name}`: `send` does not return `Result<_, _>`")
                 })?;
             let inner = |ty: &syn::Type, wrapper: &str| {
-                let mut args = generic_arguments(ty, wrapper)?;
+                let mut args = files::generic_arguments(ty, wrapper)?;
                 let mut ty = args.pop().filter(|_| args.is_empty())?;
                 from_crate_root(&mut ty);
                 Some(ty)
             };
-            let pair = inner(&ok, "ResponseValue")
+            let (output, error) = inner(&ok, "ResponseValue")
                 .zip(inner(&err, "Error"))
                 .ok_or_else(|| format!("builder `{name}`: `send` does not return `Result<ResponseValue<_>, Error<_>>`"))?;
-            sends.insert(name.clone(), pair);
+            let item = page_item(file, &output);
+            sends.insert(
+                name.clone(),
+                table::Send {
+                    output,
+                    error,
+                    item,
+                },
+            );
         }
     }
     Ok(sends)
 }
 
-/// The type arguments of `ty` when it is `wrapper<...>`.
-fn generic_arguments(ty: &syn::Type, wrapper: &str) -> Option<Vec<syn::Type>> {
-    let syn::Type::Path(path) = ty else {
+/// When `output` is a model of the `types` module with a `data: Vec<T>`
+/// field (a page), `T`, as a path from the crate root.
+fn page_item(file: &syn::File, output: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(p) = output else {
         return None;
     };
-    let last = path.path.segments.last()?;
-    if last.ident != wrapper {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args
+    let name = p.path.segments.last()?.ident.to_string();
+    let types = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+        _ => None,
+    })?;
+    let model = types.1.iter().find_map(|item| match item {
+        syn::Item::Struct(s) if s.ident == name => Some(s),
+        _ => None,
+    })?;
+    let data = model
+        .fields
         .iter()
-        .map(|arg| match arg {
-            syn::GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == "data"))?;
+    let mut item = files::generic_arguments(&data.ty, "Vec")?.pop()?;
+    // Items named from the types module (`Invoice`) or already rooted.
+    if let syn::Type::Path(path) = &mut item
+        && path.path.segments.len() == 1
+        && path.path.segments[0]
+            .ident
+            .to_string()
+            .starts_with(char::is_uppercase)
+        && path.path.segments[0].ident != "Vec"
+    {
+        path.path.segments.insert(0, syn::parse_quote!(types));
+    }
+    from_crate_root(&mut item);
+    Some(item)
 }
 
 /// Rewrites paths the `builder` module resolves through its imports

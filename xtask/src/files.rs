@@ -63,6 +63,12 @@ impl Layout {
             .join("crates/alternative-payments-raw/src/generated.rs")
     }
 
+    /// The SDK's list filters (generated into the hand-written crate).
+    pub fn sdk_filters_rs(&self) -> PathBuf {
+        self.root
+            .join("crates/alternative-payments/src/resources/filters.rs")
+    }
+
     /// The `altpay` command tree.
     pub fn cli_rs(&self) -> PathBuf {
         self.root
@@ -175,6 +181,27 @@ pub fn rust_file(tokens: proc_macro2::TokenStream, what: &str) -> Result<String,
 /// [`rust_file`] for code already parsed (and changed) as a syntax tree.
 pub fn unparse(file: &syn::File) -> String {
     format!("{HEADER}\n{}", prettyplease::unparse(file))
+}
+
+/// The type arguments of `ty` when it is `wrapper<...>`.
+pub fn generic_arguments(ty: &syn::Type, wrapper: &str) -> Option<Vec<syn::Type>> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An output the xtask produces: where it goes and what it should contain.

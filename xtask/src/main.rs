@@ -10,6 +10,7 @@ mod coverage;
 mod docs;
 mod enums;
 mod files;
+mod filters;
 mod import;
 mod merge;
 mod models;

@@ -226,9 +226,18 @@ pub fn with_resource_features(
 pub const PAGE_PARAMETERS: [&str; 3] = ["limit", "after", "before"];
 
 /// What each generated builder's `send` answers, by builder name (the
-/// operationId in UpperCamelCase): the success body type and the error
-/// body type, as paths from the raw crate's root.
-pub type Sends = BTreeMap<String, (syn::Type, syn::Type)>;
+/// operationId in UpperCamelCase): the success body type, the error body
+/// type (as paths from the raw crate's root), and, when the success body is
+/// a page (a `data` list), the type of its items.
+pub type Sends = BTreeMap<String, Send>;
+
+/// What one builder's `send` answers (see [`Sends`]).
+#[derive(Clone)]
+pub struct Send {
+    pub output: syn::Type,
+    pub error: syn::Type,
+    pub item: Option<syn::Type>,
+}
 
 /// Where the table is written and how visible it is there.
 #[derive(Clone, Copy)]
@@ -424,6 +433,8 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
                 type Output;
                 /// The documented error body (`()` when none is documented).
                 type ErrorBody;
+                /// The operation's builder on `client`, nothing set.
+                fn builder(client: &crate::Client) -> Self::Builder<'_>;
                 /// Sends the request the builder describes.
                 fn send<'a>(
                     builder: Self::Builder<'a>,
@@ -435,9 +446,31 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
                 > + Send + 'a;
             }
 
+            /// One page as the API answers it: the items, and the cursors
+            /// and flags of the pages around it (a flag or cursor the
+            /// server left out is `None`).
+            #[derive(Clone, Debug)]
+            pub struct PageParts<T> {
+                /// The items of the page.
+                pub data: Vec<T>,
+                /// Whether a page follows.
+                pub has_next_page: Option<bool>,
+                /// Whether a page comes before.
+                pub has_previous_page: Option<bool>,
+                /// The cursor of the first item.
+                pub start_cursor: Option<String>,
+                /// The cursor of the last item.
+                pub end_cursor: Option<String>,
+            }
+
             /// A list operation with the cursor parameters (`limit`, `after`,
-            /// `before`): how to ask its builder for a page.
+            /// `before`): how to ask its builder for a page, and how to read
+            /// the page it answers.
             pub trait Paginated: Endpoint {
+                /// The items of a page.
+                type Item;
+                /// A page's items and cursors.
+                fn page(output: Self::Output) -> PageParts<Self::Item>;
                 /// Items per page.
                 fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_>;
                 /// The page after this cursor.
@@ -583,13 +616,18 @@ fn endpoint_markers(rows: &[&Row], sends: &Sends) -> Result<proc_macro2::TokenSt
     let mut markers = Vec::new();
     for row in rows {
         let name = row.variant();
-        let (output, error) = sends.get(&name).ok_or_else(|| {
+        let Send {
+            output,
+            error,
+            item,
+        } = sends.get(&name).ok_or_else(|| {
             format!(
                 "progenitor generated no builder `{name}` with a `send` method for `{}`",
                 row.operation_id
             )
         })?;
         let marker = format_ident!("{name}");
+        let method = format_ident!("{}", row.operation_id.to_snake_case());
         let doc = format!(
             " `{}`: `{} {}`",
             row.operation_id,
@@ -597,10 +635,30 @@ fn endpoint_markers(rows: &[&Row], sends: &Sends) -> Result<proc_macro2::TokenSt
             row.path
         );
         let gate = module_name(&row.resource);
-        let paginated = row.paginated().then(|| {
+        let paginated = match (row.paginated(), item) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(format!(
+                    "`{}` takes the cursor parameters but answers no page (an object with a `data` list): the table cannot page it",
+                    row.operation_id
+                ));
+            }
+            (true, Some(item)) => Some(item),
+        };
+        let paginated = paginated.map(|item| {
             quote! {
                 #[cfg(feature = #gate)]
                 impl super::Paginated for #marker {
+                    type Item = #item;
+                    fn page(output: Self::Output) -> super::PageParts<Self::Item> {
+                        super::PageParts {
+                            data: output.data,
+                            has_next_page: output.has_next_page,
+                            has_previous_page: output.has_previous_page,
+                            start_cursor: output.start_cursor,
+                            end_cursor: output.end_cursor,
+                        }
+                    }
                     fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
                         builder.limit(limit)
                     }
@@ -627,6 +685,9 @@ fn endpoint_markers(rows: &[&Row], sends: &Sends) -> Result<proc_macro2::TokenSt
                 type Builder<'a> = crate::builder::#marker<'a>;
                 type Output = #output;
                 type ErrorBody = #error;
+                fn builder(client: &crate::Client) -> Self::Builder<'_> {
+                    client.#method()
+                }
                 fn send<'a>(
                     builder: Self::Builder<'a>,
                 ) -> impl ::std::future::Future<

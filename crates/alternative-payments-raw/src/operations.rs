@@ -341,6 +341,8 @@ pub trait Endpoint: Send + Sync + 'static {
     type Output;
     /// The documented error body (`()` when none is documented).
     type ErrorBody;
+    /// The operation's builder on `client`, nothing set.
+    fn builder(client: &crate::Client) -> Self::Builder<'_>;
     /// Sends the request the builder describes.
     fn send<'a>(
         builder: Self::Builder<'a>,
@@ -351,9 +353,30 @@ pub trait Endpoint: Send + Sync + 'static {
         >,
     > + Send + 'a;
 }
+/// One page as the API answers it: the items, and the cursors
+/// and flags of the pages around it (a flag or cursor the
+/// server left out is `None`).
+#[derive(Clone, Debug)]
+pub struct PageParts<T> {
+    /// The items of the page.
+    pub data: Vec<T>,
+    /// Whether a page follows.
+    pub has_next_page: Option<bool>,
+    /// Whether a page comes before.
+    pub has_previous_page: Option<bool>,
+    /// The cursor of the first item.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item.
+    pub end_cursor: Option<String>,
+}
 /// A list operation with the cursor parameters (`limit`, `after`,
-/// `before`): how to ask its builder for a page.
+/// `before`): how to ask its builder for a page, and how to read
+/// the page it answers.
 pub trait Paginated: Endpoint {
+    /// The items of a page.
+    type Item;
+    /// A page's items and cursors.
+    fn page(output: Self::Output) -> PageParts<Self::Item>;
     /// Items per page.
     fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_>;
     /// The page after this cursor.
@@ -418,6 +441,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::ArchiveCustomer<'a>;
         type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.archive_customer()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -439,6 +465,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::CreateCustomer<'a>;
         type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.create_customer()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -460,6 +489,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::CreateCustomerUser<'a>;
         type Output = crate::types::CustomerUser;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.create_customer_user()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -481,6 +513,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::GetCustomer<'a>;
         type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.get_customer()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -502,6 +537,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::GetPaymentMethod<'a>;
         type Output = crate::types::PaymentMethod;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.get_payment_method()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -515,6 +553,16 @@ pub mod customers {
     }
     #[cfg(feature = "customers")]
     impl super::Paginated for ListCustomerUsers {
+        type Item = crate::types::CustomerUser;
+        fn page(output: Self::Output) -> super::PageParts<Self::Item> {
+            super::PageParts {
+                data: output.data,
+                has_next_page: output.has_next_page,
+                has_previous_page: output.has_previous_page,
+                start_cursor: output.start_cursor,
+                end_cursor: output.end_cursor,
+            }
+        }
         fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
             builder.limit(limit)
         }
@@ -535,6 +583,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::ListCustomerUsers<'a>;
         type Output = crate::types::CustomerUserPage;
         type ErrorBody = ();
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.list_customer_users()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -548,6 +599,16 @@ pub mod customers {
     }
     #[cfg(feature = "customers")]
     impl super::Paginated for ListCustomers {
+        type Item = crate::types::Customer;
+        fn page(output: Self::Output) -> super::PageParts<Self::Item> {
+            super::PageParts {
+                data: output.data,
+                has_next_page: output.has_next_page,
+                has_previous_page: output.has_previous_page,
+                start_cursor: output.start_cursor,
+                end_cursor: output.end_cursor,
+            }
+        }
         fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
             builder.limit(limit)
         }
@@ -568,6 +629,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::ListCustomers<'a>;
         type Output = crate::types::CustomerPage;
         type ErrorBody = ();
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.list_customers()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -589,6 +653,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::ListPaymentMethods<'a>;
         type Output = crate::types::PaymentMethodList;
         type ErrorBody = ();
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.list_payment_methods()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -610,6 +677,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::RestoreCustomer<'a>;
         type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.restore_customer()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<
@@ -631,6 +701,9 @@ pub mod customers {
         type Builder<'a> = crate::builder::UpdateCustomer<'a>;
         type Output = crate::types::Customer;
         type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.update_customer()
+        }
         fn send<'a>(
             builder: Self::Builder<'a>,
         ) -> impl ::std::future::Future<

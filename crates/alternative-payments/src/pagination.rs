@@ -27,6 +27,18 @@ pub(crate) struct RawPage<T> {
     pub(crate) end_cursor: Option<String>,
 }
 
+impl<T> From<alternative_payments_raw::operations::PageParts<T>> for RawPage<T> {
+    fn from(p: alternative_payments_raw::operations::PageParts<T>) -> Self {
+        RawPage {
+            items: p.data,
+            has_next_page: p.has_next_page,
+            has_previous_page: p.has_previous_page,
+            start_cursor: p.start_cursor,
+            end_cursor: p.end_cursor,
+        }
+    }
+}
+
 impl<T> RawPage<T> {
     /// The page, able to fetch its neighbours from `source`. A flag the
     /// server left out means no such page.

@@ -9,12 +9,12 @@ use raw::operations::customers as op;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{List, ListQuery, Request, list_source, model, sealed, valid_id};
+use super::{Filters, List, Request, SetFilter, model, valid_id};
 use std::sync::Arc;
 
-use crate::client::{Client, RequestOptions};
+use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::pagination::{self, PageSource, RawPage};
+use crate::pagination;
 use crate::types::{
     Customer, CustomerId, CustomerUpdate, CustomerUser, NewCustomer, NewCustomerUser,
     PaymentMethod, PaymentMethodId,
@@ -48,7 +48,7 @@ impl<'a> Customers<'a> {
     /// # Ok(()) }
     /// ```
     pub fn list(&self) -> ListCustomers<'a> {
-        List::new(self.client, CustomerQuery::default())
+        List::new(self.client, Filters::<op::ListCustomers>::default())
     }
 
     /// Creates a customer. Never retried unless the request provably did not
@@ -281,11 +281,14 @@ impl<'a> Users<'a> {
     /// # Ok(()) }
     /// ```
     pub fn list(&self) -> ListUsers<'a> {
+        let id = valid_id("customer id", self.customer_id.clone());
         List::new(
             self.client,
-            UserQuery {
-                customer_id: self.customer_id.clone(),
-            },
+            Filters::<op::ListCustomerUsers>::with(id.map(
+                |id| -> SetFilter<op::ListCustomerUsers> {
+                    Arc::new(move |_, builder| builder.id(id.clone()))
+                },
+            )),
         )
     }
 
@@ -387,7 +390,7 @@ impl<'a> Find<'a> {
         if self.value.trim().is_empty() {
             return Err(Error::InvalidArgument(format!("{name} to find is empty")));
         }
-        let source = List::new(self.client, CustomerQuery::default())
+        let source = List::new(self.client, Filters::<op::ListCustomers>::default())
             .limit(SCAN_PAGE_SIZE)
             .source()?;
         // The lists' own page walk (its guards against a broken cursor
@@ -404,146 +407,34 @@ impl<'a> Find<'a> {
     }
 }
 
-macro_rules! raw_page {
-    ($raw:ty => $item:ty) => {
-        impl From<$raw> for RawPage<$item> {
-            fn from(p: $raw) -> Self {
-                RawPage {
-                    items: p.data,
-                    has_next_page: p.has_next_page,
-                    has_previous_page: p.has_previous_page,
-                    start_cursor: p.start_cursor,
-                    end_cursor: p.end_cursor,
-                }
-            }
-        }
-    };
-}
-raw_page!(raw::types::CustomerPage => Customer);
-raw_page!(raw::types::CustomerUserPage => CustomerUser);
-
-/// `client.customers().list()`.
-pub type ListCustomers<'a> = List<'a, CustomerQuery>;
+/// `client.customers().list()`: its filters are generated from the spec
+/// (`company_name`, `created_at_start`, `created_at_end`), with the typed
+/// date filters below.
+pub type ListCustomers<'a> = List<'a, Filters<op::ListCustomers>>;
 /// `client.customers().users(id).list()`.
-pub type ListUsers<'a> = List<'a, UserQuery>;
-
-impl ListQuery for CustomerQuery {}
-impl ListQuery for UserQuery {}
-
-/// Filters of [`ListCustomers`].
-#[derive(Clone, Debug, Default)]
-pub struct CustomerQuery {
-    company_name: Option<String>,
-    created_after: Option<OffsetDateTime>,
-    created_before: Option<OffsetDateTime>,
-}
+pub type ListUsers<'a> = List<'a, Filters<op::ListCustomerUsers>>;
 
 impl ListCustomers<'_> {
-    /// Only customers whose name contains `name`, ignoring case
-    /// (`company_name`). The provider documents only "Filter by customer
-    /// name"; this is how the mock matches, and what this example checks
-    /// against it:
-    ///
-    /// ```
-    /// # use alternative_payments::{Client, Credentials};
-    /// # use alternative_payments_mock::MockServer;
-    /// # use futures::TryStreamExt;
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// # let mock = MockServer::start().await?;
-    /// # for name in ["Acme Corporation", "ACME Ltd", "Big Co"] {
-    /// #     mock.create_customer(serde_json::json!({ "name": name }));
-    /// # }
-    /// # let client = Client::builder()
-    /// #     .credentials(Credentials::client_credentials(mock.client_id(), mock.client_secret()))
-    /// #     .base_url(mock.base_url())
-    /// #     .build()?;
-    /// let found: Vec<_> = client.customers().list().company_name("acme").stream().try_collect().await?;
-    /// let names: Vec<_> = found.iter().filter_map(|c| c.name.as_deref()).collect();
-    /// assert_eq!(names, ["Acme Corporation", "ACME Ltd"]);
-    /// # Ok(()) }
-    /// ```
-    pub fn company_name(mut self, name: impl Into<String>) -> Self {
-        self.query.company_name = Some(name.into());
-        self
-    }
-
     /// Only customers created at or after this time (`created_at_start`).
-    pub fn created_after(mut self, time: OffsetDateTime) -> Self {
-        self.query.created_after = Some(time);
-        self
+    pub fn created_after(self, time: OffsetDateTime) -> Self {
+        match rfc3339("created_after", time) {
+            Ok(text) => self.created_at_start(text),
+            Err(e) => self.refuse(e),
+        }
     }
 
     /// Only customers created at or before this time (`created_at_end`).
-    pub fn created_before(mut self, time: OffsetDateTime) -> Self {
-        self.query.created_before = Some(time);
-        self
+    pub fn created_before(self, time: OffsetDateTime) -> Self {
+        match rfc3339("created_before", time) {
+            Ok(text) => self.created_at_end(text),
+            Err(e) => self.refuse(e),
+        }
     }
 }
 
-#[allow(private_interfaces)]
-impl sealed::Query for CustomerQuery {
-    type Item = Customer;
-
-    fn source(
-        &self,
-        client: &Client,
-        limit: Option<u32>,
-        options: RequestOptions,
-    ) -> Result<Arc<dyn PageSource<Customer>>> {
-        let format = |name: &str, t: Option<OffsetDateTime>| {
-            t.map(|t| t.format(&Rfc3339)).transpose().map_err(|e| {
-                Error::InvalidArgument(format!("{name} cannot be written as RFC 3339: {e}"))
-            })
-        };
-        let start = format("created_after", self.created_after)?;
-        let end = format("created_before", self.created_before)?;
-        let args = (start, end, self.company_name.clone());
-        Ok(list_source::<op::ListCustomers, _, _>(
-            client,
-            options,
-            limit,
-            args,
-            |raw, (start, end, company_name)| {
-                let mut b = raw.list_customers();
-                if let Some(start) = start {
-                    b = b.created_at_start(start);
-                }
-                if let Some(end) = end {
-                    b = b.created_at_end(end);
-                }
-                if let Some(name) = company_name {
-                    b = b.company_name(name);
-                }
-                b
-            },
-        ))
-    }
-}
-
-/// The customer whose users [`ListUsers`] lists.
-#[derive(Clone, Debug)]
-pub struct UserQuery {
-    customer_id: CustomerId,
-}
-
-#[allow(private_interfaces)]
-impl sealed::Query for UserQuery {
-    type Item = CustomerUser;
-
-    fn source(
-        &self,
-        client: &Client,
-        limit: Option<u32>,
-        options: RequestOptions,
-    ) -> Result<Arc<dyn PageSource<CustomerUser>>> {
-        let id = valid_id("customer id", self.customer_id.clone())?;
-        Ok(list_source::<op::ListCustomerUsers, _, _>(
-            client,
-            options,
-            limit,
-            id,
-            |raw, id| raw.list_customer_users().id(id),
-        ))
-    }
+/// `time` as the API's RFC 3339 text; a time that has none (a year past
+/// 9999) is refused, naming the argument.
+fn rfc3339(name: &str, time: OffsetDateTime) -> Result<String> {
+    time.format(&Rfc3339)
+        .map_err(|e| Error::InvalidArgument(format!("{name} cannot be written as RFC 3339: {e}")))
 }

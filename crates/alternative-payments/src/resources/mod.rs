@@ -30,10 +30,10 @@ use crate::retry::RetryPolicy;
 #[cfg(feature = "customers")]
 mod customers;
 
+mod filters;
+
 #[cfg(feature = "customers")]
-pub use customers::{
-    CustomerQuery, Customers, Find, ListCustomers, ListUsers, PaymentMethods, UserQuery, Users,
-};
+pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
 
 /// How a wrapper builds its request: the generated method of operation `E`
 /// with the checked arguments `A` set (`|raw, id| raw.get_customer().id(id)`).
@@ -195,8 +195,8 @@ struct ListSource<E: Paginated, A, T> {
 
 impl<E, A, T> PageSource<T> for ListSource<E, A, T>
 where
-    E: Paginated,
-    E::Output: Into<RawPage<T>> + DeserializeOwned + Send + 'static,
+    E: Paginated<Item = T>,
+    E::Output: DeserializeOwned + Send + 'static,
     E::ErrorBody: ErrorBody + Send + 'static,
     A: Clone + Send + Sync + 'static,
     T: Send + 'static,
@@ -226,8 +226,7 @@ where
                     }
                 })
                 .await?;
-            let page: RawPage<T> = reply.into();
-            Ok(page.into_page(self))
+            Ok(RawPage::from(E::page(reply)).into_page(self))
         })
     }
 }
@@ -242,8 +241,8 @@ fn list_source<E, A, T>(
     configure: Configure<E, A>,
 ) -> Arc<dyn PageSource<T>>
 where
-    E: Paginated,
-    E::Output: Into<RawPage<T>> + DeserializeOwned + Send + 'static,
+    E: Paginated<Item = T>,
+    E::Output: DeserializeOwned + Send + 'static,
     E::ErrorBody: ErrorBody + Send + 'static,
     A: Clone + Send + Sync + 'static,
     T: Send + 'static,
@@ -259,8 +258,138 @@ where
 }
 
 /// What makes one list different from another: its filters, and how they
-/// become pages. Implemented by [`CustomerQuery`] and [`UserQuery`] only.
+/// become pages. Implemented by [`Filters`].
 pub trait ListQuery: sealed::Query {}
+
+/// One setting of a list operation's generated builder (a filter, or the
+/// path's id), put on the builder of every page's request. (It is given
+/// the generated client too: a builder's lifetime must appear among the
+/// arguments for the signature to hold for every lifetime.)
+type SetFilter<E> = Arc<
+    dyn for<'b> Fn(&'b raw::Client, <E as Endpoint>::Builder<'b>) -> <E as Endpoint>::Builder<'b>
+        + Send
+        + Sync,
+>;
+
+/// The filters of a list of operation `E` (its marker, e.g.
+/// `raw::operations::invoices::ListInvoices`): settings of its generated
+/// builder, put on every page's request. The list's setters (`.status(..)`)
+/// are generated from the spec (`filters.rs`); a list of a new operation
+/// needs no hand-written filter code.
+pub struct Filters<E: Endpoint> {
+    set: Vec<SetFilter<E>>,
+    /// An argument checked when the list was made (an id) was refused:
+    /// sending fails with this.
+    refused: Option<String>,
+}
+
+impl<E: Endpoint> Clone for Filters<E> {
+    fn clone(&self) -> Self {
+        Self {
+            set: self.set.clone(),
+            refused: self.refused.clone(),
+        }
+    }
+}
+
+impl<E: Endpoint> Default for Filters<E> {
+    fn default() -> Self {
+        Self {
+            set: Vec::new(),
+            refused: None,
+        }
+    }
+}
+
+impl<E: Endpoint> fmt::Debug for Filters<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Filters")
+            .field("operation", &E::OPERATION.method_name())
+            .field("set", &self.set.len())
+            .finish()
+    }
+}
+
+impl<E: Endpoint> Filters<E> {
+    /// Filters whose every request sets `set` (a path id, say), or that
+    /// fail with `refused`'s error when it is one.
+    fn with(set: Result<SetFilter<E>>) -> Self {
+        match set {
+            Ok(set) => Self {
+                set: vec![set],
+                refused: None,
+            },
+            Err(error) => Self {
+                set: Vec::new(),
+                refused: Some(error.to_string()),
+            },
+        }
+    }
+}
+
+impl<'a, E: Paginated> List<'a, Filters<E>>
+where
+    Filters<E>: ListQuery,
+{
+    /// Makes sending fail with `error` (an argument refused before anything
+    /// was sent).
+    fn refuse(mut self, error: Error) -> Self {
+        self.query.refused = Some(error.to_string());
+        self
+    }
+
+    /// Adds a setting of the generated builder to every page's request.
+    fn filter(
+        mut self,
+        set: impl for<'b> Fn(&'b raw::Client, E::Builder<'b>) -> E::Builder<'b> + Send + Sync + 'static,
+    ) -> Self {
+        self.query.set.push(Arc::new(set));
+        self
+    }
+}
+
+impl<E> ListQuery for Filters<E>
+where
+    E: Paginated,
+    E::Item: Send + 'static,
+    E::Output: DeserializeOwned + Send + 'static,
+    E::ErrorBody: ErrorBody + Send + 'static,
+{
+}
+
+#[allow(private_interfaces)]
+impl<E> sealed::Query for Filters<E>
+where
+    E: Paginated,
+    E::Item: Send + 'static,
+    E::Output: DeserializeOwned + Send + 'static,
+    E::ErrorBody: ErrorBody + Send + 'static,
+{
+    type Item = E::Item;
+
+    fn source(
+        &self,
+        client: &Client,
+        limit: Option<u32>,
+        options: RequestOptions,
+    ) -> Result<Arc<dyn PageSource<E::Item>>> {
+        if let Some(refused) = &self.refused {
+            return Err(Error::InvalidArgument(refused.clone()));
+        }
+        Ok(list_source::<E, _, _>(
+            client,
+            options,
+            limit,
+            self.clone(),
+            |raw, filters| {
+                filters
+                    .set
+                    .iter()
+                    .fold(E::builder(raw), |builder, set| set(raw, builder))
+            },
+        ))
+    }
+}
 
 mod sealed {
     use super::*;
