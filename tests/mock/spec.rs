@@ -87,8 +87,12 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         json!({ "email": "u@acme.test", "first_name": "U", "last_name": "Ser" }),
     )
     .expect("user");
+    let payment_request = mock.create_payment_request(
+        json!({ "amount": "49.99", "reference_id": "order-0", "redirect_url": "https://shop.test/thanks" }),
+    );
     let seeded = |record: Seeded| match record {
         Seeded::Customer => id.clone(),
+        Seeded::PaymentRequest => payment_request.clone(),
         Seeded::Second => archived.clone(),
         Seeded::Method => pm.clone(),
         Seeded::Unknown(id) => id.to_string(),

@@ -122,6 +122,8 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
             continue;
         }
         let file = format!("{}.rs", resource.to_snake_case());
+        // One line per directory: the first resource file there shows how.
+        let mut asked = BTreeSet::new();
         for m in &matches {
             let covered = m.resources(rows);
             let [other] = covered.iter().collect::<Vec<_>>()[..] else {
@@ -130,7 +132,7 @@ pub fn gaps(layout: &Layout, rows: &[Row]) -> Result<Vec<Gap>, String> {
             let Some((dir, stem)) = m.file.rsplit_once('/') else {
                 continue;
             };
-            if stem == format!("{}.rs", other.to_snake_case()) {
+            if stem == format!("{}.rs", other.to_snake_case()) && asked.insert(dir.to_string()) {
                 gaps.push(format!(
                     "resource `{resource}`: nothing matches its operations as `{}` at {}:{} does for `{other}`: add {dir}/{file}",
                     m.function, m.file, m.line

@@ -73,6 +73,10 @@ pub struct Row {
     pub resource: String,
     /// The JSON request body's top-level fields, when the spec lists them.
     pub body_fields: Option<Vec<String>>,
+    /// The JSON request body's schema, references resolved, reduced to what
+    /// validates (types, properties, items, enums, required): the mock
+    /// checks bodies with it.
+    pub body_schema: Option<Value>,
 }
 
 impl Row {
@@ -152,6 +156,7 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
         let body_fields = body["properties"]
             .as_object()
             .map(|fields| fields.keys().cloned().collect());
+        let body_schema = body.is_object().then(|| validation_schema(merged, body, 0));
         rows.push(Row {
             operation_id: op.operation_id,
             method: op.method,
@@ -161,10 +166,41 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             success_status,
             resource,
             body_fields,
+            body_schema,
         });
     }
     rows.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
     Ok(rows)
+}
+
+/// `schema` with every `$ref` resolved and only the keywords that say what
+/// is valid kept. Nesting stops at a depth no body of this API reaches (a
+/// schema that refers to itself).
+fn validation_schema(doc: &Value, schema: &Value, depth: usize) -> Value {
+    let schema = spec::ref_target(doc, schema).unwrap_or(schema);
+    let Some(object) = schema.as_object() else {
+        return Value::Object(Default::default());
+    };
+    let mut out = serde_json::Map::new();
+    if depth > 8 {
+        return Value::Object(out);
+    }
+    for key in ["type", "enum", "required", "format"] {
+        if let Some(value) = object.get(key) {
+            out.insert(key.into(), value.clone());
+        }
+    }
+    if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+        let properties = properties
+            .iter()
+            .map(|(name, property)| (name.clone(), validation_schema(doc, property, depth + 1)))
+            .collect();
+        out.insert("properties".into(), Value::Object(properties));
+    }
+    if let Some(items) = object.get("items") {
+        out.insert("items".into(), validation_schema(doc, items, depth + 1));
+    }
+    Value::Object(out)
 }
 
 /// A resource's module name (`payment_requests`): of its module in the
@@ -416,7 +452,23 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
                 }
             }
         },
-        Audience::Mock => quote!(),
+        Audience::Mock => {
+            let schemas = rows.iter().map(|r| match &r.body_schema {
+                Some(schema) => {
+                    let text = serde_json::to_string(&files::sorted(schema))
+                        .expect("a JSON value serializes");
+                    quote!(Some(#text))
+                }
+                None => quote!(None),
+            });
+            quote! {
+                /// The JSON request body's schema (references resolved; the
+                /// keywords that say what is valid), as JSON text.
+                #vis const fn body_schema(self) -> Option<&'static str> {
+                    match self { #( Operation::#variants => #schemas, )* }
+                }
+            }
+        }
     };
     let endpoint_trait = match audience {
         Audience::Raw(_) => quote! {

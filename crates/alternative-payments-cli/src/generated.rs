@@ -22,6 +22,8 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::RestoreCustomer => Self::cli_restore_customer(),
             CliCommand::ListCustomerUsers => Self::cli_list_customer_users(),
             CliCommand::CreateCustomerUser => Self::cli_create_customer_user(),
+            CliCommand::CreatePaymentRequest => Self::cli_create_payment_request(),
+            CliCommand::GetPaymentRequest => Self::cli_get_payment_request(),
         }
     }
     pub fn cli_list_customers() -> ::clap::Command {
@@ -451,6 +453,66 @@ impl<T: CliConfig> Cli<T> {
                 "Create a customer user\n\nCreate a new customer user with the provided information",
             )
     }
+    pub fn cli_create_payment_request() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("amount")
+                    .long("amount")
+                    .value_parser(
+                        ::clap::value_parser!(::alternative_payments_raw::money::Decimal),
+                    )
+                    .required(false)
+                    .help("The new payment request's amount."),
+            )
+            .arg(
+                ::clap::Arg::new("redirect-url")
+                    .long("redirect-url")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The new payment request's redirect URL."),
+            )
+            .arg(
+                ::clap::Arg::new("reference-id")
+                    .long("reference-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The new payment request's reference ID."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about(
+                "Generate a new payment request\n\nCreate a new payment request with a specified amount, redirecting to the given url",
+            )
+    }
+    pub fn cli_get_payment_request() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentRequestId
+                        ),
+                    )
+                    .required(true)
+                    .help("ID of the payment request"),
+            )
+            .about(
+                "Retrieve a payment request by id\n\nRetrieves a payment request, together with its current status",
+            )
+    }
     pub async fn execute(
         &self,
         cmd: CliCommand,
@@ -474,6 +536,12 @@ impl<T: CliConfig> Cli<T> {
             }
             CliCommand::CreateCustomerUser => {
                 self.execute_create_customer_user(matches).await
+            }
+            CliCommand::CreatePaymentRequest => {
+                self.execute_create_payment_request(matches).await
+            }
+            CliCommand::GetPaymentRequest => {
+                self.execute_get_payment_request(matches).await
             }
         }
     }
@@ -820,6 +888,65 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_create_payment_request(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.create_payment_request();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::money::Decimal>("amount")
+        {
+            request = request.body_map(|body| { body.amount(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("redirect-url") {
+            request = request.body_map(|body| { body.redirect_url(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("reference-id") {
+            request = request.body_map(|body| { body.reference_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NewPaymentRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_create_payment_request(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_payment_request(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_payment_request();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PaymentRequestId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_payment_request(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
 }
 pub trait CliConfig {
     fn success_item<T>(&self, value: &ResponseValue<T>)
@@ -911,6 +1038,20 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_create_payment_request(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::CreatePaymentRequest,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_payment_request(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetPaymentRequest,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 #[derive(Copy, Clone, Debug)]
 pub enum CliCommand {
@@ -924,6 +1065,8 @@ pub enum CliCommand {
     RestoreCustomer,
     ListCustomerUsers,
     CreateCustomerUser,
+    CreatePaymentRequest,
+    GetPaymentRequest,
 }
 impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
@@ -933,6 +1076,7 @@ impl CliCommand {
             CliCommand::UpdateCustomer, CliCommand::ListPaymentMethods,
             CliCommand::GetPaymentMethod, CliCommand::RestoreCustomer,
             CliCommand::ListCustomerUsers, CliCommand::CreateCustomerUser,
+            CliCommand::CreatePaymentRequest, CliCommand::GetPaymentRequest,
         ]
             .into_iter()
     }
@@ -948,6 +1092,8 @@ impl CliCommand {
             CliCommand::RestoreCustomer => "restore_customer",
             CliCommand::ListCustomerUsers => "list_customer_users",
             CliCommand::CreateCustomerUser => "create_customer_user",
+            CliCommand::CreatePaymentRequest => "create_payment_request",
+            CliCommand::GetPaymentRequest => "get_payment_request",
         }
     }
 }
@@ -964,13 +1110,17 @@ impl CliCommand {
     /// - `altpay customers update`: `updateCustomer`
     /// - `altpay customers users create`: `createCustomerUser`
     /// - `altpay customers users list`: `listCustomerUsers`
+    /// - `altpay payments request create`: `createPaymentRequest`
+    /// - `altpay payments request get`: `getPaymentRequest`
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
             CliCommand::CreateCustomer => &["customers", "create"],
             CliCommand::CreateCustomerUser => &["customers", "users", "create"],
+            CliCommand::CreatePaymentRequest => &["payments", "request", "create"],
             CliCommand::GetCustomer => &["customers", "get"],
             CliCommand::GetPaymentMethod => &["customers", "payment-methods", "get"],
+            CliCommand::GetPaymentRequest => &["payments", "request", "get"],
             CliCommand::ListCustomerUsers => &["customers", "users", "list"],
             CliCommand::ListCustomers => &["customers", "list"],
             CliCommand::ListPaymentMethods => &["customers", "payment-methods", "list"],
@@ -984,8 +1134,10 @@ impl CliCommand {
             CliCommand::ArchiveCustomer => &["id"],
             CliCommand::CreateCustomer => &[],
             CliCommand::CreateCustomerUser => &["id"],
+            CliCommand::CreatePaymentRequest => &[],
             CliCommand::GetCustomer => &["id"],
             CliCommand::GetPaymentMethod => &["id", "method-id"],
+            CliCommand::GetPaymentRequest => &["id"],
             CliCommand::ListCustomerUsers => &["id"],
             CliCommand::ListCustomers => &[],
             CliCommand::ListPaymentMethods => &["id"],
@@ -999,8 +1151,10 @@ impl CliCommand {
             CliCommand::ArchiveCustomer => false,
             CliCommand::CreateCustomer => false,
             CliCommand::CreateCustomerUser => false,
+            CliCommand::CreatePaymentRequest => false,
             CliCommand::GetCustomer => false,
             CliCommand::GetPaymentMethod => false,
+            CliCommand::GetPaymentRequest => false,
             CliCommand::ListCustomerUsers => true,
             CliCommand::ListCustomers => true,
             CliCommand::ListPaymentMethods => false,
@@ -1030,8 +1184,12 @@ impl CliCommand {
                 )
             }
             CliCommand::CreateCustomerUser => Some(&["email", "first_name", "last_name"]),
+            CliCommand::CreatePaymentRequest => {
+                Some(&["amount", "redirect_url", "reference_id"])
+            }
             CliCommand::GetCustomer => None,
             CliCommand::GetPaymentMethod => None,
+            CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListPaymentMethods => None,
@@ -1079,8 +1237,16 @@ impl CliCommand {
                     ("last-name", "The request body's `last_name` (string)"),
                 ]
             }
+            CliCommand::CreatePaymentRequest => {
+                &[
+                    ("amount", "The request body's `amount` (string)"),
+                    ("redirect-url", "The request body's `redirect_url` (string)"),
+                    ("reference-id", "The request body's `reference_id` (string)"),
+                ]
+            }
             CliCommand::GetCustomer => &[],
             CliCommand::GetPaymentMethod => &[],
+            CliCommand::GetPaymentRequest => &[],
             CliCommand::ListCustomerUsers => &[],
             CliCommand::ListCustomers => &[],
             CliCommand::ListPaymentMethods => &[],
@@ -1114,8 +1280,14 @@ impl CliCommand {
                     "{\n  \"email\": \"string\",\n  \"first_name\": \"string\",\n  \"last_name\": \"string\"\n}",
                 )
             }
+            CliCommand::CreatePaymentRequest => {
+                Some(
+                    "{\n  \"amount\": \"string\",\n  \"redirect_url\": \"string\",\n  \"reference_id\": \"string\"\n}",
+                )
+            }
             CliCommand::GetCustomer => None,
             CliCommand::GetPaymentMethod => None,
+            CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListPaymentMethods => None,

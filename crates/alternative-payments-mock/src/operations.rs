@@ -25,10 +25,14 @@ pub(crate) enum Operation {
     CreateCustomer,
     /// `createCustomerUser`: `POST /customers/{id}/users`
     CreateCustomerUser,
+    /// `createPaymentRequest`: `POST /payments/request`
+    CreatePaymentRequest,
     /// `getCustomer`: `GET /customers/{id}`
     GetCustomer,
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     GetPaymentMethod,
+    /// `getPaymentRequest`: `GET /payments/request/{id}`
+    GetPaymentRequest,
     /// `listCustomerUsers`: `GET /customers/{id}/users`
     ListCustomerUsers,
     /// `listCustomers`: `GET /customers`
@@ -46,23 +50,27 @@ pub(crate) enum Operation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Resource {
     Customers(customers::Operation),
+    PaymentRequest(payment_request::Operation),
 }
 impl Resource {
     /// The tag of the resource's docs page, e.g. `Customers`.
     pub(crate) const fn tag(self) -> &'static str {
         match self {
             Resource::Customers(_) => "Customers",
+            Resource::PaymentRequest(_) => "Payment request",
         }
     }
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub(crate) const ALL: [Operation; 10] = [
+    pub(crate) const ALL: [Operation; 12] = [
         Operation::ArchiveCustomer,
         Operation::CreateCustomer,
         Operation::CreateCustomerUser,
+        Operation::CreatePaymentRequest,
         Operation::GetCustomer,
         Operation::GetPaymentMethod,
+        Operation::GetPaymentRequest,
         Operation::ListCustomerUsers,
         Operation::ListCustomers,
         Operation::ListPaymentMethods,
@@ -75,8 +83,10 @@ impl Operation {
             Operation::ArchiveCustomer => "archiveCustomer",
             Operation::CreateCustomer => "createCustomer",
             Operation::CreateCustomerUser => "createCustomerUser",
+            Operation::CreatePaymentRequest => "createPaymentRequest",
             Operation::GetCustomer => "getCustomer",
             Operation::GetPaymentMethod => "getPaymentMethod",
+            Operation::GetPaymentRequest => "getPaymentRequest",
             Operation::ListCustomerUsers => "listCustomerUsers",
             Operation::ListCustomers => "listCustomers",
             Operation::ListPaymentMethods => "listPaymentMethods",
@@ -90,8 +100,10 @@ impl Operation {
             Operation::ArchiveCustomer => "archive_customer",
             Operation::CreateCustomer => "create_customer",
             Operation::CreateCustomerUser => "create_customer_user",
+            Operation::CreatePaymentRequest => "create_payment_request",
             Operation::GetCustomer => "get_customer",
             Operation::GetPaymentMethod => "get_payment_method",
+            Operation::GetPaymentRequest => "get_payment_request",
             Operation::ListCustomerUsers => "list_customer_users",
             Operation::ListCustomers => "list_customers",
             Operation::ListPaymentMethods => "list_payment_methods",
@@ -105,8 +117,10 @@ impl Operation {
             Operation::ArchiveCustomer => "DELETE",
             Operation::CreateCustomer => "POST",
             Operation::CreateCustomerUser => "POST",
+            Operation::CreatePaymentRequest => "POST",
             Operation::GetCustomer => "GET",
             Operation::GetPaymentMethod => "GET",
+            Operation::GetPaymentRequest => "GET",
             Operation::ListCustomerUsers => "GET",
             Operation::ListCustomers => "GET",
             Operation::ListPaymentMethods => "GET",
@@ -120,8 +134,10 @@ impl Operation {
             Operation::ArchiveCustomer => "/customers/{id}",
             Operation::CreateCustomer => "/customers",
             Operation::CreateCustomerUser => "/customers/{id}/users",
+            Operation::CreatePaymentRequest => "/payments/request",
             Operation::GetCustomer => "/customers/{id}",
             Operation::GetPaymentMethod => "/customers/{id}/payment-methods/{method_id}",
+            Operation::GetPaymentRequest => "/payments/request/{id}",
             Operation::ListCustomerUsers => "/customers/{id}/users",
             Operation::ListCustomers => "/customers",
             Operation::ListPaymentMethods => "/customers/{id}/payment-methods",
@@ -135,8 +151,10 @@ impl Operation {
             Operation::ArchiveCustomer => &[],
             Operation::CreateCustomer => &[],
             Operation::CreateCustomerUser => &[],
+            Operation::CreatePaymentRequest => &[],
             Operation::GetCustomer => &[],
             Operation::GetPaymentMethod => &[],
+            Operation::GetPaymentRequest => &[],
             Operation::ListCustomerUsers => &["limit", "after", "before"],
             Operation::ListCustomers => {
                 &[
@@ -175,8 +193,12 @@ impl Operation {
                 )
             }
             Operation::CreateCustomerUser => Some(&["email", "first_name", "last_name"]),
+            Operation::CreatePaymentRequest => {
+                Some(&["amount", "redirect_url", "reference_id"])
+            }
             Operation::GetCustomer => None,
             Operation::GetPaymentMethod => None,
+            Operation::GetPaymentRequest => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
             Operation::ListPaymentMethods => None,
@@ -204,8 +226,10 @@ impl Operation {
             Operation::ArchiveCustomer => RetryClass::Idempotent,
             Operation::CreateCustomer => RetryClass::NotIdempotent,
             Operation::CreateCustomerUser => RetryClass::NotIdempotent,
+            Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
             Operation::GetPaymentMethod => RetryClass::Idempotent,
+            Operation::GetPaymentRequest => RetryClass::Idempotent,
             Operation::ListCustomerUsers => RetryClass::Idempotent,
             Operation::ListCustomers => RetryClass::Idempotent,
             Operation::ListPaymentMethods => RetryClass::Idempotent,
@@ -222,8 +246,10 @@ impl Operation {
             Operation::ArchiveCustomer => true,
             Operation::CreateCustomer => true,
             Operation::CreateCustomerUser => true,
+            Operation::CreatePaymentRequest => true,
             Operation::GetCustomer => false,
             Operation::GetPaymentMethod => false,
+            Operation::GetPaymentRequest => false,
             Operation::ListCustomerUsers => false,
             Operation::ListCustomers => false,
             Operation::ListPaymentMethods => false,
@@ -237,8 +263,10 @@ impl Operation {
             Operation::ArchiveCustomer => 200u16,
             Operation::CreateCustomer => 201u16,
             Operation::CreateCustomerUser => 201u16,
+            Operation::CreatePaymentRequest => 200u16,
             Operation::GetCustomer => 200u16,
             Operation::GetPaymentMethod => 200u16,
+            Operation::GetPaymentRequest => 200u16,
             Operation::ListCustomerUsers => 200u16,
             Operation::ListCustomers => 200u16,
             Operation::ListPaymentMethods => 200u16,
@@ -258,11 +286,19 @@ impl Operation {
             Operation::CreateCustomerUser => {
                 Resource::Customers(customers::Operation::CreateCustomerUser)
             }
+            Operation::CreatePaymentRequest => {
+                Resource::PaymentRequest(
+                    payment_request::Operation::CreatePaymentRequest,
+                )
+            }
             Operation::GetCustomer => {
                 Resource::Customers(customers::Operation::GetCustomer)
             }
             Operation::GetPaymentMethod => {
                 Resource::Customers(customers::Operation::GetPaymentMethod)
+            }
+            Operation::GetPaymentRequest => {
+                Resource::PaymentRequest(payment_request::Operation::GetPaymentRequest)
             }
             Operation::ListCustomerUsers => {
                 Resource::Customers(customers::Operation::ListCustomerUsers)
@@ -285,6 +321,40 @@ impl Operation {
     pub(crate) fn from_operation_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.operation_id() == id)
     }
+    /// The JSON request body's schema (references resolved; the
+    /// keywords that say what is valid), as JSON text.
+    pub(crate) const fn body_schema(self) -> Option<&'static str> {
+        match self {
+            Operation::ArchiveCustomer => None,
+            Operation::CreateCustomer => {
+                Some(
+                    "{\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"ein\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"external_id\":{\"type\":\"string\"},\"legal_name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"postal_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street_address\":{\"type\":\"string\"},\"sub_premise\":{\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+            Operation::CreateCustomerUser => {
+                Some(
+                    "{\"properties\":{\"email\":{\"type\":\"string\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+            Operation::CreatePaymentRequest => {
+                Some(
+                    "{\"properties\":{\"amount\":{\"type\":\"string\"},\"redirect_url\":{\"type\":\"string\"},\"reference_id\":{\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+            Operation::GetCustomer => None,
+            Operation::GetPaymentMethod => None,
+            Operation::GetPaymentRequest => None,
+            Operation::ListCustomerUsers => None,
+            Operation::ListCustomers => None,
+            Operation::ListPaymentMethods => None,
+            Operation::RestoreCustomer => None,
+            Operation::UpdateCustomer => {
+                Some(
+                    "{\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"ein\":{\"type\":\"string\"},\"legal_name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"postal_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street_address\":{\"type\":\"string\"},\"sub_premise\":{\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+        }
+    }
 }
 /// The spec's operationIds, one constant per operation: what
 /// [`MockServer::enqueue`](crate::MockServer::enqueue) and
@@ -297,10 +367,14 @@ pub mod ids {
     pub const CREATE_CUSTOMER: &str = "createCustomer";
     /// `createCustomerUser`: `POST /customers/{id}/users`
     pub const CREATE_CUSTOMER_USER: &str = "createCustomerUser";
+    /// `createPaymentRequest`: `POST /payments/request`
+    pub const CREATE_PAYMENT_REQUEST: &str = "createPaymentRequest";
     /// `getCustomer`: `GET /customers/{id}`
     pub const GET_CUSTOMER: &str = "getCustomer";
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     pub const GET_PAYMENT_METHOD: &str = "getPaymentMethod";
+    /// `getPaymentRequest`: `GET /payments/request/{id}`
+    pub const GET_PAYMENT_REQUEST: &str = "getPaymentRequest";
     /// `listCustomerUsers`: `GET /customers/{id}/users`
     pub const LIST_CUSTOMER_USERS: &str = "listCustomerUsers";
     /// `listCustomers`: `GET /customers`
@@ -356,6 +430,30 @@ pub(crate) mod customers {
                 Operation::ListPaymentMethods => super::Operation::ListPaymentMethods,
                 Operation::RestoreCustomer => super::Operation::RestoreCustomer,
                 Operation::UpdateCustomer => super::Operation::UpdateCustomer,
+            }
+        }
+    }
+}
+/// The operations tagged `Payment request`.
+pub(crate) mod payment_request {
+    /// The operations tagged `Payment request`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub(crate) enum Operation {
+        CreatePaymentRequest,
+        GetPaymentRequest,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub(crate) const ALL: [Operation; 2] = [
+            Operation::CreatePaymentRequest,
+            Operation::GetPaymentRequest,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::CreatePaymentRequest => super::Operation::CreatePaymentRequest,
+                Operation::GetPaymentRequest => super::Operation::GetPaymentRequest,
             }
         }
     }

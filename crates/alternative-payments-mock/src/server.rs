@@ -235,6 +235,14 @@ impl MockServer {
         self.shared.lock().log.clear();
     }
 
+    /// How many records of each kind the server holds (`customers`,
+    /// `payment_requests`, ...: every resource's, archived ones included),
+    /// whatever created them: what a test compares before and after a call
+    /// to know how many records it created.
+    pub fn record_counts(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        self.shared.lock().store.counts()
+    }
+
     /// What the server counted since it started (or [`reset_stats`](Self::reset_stats)).
     pub fn stats(&self) -> MockStats {
         self.shared.lock().stats

@@ -114,6 +114,14 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    /// How many records of each kind are stored.
+    pub(crate) fn counts(&self) -> BTreeMap<&'static str, usize> {
+        self.tables
+            .iter()
+            .map(|(kind, t)| (*kind, t.len()))
+            .collect()
+    }
+
     /// The records of `kind` (none yet: an empty table).
     pub(crate) fn table(&self, kind: &'static str) -> &Table {
         self.tables.get(kind).unwrap_or(&EMPTY)

@@ -286,6 +286,29 @@ pub mod types {
             Default::default()
         }
     }
+    ///The fields of a new payment request: the request body of `createPaymentRequest`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct NewPaymentRequest {
+        ///The new payment request's amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::text_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "String"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///The new payment request's redirect URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub redirect_url: ::std::option::Option<::std::string::String>,
+        ///The new payment request's reference ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+    }
+    impl NewPaymentRequest {
+        /// A builder of a [`NewPaymentRequest`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::NewPaymentRequest {
+            Default::default()
+        }
+    }
     ///A payment method, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -333,6 +356,32 @@ pub mod types {
     impl PaymentMethodList {
         /// A builder of a [`PaymentMethodList`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::PaymentMethodList {
+            Default::default()
+        }
+    }
+    ///A payment request, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PaymentRequest {
+        ///The payment request's ID: what every operation on it takes.
+        pub id: crate::types::PaymentRequestId,
+        ///The payment request's redirect URL, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub redirect_url: ::std::option::Option<::std::string::String>,
+        ///The payment request's reference ID, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+        ///The payment request's status, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///The payment request's URL, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentRequest {
+        /// A builder of a [`PaymentRequest`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PaymentRequest {
             Default::default()
         }
     }
@@ -1526,6 +1575,81 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`NewPaymentRequest`](super::NewPaymentRequest) field by field (`NewPaymentRequest::builder()`); a method may take it where it takes a `NewPaymentRequest`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct NewPaymentRequest {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            redirect_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewPaymentRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    redirect_url: Ok(Default::default()),
+                    reference_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewPaymentRequest {
+            /// Sets `amount`:
+            ///The new payment request's amount.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `redirect_url`:
+            ///The new payment request's redirect URL.
+            pub fn redirect_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.redirect_url = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `reference_id`:
+            ///The new payment request's reference ID.
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.reference_id = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewPaymentRequest> for super::NewPaymentRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewPaymentRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    redirect_url: value.redirect_url?,
+                    reference_id: value.reference_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewPaymentRequest> for NewPaymentRequest {
+            fn from(value: super::NewPaymentRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    redirect_url: Ok(value.redirect_url),
+                    reference_id: Ok(value.reference_id),
+                }
+            }
+        }
         /// Builds a [`PaymentMethod`](super::PaymentMethod) field by field (`PaymentMethod::builder()`); a method may take it where it takes a `PaymentMethod`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct PaymentMethod {
@@ -1728,6 +1852,116 @@ pub mod types {
         impl ::std::convert::From<super::PaymentMethodList> for PaymentMethodList {
             fn from(value: super::PaymentMethodList) -> Self {
                 Self { data: Ok(value.data) }
+            }
+        }
+        /// Builds a [`PaymentRequest`](super::PaymentRequest) field by field (`PaymentRequest::builder()`); a method may take it where it takes a `PaymentRequest`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PaymentRequest {
+            id: ::std::result::Result<
+                crate::types::PaymentRequestId,
+                ::std::string::String,
+            >,
+            redirect_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentRequest {
+            fn default() -> Self {
+                Self {
+                    id: Err("no value supplied for id".to_string()),
+                    redirect_url: Ok(Default::default()),
+                    reference_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentRequest {
+            /// Sets `id`:
+            ///The payment request's ID: what every operation on it takes.
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::PaymentRequestId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets `redirect_url`:
+            ///The payment request's redirect URL, as the API returns it.
+            pub fn redirect_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.redirect_url = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `reference_id`:
+            ///The payment request's reference ID, as the API returns it.
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.reference_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `status`:
+            ///The payment request's status, as the API returns it.
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.status = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `url`:
+            ///The payment request's URL, as the API returns it.
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.url = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentRequest> for super::PaymentRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    redirect_url: value.redirect_url?,
+                    reference_id: value.reference_id?,
+                    status: value.status?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentRequest> for PaymentRequest {
+            fn from(value: super::PaymentRequest) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    redirect_url: Ok(value.redirect_url),
+                    reference_id: Ok(value.reference_id),
+                    status: Ok(value.status),
+                    url: Ok(value.url),
+                }
             }
         }
     }
@@ -2026,6 +2260,95 @@ pub mod types {
         }
     }
     impl ::std::cmp::PartialEq<&str> for PaymentMethodId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /** The id of a [`PaymentRequest`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct PaymentRequestId(::std::string::String);
+    impl PaymentRequestId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for PaymentRequestId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for PaymentRequestId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for PaymentRequestId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PaymentRequestId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for PaymentRequestId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&PaymentRequestId> for PaymentRequestId {
+        fn from(id: &PaymentRequestId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<PaymentRequestId> for ::std::string::String {
+        fn from(id: PaymentRequestId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for PaymentRequestId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for PaymentRequestId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for PaymentRequestId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for PaymentRequestId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for PaymentRequestId {
         fn eq(&self, other: &&str) -> bool {
             self.0 == *other
         }
@@ -2365,6 +2688,20 @@ pub mod types {
             self.last_name.as_deref()
         }
     }
+    impl NewPaymentRequest {
+        ///The new payment request's amount.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///The new payment request's redirect URL.
+        pub fn redirect_url(&self) -> ::std::option::Option<&str> {
+            self.redirect_url.as_deref()
+        }
+        ///The new payment request's reference ID.
+        pub fn reference_id(&self) -> ::std::option::Option<&str> {
+            self.reference_id.as_deref()
+        }
+    }
     impl PaymentMethod {
         ///The payment method's brand, as the API returns it.
         pub fn brand(&self) -> ::std::option::Option<&str> {
@@ -2414,6 +2751,28 @@ pub mod types {
         ///The payment method list's data, as the API returns it.
         pub fn data(&self) -> &[PaymentMethod] {
             &self.data
+        }
+    }
+    impl PaymentRequest {
+        ///The payment request's ID: what every operation on it takes.
+        pub fn id(&self) -> &crate::types::PaymentRequestId {
+            &self.id
+        }
+        ///The payment request's redirect URL, as the API returns it.
+        pub fn redirect_url(&self) -> ::std::option::Option<&str> {
+            self.redirect_url.as_deref()
+        }
+        ///The payment request's reference ID, as the API returns it.
+        pub fn reference_id(&self) -> ::std::option::Option<&str> {
+            self.reference_id.as_deref()
+        }
+        ///The payment request's status, as the API returns it.
+        pub fn status(&self) -> ::std::option::Option<&str> {
+            self.status.as_deref()
+        }
+        ///The payment request's URL, as the API returns it.
+        pub fn url(&self) -> ::std::option::Option<&str> {
+            self.url.as_deref()
         }
     }
     ///A method type value, as the API spells it; values it adds later are kept as `Unknown`.
@@ -2781,6 +3140,42 @@ let response = client.create_customer_user()
     #[cfg(feature = "customers")]
     pub fn create_customer_user(&self) -> builder::CreateCustomerUser<'_> {
         builder::CreateCustomerUser::new(self)
+    }
+    /**Generate a new payment request
+
+Create a new payment request with a specified amount, redirecting to the given url
+
+Sends a `POST` request to `/payments/request`
+
+Arguments:
+- `body`: Payment request information
+```ignore
+let response = client.create_payment_request()
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_request")]
+    pub fn create_payment_request(&self) -> builder::CreatePaymentRequest<'_> {
+        builder::CreatePaymentRequest::new(self)
+    }
+    /**Retrieve a payment request by id
+
+Retrieves a payment request, together with its current status
+
+Sends a `GET` request to `/payments/request/{id}`
+
+Arguments:
+- `id`: ID of the payment request
+```ignore
+let response = client.get_payment_request()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_request")]
+    pub fn get_payment_request(&self) -> builder::GetPaymentRequest<'_> {
+        builder::GetPaymentRequest::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -3819,6 +4214,187 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_payment_request`]
+
+[`Client::create_payment_request`]: super::Client::create_payment_request*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_request")]
+    pub struct CreatePaymentRequest<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewPaymentRequest, String>,
+    }
+    #[cfg(feature = "payment_request")]
+    impl<'a> CreatePaymentRequest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewPaymentRequest>,
+            <V as std::convert::TryInto<
+                types::NewPaymentRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewPaymentRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewPaymentRequest,
+            ) -> types::builder::NewPaymentRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/payments/request`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentRequest>, Error<types::HttpError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::NewPaymentRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/payments/request", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_payment_request",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_payment_request`]
+
+[`Client::get_payment_request`]: super::Client::get_payment_request*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_request")]
+    pub struct GetPaymentRequest<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::PaymentRequestId, String>,
+    }
+    #[cfg(feature = "payment_request")]
+    impl<'a> GetPaymentRequest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PaymentRequestId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PaymentRequestId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payments/request/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentRequest>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/payments/request/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_payment_request",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

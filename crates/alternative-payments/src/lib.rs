@@ -103,6 +103,8 @@ pub use pagination::{Page, json_pages};
 pub use rate_limit::{LimiterScope, LocalLimiter, RateLimit, RateLimiter};
 // Each resource's handles and builders, and the generic `Request` and `List`
 // (a new resource is re-exported by `resources/mod.rs` alone).
+/// The exact decimal every amount is (`rust_decimal`'s): never a float.
+pub use alternative_payments_raw::money::Decimal;
 /// The HTTP method [`Client::request`] takes (`http`'s, as reqwest uses).
 pub use reqwest::Method;
 pub use resources::*;

@@ -41,6 +41,10 @@
 //!   `customer.created_at()?` is an `Option<`[`OffsetDateTime`](time::OffsetDateTime)`>`,
 //!   and its [`TimestampError`] converts into [`Error`](crate::Error).
 //! - String enums are open: see [`MethodType`].
+//! - **Amounts** are exact [`Decimal`](crate::Decimal)s, never floats, in
+//!   the wire form each page gives (a JSON number or a string).
+//! - Each model's builder is in [`builder`]: `NewCustomer::builder()`
+//!   returns a [`builder::NewCustomer`].
 //!
 //! ```
 //! use alternative_payments::types::{Customer, CustomerId};
@@ -56,15 +60,7 @@
 //! # Ok(()) }
 //! ```
 
-pub use alternative_payments_raw::types::{
-    Customer, CustomerId, CustomerUpdate, CustomerUser, CustomerUserId, MethodType, NewCustomer,
-    NewCustomerUser, PaymentMethod, PaymentMethodId, TimestampError,
-};
-
-/// The builders of the models (`NewCustomer::builder()` returns
-/// [`builder::NewCustomer`]).
-pub mod builder {
-    pub use alternative_payments_raw::types::builder::{
-        CustomerUpdate, NewCustomer, NewCustomerUser,
-    };
-}
+// Every model of the spec, re-exported whole from the generated client: no
+// list kept by hand, so a new resource's models (and their builders, in
+// `builder`) appear by themselves.
+pub use alternative_payments_raw::types::*;

@@ -11,8 +11,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Map, Value, json};
 
 use super::{
-    AppState, body_fields, error, json_object, not_found, page_request, query_pairs, timestamp,
-    validated,
+    AppState, error, json_object, not_found, page_request, query_pairs, timestamp, validated,
 };
 use crate::operations::customers::Operation;
 use crate::server::MockServer;
@@ -109,8 +108,12 @@ async fn list_customers(State(shared): State<AppState>, request: Request) -> Res
 async fn create_customer(State(shared): State<AppState>, body: Bytes) -> Response {
     let strict = shared.config.extra_rules;
     let fields = match json_object(&body).and_then(|o| {
-        let allowed = body_fields(Operation::CreateCustomer);
-        validated(o, allowed, StatusCode::UNPROCESSABLE_ENTITY, strict)
+        validated(
+            Operation::CreateCustomer,
+            o,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            strict,
+        )
     }) {
         Ok(fields) => fields,
         Err(response) => return response,
@@ -139,8 +142,12 @@ async fn update_customer(
 ) -> Response {
     let strict = shared.config.extra_rules;
     let changes = match json_object(&body).and_then(|o| {
-        let allowed = body_fields(Operation::UpdateCustomer);
-        validated(o, allowed, StatusCode::BAD_REQUEST, strict)
+        validated(
+            Operation::UpdateCustomer,
+            o,
+            StatusCode::BAD_REQUEST,
+            strict,
+        )
     }) {
         Ok(changes) => changes,
         Err(response) => return response,
@@ -244,8 +251,12 @@ async fn create_user(
 ) -> Response {
     let strict = shared.config.extra_rules;
     let fields = match json_object(&body).and_then(|o| {
-        let allowed = body_fields(Operation::CreateCustomerUser);
-        validated(o, allowed, StatusCode::UNPROCESSABLE_ENTITY, strict)
+        validated(
+            Operation::CreateCustomerUser,
+            o,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            strict,
+        )
     }) {
         Ok(fields) => fields,
         Err(response) => return response,

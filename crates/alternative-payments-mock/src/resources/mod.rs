@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor};
 
 pub(crate) mod customers;
+pub(crate) mod payment_request;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its
@@ -31,12 +32,8 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
         .expect("the table holds HTTP methods axum routes");
     match operation.resource() {
         Resource::Customers(op) => customers::handler(op, method),
+        Resource::PaymentRequest(op) => payment_request::handler(op, method),
     }
-}
-
-/// The JSON body fields `operation` takes, as the spec lists them.
-fn body_fields(operation: impl Into<Operation>) -> &'static [&'static str] {
-    operation.into().body_fields().unwrap_or(&[])
 }
 
 /// An API error response (the spec's `HttpError`).
@@ -86,35 +83,44 @@ fn is_email(text: &str) -> bool {
         && domain.split('.').all(|label| !label.is_empty())
 }
 
-/// Keeps the `allowed` string fields of `input`; anything else in them
-/// (`null` too: the spec's fields are not nullable), and with the extra
-/// rules an email that is not an address, becomes an error (`status`: 422
-/// for creates, 400 for PATCH, as the spec documents them) naming each field.
+/// `input` checked against `operation`'s request body schema (from the
+/// spec, through the operation table): the fields the spec lists, each of
+/// its type (strings, numbers, integers, booleans, arrays and objects, at
+/// any depth), an enum's values, the required fields. Unknown fields are
+/// dropped, as the API's are. Anything else is an error (`status`: 422 for
+/// creates, 400 for PATCH, as the spec documents them) naming each field by
+/// its path (`line_items[0].amount`). The mock's own rules on top: an
+/// `amount` (or `…_amount`) sent as a string must be a decimal number,
+/// and, with the extra rules, an email must be an address.
 fn validated(
+    operation: impl Into<Operation>,
     input: Map<String, Value>,
-    allowed: &[&str],
     status: StatusCode,
     extra_rules: bool,
 ) -> Result<Map<String, Value>, Response> {
+    let operation = operation.into();
+    let schema: Value = operation
+        .body_schema()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_else(|| json!({ "type": "object", "properties": {} }));
     let mut problems = Map::new();
     let mut out = Map::new();
+    let properties = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (key, value) in input {
-        if !allowed.contains(&key.as_str()) {
+        let Some(property) = properties.get(&key) else {
             continue; // unknown fields are ignored, as the API's do
-        }
-        match &value {
-            Value::String(s) if extra_rules && key == "email" && !is_email(s) => {
-                problems.insert(key, json!("must be a valid email address"));
-            }
-            Value::String(_) => {
-                out.insert(key, value);
-            }
-            Value::Null => {
-                problems.insert(key, json!("must be a string, not null"));
-            }
-            _ => {
-                problems.insert(key, json!("must be a string"));
-            }
+        };
+        check(&key, &value, property, extra_rules, &mut problems);
+        out.insert(key, value);
+    }
+    for required in schema["required"].as_array().into_iter().flatten() {
+        if let Some(name) = required.as_str()
+            && !out.contains_key(name)
+        {
+            problems.insert(name.into(), json!("is required"));
         }
     }
     if problems.is_empty() {
@@ -127,6 +133,108 @@ fn validated(
             problems,
         ))
     }
+}
+
+/// Whether `value` (at `path`) is what `schema` allows; each problem goes
+/// into `problems` under its path.
+fn check(
+    path: &str,
+    value: &Value,
+    schema: &Value,
+    extra_rules: bool,
+    problems: &mut Map<String, Value>,
+) {
+    let kind = schema["type"].as_str().unwrap_or("any");
+    let name = path.rsplit(['.', ']']).next().unwrap_or(path);
+    let problem = match (kind, value) {
+        (_, Value::Null) if kind != "any" => Some(format!("must be {}, not null", article(kind))),
+        ("string", Value::String(s)) => {
+            if let Some(allowed) = schema["enum"].as_array()
+                && !allowed.iter().any(|a| a == value)
+            {
+                let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+                Some(format!("must be one of: {}", names.join(", ")))
+            } else if (name == "amount" || name.ends_with("_amount")) && !is_decimal(s) {
+                Some("must be a decimal number, like \"19.99\"".into())
+            } else if extra_rules && name == "email" && !is_email(s) {
+                Some("must be a valid email address".into())
+            } else {
+                None
+            }
+        }
+        ("number", Value::Number(_)) | ("boolean", Value::Bool(_)) | ("any", _) => None,
+        ("integer", Value::Number(n)) if n.is_i64() || n.is_u64() => None,
+        ("array", Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                check(
+                    &format!("{path}[{i}]"),
+                    item,
+                    &schema["items"],
+                    extra_rules,
+                    problems,
+                );
+            }
+            None
+        }
+        ("object", Value::Object(fields)) => {
+            let properties = schema["properties"].as_object();
+            for (key, field) in fields {
+                if let Some(property) = properties.and_then(|p| p.get(key)) {
+                    check(
+                        &format!("{path}.{key}"),
+                        field,
+                        property,
+                        extra_rules,
+                        problems,
+                    );
+                }
+            }
+            for required in schema["required"].as_array().into_iter().flatten() {
+                if let Some(r) = required.as_str()
+                    && !fields.contains_key(r)
+                {
+                    problems.insert(format!("{path}.{r}"), json!("is required"));
+                }
+            }
+            None
+        }
+        _ => Some(format!("must be {}", article(kind))),
+    };
+    if let Some(problem) = problem {
+        problems.insert(path.to_string(), json!(problem));
+    }
+}
+
+/// `a string`, `an integer`, ... for a JSON schema type.
+fn article(kind: &str) -> String {
+    match kind {
+        "integer" | "array" | "object" => format!("an {kind}"),
+        other => format!("a {other}"),
+    }
+}
+
+/// A decimal number as an amount's text: digits, at most one point, an
+/// optional leading minus.
+fn is_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A 422 naming one field: a rule of the mock's own beyond the spec's.
+fn validation_error(field: &str, problem: &str) -> Response {
+    let mut fields = Map::new();
+    fields.insert(field.into(), json!(problem));
+    error_with_fields(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        "the request has invalid fields",
+        fields,
+    )
 }
 
 fn not_found(what: &str, id: &str) -> Response {

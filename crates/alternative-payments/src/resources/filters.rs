@@ -4,9 +4,9 @@
 //! documents (the cursor ones aside), generated from the spec: each
 //! puts its value on every page's request.
 #[allow(unused_imports)]
-use super::{Filters, List};
-#[allow(unused_imports)]
 use alternative_payments_raw::operations as op;
+#[allow(unused_imports)]
+use super::{Filters, List};
 #[cfg(feature = "customers")]
 impl List<'_, Filters<op::customers::ListCustomers>> {
     /// Filter by creation date start (RFC3339 format) (the `created_at_start` query parameter).
