@@ -90,8 +90,16 @@ async fn every_response_the_mock_produces_matches_the_spec() {
     let payment_request = mock.create_payment_request(
         json!({ "amount": "49.99", "reference_id": "order-0", "redirect_url": "https://shop.test/thanks" }),
     );
+    let invoice = mock
+        .create_invoice(
+            json!({ "customer_id": id, "memo": "seeded", "due_date": "2026-12-31", "line_items": [
+            { "description": "Managed backup", "amount": 199.99, "quantity": 3 }
+        ] }),
+        )
+        .expect("invoice");
     let seeded = |record: Seeded| match record {
         Seeded::Customer => id.clone(),
+        Seeded::Invoice => invoice.clone(),
         Seeded::PaymentRequest => payment_request.clone(),
         Seeded::Second => archived.clone(),
         Seeded::Method => pm.clone(),
@@ -113,10 +121,17 @@ async fn every_response_the_mock_produces_matches_the_spec() {
             ids,
             query,
             body,
+            body_ids,
             caller,
             fault,
         } = case;
         let ids: Vec<String> = ids.into_iter().map(seeded).collect();
+        let body = body.map(|mut body| {
+            for (i, record) in body_ids.into_iter().enumerate() {
+                body = body.replace(&format!("{{{i}}}"), &seeded(record));
+            }
+            body
+        });
         let bearer = match caller {
             Caller::Full => Some(&full),
             Caller::Reader => Some(&reader),
@@ -126,9 +141,16 @@ async fn every_response_the_mock_produces_matches_the_spec() {
             panic!("op")
         };
         let (method, template) = (method.as_str().expect("m"), template.as_str().expect("t"));
-        let mut path = template.to_string();
-        for (placeholder, value) in ["{id}", "{method_id}"].iter().zip(&ids) {
-            path = path.replace(placeholder, value);
+        // Each `{parameter}` of the template, in order, gets the next id.
+        let mut path = String::new();
+        let mut values = ids.iter();
+        for segment in template.split('/').skip(1) {
+            path.push('/');
+            if segment.starts_with('{') {
+                path.push_str(values.next().map(String::as_str).unwrap_or(segment));
+            } else {
+                path.push_str(segment);
+            }
         }
         if let Some(fault) = fault {
             mock.enqueue(operation, [fault])

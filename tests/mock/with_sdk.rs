@@ -795,3 +795,114 @@ async fn every_answer_names_its_request_id_to_hooks_successes_and_errors() {
     assert_eq!(body["request_id"], header.as_str(), "{body}");
     assert!(header.starts_with("req_"), "{header}");
 }
+
+/// Issue #29: invoices against the mock: a customer must exist, totals
+/// follow exactly from line items and quantities, archive as for
+/// customers, links to the hosted page and the PDF.
+#[tokio::test]
+async fn invoices_lifecycle_with_exact_totals() {
+    use alternative_payments::Decimal;
+    use alternative_payments::types::{InvoiceLineItem, NewInvoice};
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let customer = mock.create_customer(serde_json::json!({ "name": "Acme" }));
+    let line = |amount: Decimal, quantity: i64| -> InvoiceLineItem {
+        InvoiceLineItem::builder()
+            .description("work")
+            .amount(amount)
+            .quantity(quantity)
+            .try_into()
+            .expect("line")
+    };
+    let new = || {
+        NewInvoice::builder()
+            .customer_id(customer.as_str())
+            .line_items(vec![
+                line(Decimal::new(1999, 2), 3),
+                line(Decimal::new(1, 2), 1),
+                line(Decimal::new(1990, 2), 1),
+            ])
+    };
+    let invoice = client
+        .invoices()
+        .create(new())
+        .send()
+        .await
+        .expect("created");
+    // 3 × 19.99 + 0.01 + 19.90, exactly: never 79.87999….
+    assert_eq!(invoice.total(), Some(Decimal::new(7988, 2)));
+    assert_eq!(invoice.sub_total(), invoice.total());
+    assert_eq!(
+        invoice.customer_id().map(|c| c.as_str()),
+        Some(customer.as_str())
+    );
+    assert_eq!(
+        invoice.line_items()[0].amount(),
+        Some(Decimal::new(1999, 2))
+    );
+    assert_eq!(invoice.currency(), Some("USD"));
+
+    let unknown = NewInvoice::builder()
+        .customer_id("cus_nope")
+        .line_items(vec![line(Decimal::ONE, 1)]);
+    let error = client
+        .invoices()
+        .create(unknown)
+        .send()
+        .await
+        .expect_err("no such customer");
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(422));
+    assert!(
+        error
+            .api()
+            .is_some_and(|a| a.validation_errors.contains_key("customer_id")),
+        "{error:?}"
+    );
+
+    let listed: Vec<_> = client
+        .invoices()
+        .list()
+        .customer_id(customer.as_str())
+        .stream()
+        .try_collect()
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    let link = client
+        .invoices()
+        .payment_link(invoice.id())
+        .send()
+        .await
+        .expect("link");
+    assert!(
+        link.url()
+            .is_some_and(|u| u.ends_with(&format!("/pay/{}", invoice.id()))),
+        "{link:?}"
+    );
+
+    let archived = client
+        .invoices()
+        .archive(invoice.id())
+        .send()
+        .await
+        .expect("archived");
+    assert_eq!(archived.status(), Some("void"));
+    let again = client
+        .invoices()
+        .archive(invoice.id())
+        .send()
+        .await
+        .expect_err("twice");
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(400));
+    let listed = client
+        .invoices()
+        .list()
+        .customer_id(customer.as_str())
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        listed.items().is_empty(),
+        "an archived invoice leaves the list"
+    );
+}

@@ -268,10 +268,46 @@ pub fn name_request_bodies(merged: &mut Value) -> Result<(), String> {
             schema: inline,
         });
     }
+    // An inline schema inside a body that is a component's, word for word
+    // (a new invoice's line items are `InvoiceLineItem`s), is that
+    // component: one type for users instead of two of the same shape.
+    let components = merged
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for body in &mut moved {
+        reuse_components(&mut body.schema, &components, true);
+    }
     spec::add_component_schemas(merged, moved, |m| {
         format!(
             "{}: the request body would be named {:?}, which another schema of the spec already is",
             m.from, m.name
         )
     })
+}
+
+/// Replaces each inline object schema under `schema` (not `schema` itself
+/// when `top`) that equals a component schema with a `$ref` to it.
+fn reuse_components(schema: &mut Value, components: &Map<String, Value>, top: bool) {
+    if !top
+        && schema.get("type").and_then(Value::as_str) == Some("object")
+        && let Some((name, _)) = components.iter().find(|(_, c)| *c == schema)
+    {
+        *schema = serde_json::json!({ "$ref": format!("#/components/schemas/{}", spec::escape_pointer(name)) });
+        return;
+    }
+    match schema {
+        Value::Object(map) => {
+            for value in map.values_mut() {
+                reuse_components(value, components, false);
+            }
+        }
+        Value::Array(items) => {
+            for value in items {
+                reuse_components(value, components, false);
+            }
+        }
+        _ => {}
+    }
 }

@@ -67,7 +67,13 @@ pub fn shape(doc: &mut Value) -> Result<Models, String> {
         .cloned()
         .unwrap_or_default();
     for name in &returned {
-        if schemas[name]["properties"]["id"].get("type") != Some(&json!("string")) {
+        let Some(schema) = schemas.get(name) else {
+            return Err(format!(
+                "/components/schemas/{}: an operation answers it, but the spec does not define it",
+                escape_pointer(name)
+            ));
+        };
+        if schema["properties"]["id"].get("type") != Some(&json!("string")) {
             continue;
         }
         let id = format!("{}Id", name.to_pascal_case());

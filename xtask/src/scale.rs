@@ -546,7 +546,7 @@ mod tests {
             .find(|o| o.path == layout.generated_rs())
             .expect("client");
         assert!(
-            !code.contents.contains("chrono"),
+            !code.contents.contains("chrono::"),
             "a date-time field is a string, not a type of a crate the raw crate lacks"
         );
     }

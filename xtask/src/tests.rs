@@ -285,7 +285,14 @@ fn import_updates_changed_operations_and_deletes_withdrawn_ones() {
         .expect("operations")
         .keys()
         .collect();
-    assert_eq!(entries, ["updateCustomer"]);
+    assert!(
+        entries.contains(&&"updateCustomer".to_string()),
+        "{entries:?}"
+    );
+    assert!(
+        !entries.contains(&&"restoreCustomer".to_string()),
+        "{entries:?}"
+    );
     run_generate(&layout, Mode::Write).expect("generates without the withdrawn operation");
 }
 
@@ -1253,10 +1260,10 @@ fn incomplete_docs_generate_with_untyped_json_or_the_overlays_responses() {
         "responses": { "200": { "schema": { "$ref": "#/components/schemas/CustomerLink" } } },
         "why": "the page shows no body"
     });
-    overlay["schemas"] = json!({ "CustomerLink": {
+    overlay["schemas"]["CustomerLink"] = json!({
         "schema": { "type": "object", "properties": { "url": { "type": "string" } } },
         "why": "peers read url"
-    } });
+    });
     fs::write(layout.overlay(), files::canonical_json(&overlay)).expect("overlay");
     fs::write(layout.changelog(), "# Changelog\n\n## [Unreleased]\n").expect("changelog");
     run_generate(&layout, Mode::Write).expect("generates with the overlay's response");

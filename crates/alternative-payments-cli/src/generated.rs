@@ -22,6 +22,12 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::RestoreCustomer => Self::cli_restore_customer(),
             CliCommand::ListCustomerUsers => Self::cli_list_customer_users(),
             CliCommand::CreateCustomerUser => Self::cli_create_customer_user(),
+            CliCommand::ListInvoices => Self::cli_list_invoices(),
+            CliCommand::CreateInvoice => Self::cli_create_invoice(),
+            CliCommand::GetInvoice => Self::cli_get_invoice(),
+            CliCommand::ArchiveInvoice => Self::cli_archive_invoice(),
+            CliCommand::GetInvoicePaymentLink => Self::cli_get_invoice_payment_link(),
+            CliCommand::GetInvoicePdfLink => Self::cli_get_invoice_pdf_link(),
             CliCommand::CreatePaymentRequest => Self::cli_create_payment_request(),
             CliCommand::GetPaymentRequest => Self::cli_get_payment_request(),
         }
@@ -453,6 +459,192 @@ impl<T: CliConfig> Cli<T> {
                 "Create a customer user\n\nCreate a new customer user with the provided information",
             )
     }
+    pub fn cli_list_invoices() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("after")
+                    .long("after")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("before")
+                    .long("before")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("created-at-end")
+                    .long("created-at-end")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by creation date end (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("created-at-start")
+                    .long("created-at-start")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by creation date start (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("customer-id")
+                    .long("customer-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("due-date-end")
+                    .long("due-date-end")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by due date end (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("due-date-start")
+                    .long("due-date-start")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by due date start (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("invoice-number")
+                    .long("invoice-number")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by invoice number"),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false)
+                    .help("Number of items to return"),
+            )
+            .arg(
+                ::clap::Arg::new("status")
+                    .long("status")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by invoice status"),
+            )
+            .about(
+                "List invoices\n\nGet a paginated list of invoices with optional filtering",
+            )
+    }
+    pub fn cli_create_invoice() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("customer-id")
+                    .long("customer-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("due-date")
+                    .long("due-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Due date in YYYY-MM-DD format. If omitted, defaults to the current date from invoice creation.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("exclude-from-autopay")
+                    .long("exclude-from-autopay")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false)
+                    .help(
+                        "When true, this invoice is excluded from Autopay at creation time. Use this when your integration pays the invoice synchronously via API and you want to guarantee Autopay never charges the same invoice. Defaults to false.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about("Create an invoice\n\nCreate a new invoice with line items")
+    }
+    pub fn cli_get_invoice() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::InvoiceId
+                        ),
+                    )
+                    .required(true)
+                    .help("Invoice ID"),
+            )
+            .about("Get an invoice\n\nGet invoice details by ID")
+    }
+    pub fn cli_archive_invoice() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::InvoiceId
+                        ),
+                    )
+                    .required(true)
+                    .help("Invoice ID"),
+            )
+            .about("Archive an invoice\n\nArchive an invoice")
+    }
+    pub fn cli_get_invoice_payment_link() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::InvoiceId
+                        ),
+                    )
+                    .required(true)
+                    .help("Invoice ID"),
+            )
+            .about("Get a payment link for the specified invoice")
+    }
+    pub fn cli_get_invoice_pdf_link() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::InvoiceId
+                        ),
+                    )
+                    .required(true)
+                    .help("Invoice ID"),
+            )
+            .about("Get a signed PDF URL for the specified invoice")
+    }
     pub fn cli_create_payment_request() -> ::clap::Command {
         ::clap::Command::new("")
             .arg(
@@ -536,6 +728,16 @@ impl<T: CliConfig> Cli<T> {
             }
             CliCommand::CreateCustomerUser => {
                 self.execute_create_customer_user(matches).await
+            }
+            CliCommand::ListInvoices => self.execute_list_invoices(matches).await,
+            CliCommand::CreateInvoice => self.execute_create_invoice(matches).await,
+            CliCommand::GetInvoice => self.execute_get_invoice(matches).await,
+            CliCommand::ArchiveInvoice => self.execute_archive_invoice(matches).await,
+            CliCommand::GetInvoicePaymentLink => {
+                self.execute_get_invoice_payment_link(matches).await
+            }
+            CliCommand::GetInvoicePdfLink => {
+                self.execute_get_invoice_pdf_link(matches).await
             }
             CliCommand::CreatePaymentRequest => {
                 self.execute_create_payment_request(matches).await
@@ -888,6 +1090,184 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_list_invoices(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_invoices();
+        if let Some(value) = matches.get_one::<::std::string::String>("after") {
+            request = request.after(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("before") {
+            request = request.before(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("created-at-end") {
+            request = request.created_at_end(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("created-at-start")
+        {
+            request = request.created_at_start(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("customer-id") {
+            request = request.customer_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("due-date-end") {
+            request = request.due_date_end(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("due-date-start") {
+            request = request.due_date_start(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("invoice-number") {
+            request = request.invoice_number(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("status") {
+            request = request.status(value.clone());
+        }
+        self.config.execute_list_invoices(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_create_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.create_invoice();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("customer-id")
+        {
+            request = request.body_map(|body| { body.customer_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("due-date") {
+            request = request.body_map(|body| { body.due_date(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<bool>("exclude-from-autopay") {
+            request = request
+                .body_map(|body| { body.exclude_from_autopay(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NewInvoice>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_create_invoice(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_invoice();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::InvoiceId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_invoice(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_archive_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.archive_invoice();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::InvoiceId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_archive_invoice(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_invoice_payment_link(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_invoice_payment_link();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::InvoiceId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_invoice_payment_link(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_invoice_pdf_link(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_invoice_pdf_link();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::InvoiceId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_invoice_pdf_link(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
     pub async fn execute_create_payment_request(
         &self,
         matches: &::clap::ArgMatches,
@@ -1038,6 +1418,48 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_list_invoices(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListInvoices,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_create_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::CreateInvoice,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetInvoice,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_archive_invoice(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ArchiveInvoice,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_invoice_payment_link(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetInvoicePaymentLink,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_invoice_pdf_link(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetInvoicePdfLink,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn execute_create_payment_request(
         &self,
         matches: &::clap::ArgMatches,
@@ -1065,6 +1487,12 @@ pub enum CliCommand {
     RestoreCustomer,
     ListCustomerUsers,
     CreateCustomerUser,
+    ListInvoices,
+    CreateInvoice,
+    GetInvoice,
+    ArchiveInvoice,
+    GetInvoicePaymentLink,
+    GetInvoicePdfLink,
     CreatePaymentRequest,
     GetPaymentRequest,
 }
@@ -1076,7 +1504,10 @@ impl CliCommand {
             CliCommand::UpdateCustomer, CliCommand::ListPaymentMethods,
             CliCommand::GetPaymentMethod, CliCommand::RestoreCustomer,
             CliCommand::ListCustomerUsers, CliCommand::CreateCustomerUser,
-            CliCommand::CreatePaymentRequest, CliCommand::GetPaymentRequest,
+            CliCommand::ListInvoices, CliCommand::CreateInvoice, CliCommand::GetInvoice,
+            CliCommand::ArchiveInvoice, CliCommand::GetInvoicePaymentLink,
+            CliCommand::GetInvoicePdfLink, CliCommand::CreatePaymentRequest,
+            CliCommand::GetPaymentRequest,
         ]
             .into_iter()
     }
@@ -1092,6 +1523,12 @@ impl CliCommand {
             CliCommand::RestoreCustomer => "restore_customer",
             CliCommand::ListCustomerUsers => "list_customer_users",
             CliCommand::CreateCustomerUser => "create_customer_user",
+            CliCommand::ListInvoices => "list_invoices",
+            CliCommand::CreateInvoice => "create_invoice",
+            CliCommand::GetInvoice => "get_invoice",
+            CliCommand::ArchiveInvoice => "archive_invoice",
+            CliCommand::GetInvoicePaymentLink => "get_invoice_payment_link",
+            CliCommand::GetInvoicePdfLink => "get_invoice_pdf_link",
             CliCommand::CreatePaymentRequest => "create_payment_request",
             CliCommand::GetPaymentRequest => "get_payment_request",
         }
@@ -1110,19 +1547,31 @@ impl CliCommand {
     /// - `altpay customers update`: `updateCustomer`
     /// - `altpay customers users create`: `createCustomerUser`
     /// - `altpay customers users list`: `listCustomerUsers`
+    /// - `altpay invoices archive`: `archiveInvoice`
+    /// - `altpay invoices create`: `createInvoice`
+    /// - `altpay invoices get`: `getInvoice`
+    /// - `altpay invoices list`: `listInvoices`
+    /// - `altpay invoices payment-link get`: `getInvoicePaymentLink`
+    /// - `altpay invoices pdf-link get`: `getInvoicePdfLink`
     /// - `altpay payments request create`: `createPaymentRequest`
     /// - `altpay payments request get`: `getPaymentRequest`
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
+            CliCommand::ArchiveInvoice => &["invoices", "archive"],
             CliCommand::CreateCustomer => &["customers", "create"],
             CliCommand::CreateCustomerUser => &["customers", "users", "create"],
+            CliCommand::CreateInvoice => &["invoices", "create"],
             CliCommand::CreatePaymentRequest => &["payments", "request", "create"],
             CliCommand::GetCustomer => &["customers", "get"],
+            CliCommand::GetInvoice => &["invoices", "get"],
+            CliCommand::GetInvoicePaymentLink => &["invoices", "payment-link", "get"],
+            CliCommand::GetInvoicePdfLink => &["invoices", "pdf-link", "get"],
             CliCommand::GetPaymentMethod => &["customers", "payment-methods", "get"],
             CliCommand::GetPaymentRequest => &["payments", "request", "get"],
             CliCommand::ListCustomerUsers => &["customers", "users", "list"],
             CliCommand::ListCustomers => &["customers", "list"],
+            CliCommand::ListInvoices => &["invoices", "list"],
             CliCommand::ListPaymentMethods => &["customers", "payment-methods", "list"],
             CliCommand::RestoreCustomer => &["customers", "restore"],
             CliCommand::UpdateCustomer => &["customers", "update"],
@@ -1132,14 +1581,20 @@ impl CliCommand {
     pub const fn positional(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["id"],
+            CliCommand::ArchiveInvoice => &["id"],
             CliCommand::CreateCustomer => &[],
             CliCommand::CreateCustomerUser => &["id"],
+            CliCommand::CreateInvoice => &[],
             CliCommand::CreatePaymentRequest => &[],
             CliCommand::GetCustomer => &["id"],
+            CliCommand::GetInvoice => &["id"],
+            CliCommand::GetInvoicePaymentLink => &["id"],
+            CliCommand::GetInvoicePdfLink => &["id"],
             CliCommand::GetPaymentMethod => &["id", "method-id"],
             CliCommand::GetPaymentRequest => &["id"],
             CliCommand::ListCustomerUsers => &["id"],
             CliCommand::ListCustomers => &[],
+            CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &["id"],
             CliCommand::RestoreCustomer => &["id"],
             CliCommand::UpdateCustomer => &["id"],
@@ -1149,14 +1604,20 @@ impl CliCommand {
     pub const fn paginated(self) -> bool {
         match self {
             CliCommand::ArchiveCustomer => false,
+            CliCommand::ArchiveInvoice => false,
             CliCommand::CreateCustomer => false,
             CliCommand::CreateCustomerUser => false,
+            CliCommand::CreateInvoice => false,
             CliCommand::CreatePaymentRequest => false,
             CliCommand::GetCustomer => false,
+            CliCommand::GetInvoice => false,
+            CliCommand::GetInvoicePaymentLink => false,
+            CliCommand::GetInvoicePdfLink => false,
             CliCommand::GetPaymentMethod => false,
             CliCommand::GetPaymentRequest => false,
             CliCommand::ListCustomerUsers => true,
             CliCommand::ListCustomers => true,
+            CliCommand::ListInvoices => true,
             CliCommand::ListPaymentMethods => false,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
@@ -1166,6 +1627,7 @@ impl CliCommand {
     pub const fn body_fields(self) -> Option<&'static [&'static str]> {
         match self {
             CliCommand::ArchiveCustomer => None,
+            CliCommand::ArchiveInvoice => None,
             CliCommand::CreateCustomer => {
                 Some(
                     &[
@@ -1184,14 +1646,21 @@ impl CliCommand {
                 )
             }
             CliCommand::CreateCustomerUser => Some(&["email", "first_name", "last_name"]),
+            CliCommand::CreateInvoice => {
+                Some(&["customer_id", "due_date", "exclude_from_autopay", "line_items"])
+            }
             CliCommand::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
             CliCommand::GetCustomer => None,
+            CliCommand::GetInvoice => None,
+            CliCommand::GetInvoicePaymentLink => None,
+            CliCommand::GetInvoicePdfLink => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
+            CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
@@ -1215,6 +1684,7 @@ impl CliCommand {
     pub const fn flag_help(self) -> &'static [(&'static str, &'static str)] {
         match self {
             CliCommand::ArchiveCustomer => &[],
+            CliCommand::ArchiveInvoice => &[],
             CliCommand::CreateCustomer => {
                 &[
                     ("city", "The request body's `city` (string)"),
@@ -1237,6 +1707,20 @@ impl CliCommand {
                     ("last-name", "The request body's `last_name` (string)"),
                 ]
             }
+            CliCommand::CreateInvoice => {
+                &[
+                    ("customer-id", "The request body's `customer_id` (string)"),
+                    (
+                        "due-date",
+                        "Due date in YYYY-MM-DD format. If omitted, defaults to the current date from invoice creation.",
+                    ),
+                    (
+                        "exclude-from-autopay",
+                        "When true, this invoice is excluded from Autopay at creation time. Use this when your integration pays the invoice synchronously via API and you want to guarantee Autopay never charges the same invoice. Defaults to false.",
+                    ),
+                    ("line-items", "The request body's `line_items` (array)"),
+                ]
+            }
             CliCommand::CreatePaymentRequest => {
                 &[
                     ("amount", "The request body's `amount` (string)"),
@@ -1245,10 +1729,14 @@ impl CliCommand {
                 ]
             }
             CliCommand::GetCustomer => &[],
+            CliCommand::GetInvoice => &[],
+            CliCommand::GetInvoicePaymentLink => &[],
+            CliCommand::GetInvoicePdfLink => &[],
             CliCommand::GetPaymentMethod => &[],
             CliCommand::GetPaymentRequest => &[],
             CliCommand::ListCustomerUsers => &[],
             CliCommand::ListCustomers => &[],
+            CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &[],
             CliCommand::RestoreCustomer => &[],
             CliCommand::UpdateCustomer => {
@@ -1270,6 +1758,7 @@ impl CliCommand {
     pub const fn body_template(self) -> Option<&'static str> {
         match self {
             CliCommand::ArchiveCustomer => None,
+            CliCommand::ArchiveInvoice => None,
             CliCommand::CreateCustomer => {
                 Some(
                     "{\n  \"city\": \"string\",\n  \"country\": \"string\",\n  \"ein\": \"string\",\n  \"email\": \"string\",\n  \"external_id\": \"string\",\n  \"legal_name\": \"string\",\n  \"name\": \"string\",\n  \"postal_code\": \"string\",\n  \"state\": \"string\",\n  \"street_address\": \"string\",\n  \"sub_premise\": \"string\"\n}",
@@ -1280,16 +1769,25 @@ impl CliCommand {
                     "{\n  \"email\": \"string\",\n  \"first_name\": \"string\",\n  \"last_name\": \"string\"\n}",
                 )
             }
+            CliCommand::CreateInvoice => {
+                Some(
+                    "{\n  \"customer_id\": \"string\",\n  \"due_date\": \"string\",\n  \"exclude_from_autopay\": false,\n  \"line_items\": [\n    {\n      \"amount\": 0.0,\n      \"description\": \"string\",\n      \"quantity\": 0\n    }\n  ]\n}",
+                )
+            }
             CliCommand::CreatePaymentRequest => {
                 Some(
                     "{\n  \"amount\": \"string\",\n  \"redirect_url\": \"string\",\n  \"reference_id\": \"string\"\n}",
                 )
             }
             CliCommand::GetCustomer => None,
+            CliCommand::GetInvoice => None,
+            CliCommand::GetInvoicePaymentLink => None,
+            CliCommand::GetInvoicePdfLink => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
+            CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {

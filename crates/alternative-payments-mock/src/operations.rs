@@ -21,14 +21,24 @@ pub(crate) enum RetryClass {
 pub(crate) enum Operation {
     /// `archiveCustomer`: `DELETE /customers/{id}`
     ArchiveCustomer,
+    /// `archiveInvoice`: `DELETE /invoices/{id}`
+    ArchiveInvoice,
     /// `createCustomer`: `POST /customers`
     CreateCustomer,
     /// `createCustomerUser`: `POST /customers/{id}/users`
     CreateCustomerUser,
+    /// `createInvoice`: `POST /invoices`
+    CreateInvoice,
     /// `createPaymentRequest`: `POST /payments/request`
     CreatePaymentRequest,
     /// `getCustomer`: `GET /customers/{id}`
     GetCustomer,
+    /// `getInvoice`: `GET /invoices/{id}`
+    GetInvoice,
+    /// `getInvoicePaymentLink`: `GET /invoices/{id}/payment-link`
+    GetInvoicePaymentLink,
+    /// `getInvoicePdfLink`: `GET /invoices/{id}/pdf-link`
+    GetInvoicePdfLink,
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     GetPaymentMethod,
     /// `getPaymentRequest`: `GET /payments/request/{id}`
@@ -37,6 +47,8 @@ pub(crate) enum Operation {
     ListCustomerUsers,
     /// `listCustomers`: `GET /customers`
     ListCustomers,
+    /// `listInvoices`: `GET /invoices`
+    ListInvoices,
     /// `listPaymentMethods`: `GET /customers/{id}/payment-methods`
     ListPaymentMethods,
     /// `restoreCustomer`: `POST /customers/{id}/restore`
@@ -50,6 +62,7 @@ pub(crate) enum Operation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Resource {
     Customers(customers::Operation),
+    Invoices(invoices::Operation),
     PaymentRequest(payment_request::Operation),
 }
 impl Resource {
@@ -57,22 +70,29 @@ impl Resource {
     pub(crate) const fn tag(self) -> &'static str {
         match self {
             Resource::Customers(_) => "Customers",
+            Resource::Invoices(_) => "Invoices",
             Resource::PaymentRequest(_) => "Payment request",
         }
     }
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub(crate) const ALL: [Operation; 12] = [
+    pub(crate) const ALL: [Operation; 18] = [
         Operation::ArchiveCustomer,
+        Operation::ArchiveInvoice,
         Operation::CreateCustomer,
         Operation::CreateCustomerUser,
+        Operation::CreateInvoice,
         Operation::CreatePaymentRequest,
         Operation::GetCustomer,
+        Operation::GetInvoice,
+        Operation::GetInvoicePaymentLink,
+        Operation::GetInvoicePdfLink,
         Operation::GetPaymentMethod,
         Operation::GetPaymentRequest,
         Operation::ListCustomerUsers,
         Operation::ListCustomers,
+        Operation::ListInvoices,
         Operation::ListPaymentMethods,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
@@ -81,14 +101,20 @@ impl Operation {
     pub(crate) const fn operation_id(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "archiveCustomer",
+            Operation::ArchiveInvoice => "archiveInvoice",
             Operation::CreateCustomer => "createCustomer",
             Operation::CreateCustomerUser => "createCustomerUser",
+            Operation::CreateInvoice => "createInvoice",
             Operation::CreatePaymentRequest => "createPaymentRequest",
             Operation::GetCustomer => "getCustomer",
+            Operation::GetInvoice => "getInvoice",
+            Operation::GetInvoicePaymentLink => "getInvoicePaymentLink",
+            Operation::GetInvoicePdfLink => "getInvoicePdfLink",
             Operation::GetPaymentMethod => "getPaymentMethod",
             Operation::GetPaymentRequest => "getPaymentRequest",
             Operation::ListCustomerUsers => "listCustomerUsers",
             Operation::ListCustomers => "listCustomers",
+            Operation::ListInvoices => "listInvoices",
             Operation::ListPaymentMethods => "listPaymentMethods",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
@@ -98,14 +124,20 @@ impl Operation {
     pub(crate) const fn method_name(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "archive_customer",
+            Operation::ArchiveInvoice => "archive_invoice",
             Operation::CreateCustomer => "create_customer",
             Operation::CreateCustomerUser => "create_customer_user",
+            Operation::CreateInvoice => "create_invoice",
             Operation::CreatePaymentRequest => "create_payment_request",
             Operation::GetCustomer => "get_customer",
+            Operation::GetInvoice => "get_invoice",
+            Operation::GetInvoicePaymentLink => "get_invoice_payment_link",
+            Operation::GetInvoicePdfLink => "get_invoice_pdf_link",
             Operation::GetPaymentMethod => "get_payment_method",
             Operation::GetPaymentRequest => "get_payment_request",
             Operation::ListCustomerUsers => "list_customer_users",
             Operation::ListCustomers => "list_customers",
+            Operation::ListInvoices => "list_invoices",
             Operation::ListPaymentMethods => "list_payment_methods",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
@@ -115,14 +147,20 @@ impl Operation {
     pub(crate) const fn http_method(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "DELETE",
+            Operation::ArchiveInvoice => "DELETE",
             Operation::CreateCustomer => "POST",
             Operation::CreateCustomerUser => "POST",
+            Operation::CreateInvoice => "POST",
             Operation::CreatePaymentRequest => "POST",
             Operation::GetCustomer => "GET",
+            Operation::GetInvoice => "GET",
+            Operation::GetInvoicePaymentLink => "GET",
+            Operation::GetInvoicePdfLink => "GET",
             Operation::GetPaymentMethod => "GET",
             Operation::GetPaymentRequest => "GET",
             Operation::ListCustomerUsers => "GET",
             Operation::ListCustomers => "GET",
+            Operation::ListInvoices => "GET",
             Operation::ListPaymentMethods => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
@@ -132,14 +170,20 @@ impl Operation {
     pub(crate) const fn path(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "/customers/{id}",
+            Operation::ArchiveInvoice => "/invoices/{id}",
             Operation::CreateCustomer => "/customers",
             Operation::CreateCustomerUser => "/customers/{id}/users",
+            Operation::CreateInvoice => "/invoices",
             Operation::CreatePaymentRequest => "/payments/request",
             Operation::GetCustomer => "/customers/{id}",
+            Operation::GetInvoice => "/invoices/{id}",
+            Operation::GetInvoicePaymentLink => "/invoices/{id}/payment-link",
+            Operation::GetInvoicePdfLink => "/invoices/{id}/pdf-link",
             Operation::GetPaymentMethod => "/customers/{id}/payment-methods/{method_id}",
             Operation::GetPaymentRequest => "/payments/request/{id}",
             Operation::ListCustomerUsers => "/customers/{id}/users",
             Operation::ListCustomers => "/customers",
+            Operation::ListInvoices => "/invoices",
             Operation::ListPaymentMethods => "/customers/{id}/payment-methods",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
@@ -149,10 +193,15 @@ impl Operation {
     pub(crate) const fn query_parameters(self) -> &'static [&'static str] {
         match self {
             Operation::ArchiveCustomer => &[],
+            Operation::ArchiveInvoice => &[],
             Operation::CreateCustomer => &[],
             Operation::CreateCustomerUser => &[],
+            Operation::CreateInvoice => &[],
             Operation::CreatePaymentRequest => &[],
             Operation::GetCustomer => &[],
+            Operation::GetInvoice => &[],
+            Operation::GetInvoicePaymentLink => &[],
+            Operation::GetInvoicePdfLink => &[],
             Operation::GetPaymentMethod => &[],
             Operation::GetPaymentRequest => &[],
             Operation::ListCustomerUsers => &["limit", "after", "before"],
@@ -166,6 +215,20 @@ impl Operation {
                     "company_name",
                 ]
             }
+            Operation::ListInvoices => {
+                &[
+                    "limit",
+                    "after",
+                    "before",
+                    "created_at_start",
+                    "created_at_end",
+                    "due_date_start",
+                    "due_date_end",
+                    "customer_id",
+                    "invoice_number",
+                    "status",
+                ]
+            }
             Operation::ListPaymentMethods => &[],
             Operation::RestoreCustomer => &[],
             Operation::UpdateCustomer => &[],
@@ -175,6 +238,7 @@ impl Operation {
     pub(crate) const fn body_fields(self) -> Option<&'static [&'static str]> {
         match self {
             Operation::ArchiveCustomer => None,
+            Operation::ArchiveInvoice => None,
             Operation::CreateCustomer => {
                 Some(
                     &[
@@ -193,14 +257,21 @@ impl Operation {
                 )
             }
             Operation::CreateCustomerUser => Some(&["email", "first_name", "last_name"]),
+            Operation::CreateInvoice => {
+                Some(&["customer_id", "due_date", "exclude_from_autopay", "line_items"])
+            }
             Operation::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
             Operation::GetCustomer => None,
+            Operation::GetInvoice => None,
+            Operation::GetInvoicePaymentLink => None,
+            Operation::GetInvoicePdfLink => None,
             Operation::GetPaymentMethod => None,
             Operation::GetPaymentRequest => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
+            Operation::ListInvoices => None,
             Operation::ListPaymentMethods => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
@@ -224,14 +295,20 @@ impl Operation {
     pub(crate) const fn retry_class(self) -> RetryClass {
         match self {
             Operation::ArchiveCustomer => RetryClass::Idempotent,
+            Operation::ArchiveInvoice => RetryClass::Idempotent,
             Operation::CreateCustomer => RetryClass::NotIdempotent,
             Operation::CreateCustomerUser => RetryClass::NotIdempotent,
+            Operation::CreateInvoice => RetryClass::NotIdempotent,
             Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
+            Operation::GetInvoice => RetryClass::Idempotent,
+            Operation::GetInvoicePaymentLink => RetryClass::Idempotent,
+            Operation::GetInvoicePdfLink => RetryClass::Idempotent,
             Operation::GetPaymentMethod => RetryClass::Idempotent,
             Operation::GetPaymentRequest => RetryClass::Idempotent,
             Operation::ListCustomerUsers => RetryClass::Idempotent,
             Operation::ListCustomers => RetryClass::Idempotent,
+            Operation::ListInvoices => RetryClass::Idempotent,
             Operation::ListPaymentMethods => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
@@ -244,14 +321,20 @@ impl Operation {
     pub(crate) const fn changes_state(self) -> bool {
         match self {
             Operation::ArchiveCustomer => true,
+            Operation::ArchiveInvoice => true,
             Operation::CreateCustomer => true,
             Operation::CreateCustomerUser => true,
+            Operation::CreateInvoice => true,
             Operation::CreatePaymentRequest => true,
             Operation::GetCustomer => false,
+            Operation::GetInvoice => false,
+            Operation::GetInvoicePaymentLink => false,
+            Operation::GetInvoicePdfLink => false,
             Operation::GetPaymentMethod => false,
             Operation::GetPaymentRequest => false,
             Operation::ListCustomerUsers => false,
             Operation::ListCustomers => false,
+            Operation::ListInvoices => false,
             Operation::ListPaymentMethods => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
@@ -261,14 +344,20 @@ impl Operation {
     pub(crate) const fn success_status(self) -> u16 {
         match self {
             Operation::ArchiveCustomer => 200u16,
+            Operation::ArchiveInvoice => 200u16,
             Operation::CreateCustomer => 201u16,
             Operation::CreateCustomerUser => 201u16,
+            Operation::CreateInvoice => 201u16,
             Operation::CreatePaymentRequest => 200u16,
             Operation::GetCustomer => 200u16,
+            Operation::GetInvoice => 200u16,
+            Operation::GetInvoicePaymentLink => 200u16,
+            Operation::GetInvoicePdfLink => 200u16,
             Operation::GetPaymentMethod => 200u16,
             Operation::GetPaymentRequest => 200u16,
             Operation::ListCustomerUsers => 200u16,
             Operation::ListCustomers => 200u16,
+            Operation::ListInvoices => 200u16,
             Operation::ListPaymentMethods => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
@@ -280,11 +369,17 @@ impl Operation {
             Operation::ArchiveCustomer => {
                 Resource::Customers(customers::Operation::ArchiveCustomer)
             }
+            Operation::ArchiveInvoice => {
+                Resource::Invoices(invoices::Operation::ArchiveInvoice)
+            }
             Operation::CreateCustomer => {
                 Resource::Customers(customers::Operation::CreateCustomer)
             }
             Operation::CreateCustomerUser => {
                 Resource::Customers(customers::Operation::CreateCustomerUser)
+            }
+            Operation::CreateInvoice => {
+                Resource::Invoices(invoices::Operation::CreateInvoice)
             }
             Operation::CreatePaymentRequest => {
                 Resource::PaymentRequest(
@@ -293,6 +388,13 @@ impl Operation {
             }
             Operation::GetCustomer => {
                 Resource::Customers(customers::Operation::GetCustomer)
+            }
+            Operation::GetInvoice => Resource::Invoices(invoices::Operation::GetInvoice),
+            Operation::GetInvoicePaymentLink => {
+                Resource::Invoices(invoices::Operation::GetInvoicePaymentLink)
+            }
+            Operation::GetInvoicePdfLink => {
+                Resource::Invoices(invoices::Operation::GetInvoicePdfLink)
             }
             Operation::GetPaymentMethod => {
                 Resource::Customers(customers::Operation::GetPaymentMethod)
@@ -305,6 +407,9 @@ impl Operation {
             }
             Operation::ListCustomers => {
                 Resource::Customers(customers::Operation::ListCustomers)
+            }
+            Operation::ListInvoices => {
+                Resource::Invoices(invoices::Operation::ListInvoices)
             }
             Operation::ListPaymentMethods => {
                 Resource::Customers(customers::Operation::ListPaymentMethods)
@@ -326,6 +431,7 @@ impl Operation {
     pub(crate) const fn body_schema(self) -> Option<&'static str> {
         match self {
             Operation::ArchiveCustomer => None,
+            Operation::ArchiveInvoice => None,
             Operation::CreateCustomer => {
                 Some(
                     "{\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"ein\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"external_id\":{\"type\":\"string\"},\"legal_name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"postal_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street_address\":{\"type\":\"string\"},\"sub_premise\":{\"type\":\"string\"}},\"type\":\"object\"}",
@@ -336,16 +442,25 @@ impl Operation {
                     "{\"properties\":{\"email\":{\"type\":\"string\"},\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"}},\"type\":\"object\"}",
                 )
             }
+            Operation::CreateInvoice => {
+                Some(
+                    "{\"properties\":{\"customer_id\":{\"type\":\"string\"},\"due_date\":{\"type\":\"string\"},\"exclude_from_autopay\":{\"type\":\"boolean\"},\"line_items\":{\"items\":{\"properties\":{\"amount\":{\"type\":\"number\"},\"description\":{\"type\":\"string\"},\"quantity\":{\"type\":\"integer\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"}",
+                )
+            }
             Operation::CreatePaymentRequest => {
                 Some(
                     "{\"properties\":{\"amount\":{\"type\":\"string\"},\"redirect_url\":{\"type\":\"string\"},\"reference_id\":{\"type\":\"string\"}},\"type\":\"object\"}",
                 )
             }
             Operation::GetCustomer => None,
+            Operation::GetInvoice => None,
+            Operation::GetInvoicePaymentLink => None,
+            Operation::GetInvoicePdfLink => None,
             Operation::GetPaymentMethod => None,
             Operation::GetPaymentRequest => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
+            Operation::ListInvoices => None,
             Operation::ListPaymentMethods => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
@@ -363,14 +478,24 @@ impl Operation {
 pub mod ids {
     /// `archiveCustomer`: `DELETE /customers/{id}`
     pub const ARCHIVE_CUSTOMER: &str = "archiveCustomer";
+    /// `archiveInvoice`: `DELETE /invoices/{id}`
+    pub const ARCHIVE_INVOICE: &str = "archiveInvoice";
     /// `createCustomer`: `POST /customers`
     pub const CREATE_CUSTOMER: &str = "createCustomer";
     /// `createCustomerUser`: `POST /customers/{id}/users`
     pub const CREATE_CUSTOMER_USER: &str = "createCustomerUser";
+    /// `createInvoice`: `POST /invoices`
+    pub const CREATE_INVOICE: &str = "createInvoice";
     /// `createPaymentRequest`: `POST /payments/request`
     pub const CREATE_PAYMENT_REQUEST: &str = "createPaymentRequest";
     /// `getCustomer`: `GET /customers/{id}`
     pub const GET_CUSTOMER: &str = "getCustomer";
+    /// `getInvoice`: `GET /invoices/{id}`
+    pub const GET_INVOICE: &str = "getInvoice";
+    /// `getInvoicePaymentLink`: `GET /invoices/{id}/payment-link`
+    pub const GET_INVOICE_PAYMENT_LINK: &str = "getInvoicePaymentLink";
+    /// `getInvoicePdfLink`: `GET /invoices/{id}/pdf-link`
+    pub const GET_INVOICE_PDF_LINK: &str = "getInvoicePdfLink";
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     pub const GET_PAYMENT_METHOD: &str = "getPaymentMethod";
     /// `getPaymentRequest`: `GET /payments/request/{id}`
@@ -379,6 +504,8 @@ pub mod ids {
     pub const LIST_CUSTOMER_USERS: &str = "listCustomerUsers";
     /// `listCustomers`: `GET /customers`
     pub const LIST_CUSTOMERS: &str = "listCustomers";
+    /// `listInvoices`: `GET /invoices`
+    pub const LIST_INVOICES: &str = "listInvoices";
     /// `listPaymentMethods`: `GET /customers/{id}/payment-methods`
     pub const LIST_PAYMENT_METHODS: &str = "listPaymentMethods";
     /// `restoreCustomer`: `POST /customers/{id}/restore`
@@ -430,6 +557,44 @@ pub(crate) mod customers {
                 Operation::ListPaymentMethods => super::Operation::ListPaymentMethods,
                 Operation::RestoreCustomer => super::Operation::RestoreCustomer,
                 Operation::UpdateCustomer => super::Operation::UpdateCustomer,
+            }
+        }
+    }
+}
+/// The operations tagged `Invoices`.
+pub(crate) mod invoices {
+    /// The operations tagged `Invoices`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub(crate) enum Operation {
+        ArchiveInvoice,
+        CreateInvoice,
+        GetInvoice,
+        GetInvoicePaymentLink,
+        GetInvoicePdfLink,
+        ListInvoices,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub(crate) const ALL: [Operation; 6] = [
+            Operation::ArchiveInvoice,
+            Operation::CreateInvoice,
+            Operation::GetInvoice,
+            Operation::GetInvoicePaymentLink,
+            Operation::GetInvoicePdfLink,
+            Operation::ListInvoices,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::ArchiveInvoice => super::Operation::ArchiveInvoice,
+                Operation::CreateInvoice => super::Operation::CreateInvoice,
+                Operation::GetInvoice => super::Operation::GetInvoice,
+                Operation::GetInvoicePaymentLink => {
+                    super::Operation::GetInvoicePaymentLink
+                }
+                Operation::GetInvoicePdfLink => super::Operation::GetInvoicePdfLink,
+                Operation::ListInvoices => super::Operation::ListInvoices,
             }
         }
     }

@@ -220,6 +220,122 @@ pub mod types {
             Default::default()
         }
     }
+    ///A invoice, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct Invoice {
+        ///When the invoice was created, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The invoice's currency, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The ID of the invoice's customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<crate::types::CustomerId>,
+        ///The invoice's due date, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_date: ::std::option::Option<::std::string::String>,
+        ///The invoice's ID: what every operation on it takes.
+        pub id: crate::types::InvoiceId,
+        ///The invoice's invoice number, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_number: ::std::option::Option<::std::string::String>,
+        ///The invoice's last notification time, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_notification_at: ::std::option::Option<::std::string::String>,
+        ///The invoice's line items, as the API returns it.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub line_items: ::std::vec::Vec<InvoiceLineItem>,
+        ///The invoice's memo, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub memo: ::std::option::Option<::std::string::String>,
+        ///The invoice's status, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///The invoice's sub total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub sub_total: ::std::option::Option<crate::money::Decimal>,
+        ///The invoice's total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub total: ::std::option::Option<crate::money::Decimal>,
+    }
+    impl Invoice {
+        /// A builder of a [`Invoice`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::Invoice {
+            Default::default()
+        }
+    }
+    ///A invoice line item, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct InvoiceLineItem {
+        ///The invoice line item's amount, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///The invoice line item's description, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The invoice line item's quantity, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub quantity: ::std::option::Option<i64>,
+    }
+    impl InvoiceLineItem {
+        /// A builder of a [`InvoiceLineItem`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::InvoiceLineItem {
+            Default::default()
+        }
+    }
+    ///A link to an invoice's hosted payment page or to its signed PDF.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct InvoiceLink {
+        ///The link, to open in a browser or to send the payer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl InvoiceLink {
+        /// A builder of a [`InvoiceLink`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::InvoiceLink {
+            Default::default()
+        }
+    }
+    ///One page of invoices, with the cursors of the pages around it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct InvoicePage {
+        ///The items of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Invoice>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl InvoicePage {
+        /// A builder of a [`InvoicePage`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::InvoicePage {
+            Default::default()
+        }
+    }
     ///Customer information
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -283,6 +399,30 @@ pub mod types {
     impl NewCustomerUser {
         /// A builder of a [`NewCustomerUser`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::NewCustomerUser {
+            Default::default()
+        }
+    }
+    ///The fields of a new invoice: the request body of `createInvoice`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct NewInvoice {
+        ///The ID of the new invoice's customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<crate::types::CustomerId>,
+        ///Due date in YYYY-MM-DD format. If omitted, defaults to the current date from invoice creation.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_date: ::std::option::Option<::std::string::String>,
+        ///When true, this invoice is excluded from Autopay at creation time. Use this when your integration pays the invoice synchronously via API and you want to guarantee Autopay never charges the same invoice. Defaults to false.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub exclude_from_autopay: ::std::option::Option<bool>,
+        ///The new invoice's line items.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub line_items: ::std::vec::Vec<InvoiceLineItem>,
+    }
+    impl NewInvoice {
+        /// A builder of a [`NewInvoice`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::NewInvoice {
             Default::default()
         }
     }
@@ -1297,6 +1437,456 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`Invoice`](super::Invoice) field by field (`Invoice::builder()`); a method may take it where it takes a `Invoice`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct Invoice {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<crate::types::CustomerId>,
+                ::std::string::String,
+            >,
+            due_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<crate::types::InvoiceId, ::std::string::String>,
+            invoice_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_notification_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            line_items: ::std::result::Result<
+                ::std::vec::Vec<super::InvoiceLineItem>,
+                ::std::string::String,
+            >,
+            memo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sub_total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Invoice {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    customer_id: Ok(Default::default()),
+                    due_date: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    invoice_number: Ok(Default::default()),
+                    last_notification_at: Ok(Default::default()),
+                    line_items: Ok(Default::default()),
+                    memo: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    sub_total: Ok(Default::default()),
+                    total: Ok(Default::default()),
+                }
+            }
+        }
+        impl Invoice {
+            /// Sets `created_at`:
+            ///When the invoice was created, as RFC 3339 text (its accessor parses it).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.created_at = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `currency`:
+            ///The invoice's currency, as the API returns it.
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.currency = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `customer_id`:
+            ///The ID of the invoice's customer.
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CustomerId>,
+            {
+                self.customer_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `due_date`:
+            ///The invoice's due date, as the API returns it.
+            pub fn due_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.due_date = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `id`:
+            ///The invoice's ID: what every operation on it takes.
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::InvoiceId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets `invoice_number`:
+            ///The invoice's invoice number, as the API returns it.
+            pub fn invoice_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.invoice_number = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `last_notification_at`:
+            ///The invoice's last notification time, as RFC 3339 text (its accessor parses it).
+            pub fn last_notification_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.last_notification_at = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `line_items`:
+            ///The invoice's line items, as the API returns it.
+            pub fn line_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InvoiceLineItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_items: {e}")
+                    });
+                self
+            }
+            /// Sets `memo`:
+            ///The invoice's memo, as the API returns it.
+            pub fn memo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.memo = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `status`:
+            ///The invoice's status, as the API returns it.
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.status = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `sub_total`:
+            ///The invoice's sub total, as the API returns it.
+            pub fn sub_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.sub_total = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `total`:
+            ///The invoice's total, as the API returns it.
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.total = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Invoice> for super::Invoice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Invoice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    customer_id: value.customer_id?,
+                    due_date: value.due_date?,
+                    id: value.id?,
+                    invoice_number: value.invoice_number?,
+                    last_notification_at: value.last_notification_at?,
+                    line_items: value.line_items?,
+                    memo: value.memo?,
+                    status: value.status?,
+                    sub_total: value.sub_total?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Invoice> for Invoice {
+            fn from(value: super::Invoice) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    customer_id: Ok(value.customer_id),
+                    due_date: Ok(value.due_date),
+                    id: Ok(value.id),
+                    invoice_number: Ok(value.invoice_number),
+                    last_notification_at: Ok(value.last_notification_at),
+                    line_items: Ok(value.line_items),
+                    memo: Ok(value.memo),
+                    status: Ok(value.status),
+                    sub_total: Ok(value.sub_total),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        /// Builds a [`InvoiceLineItem`](super::InvoiceLineItem) field by field (`InvoiceLineItem::builder()`); a method may take it where it takes a `InvoiceLineItem`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct InvoiceLineItem {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            quantity: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InvoiceLineItem {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    quantity: Ok(Default::default()),
+                }
+            }
+        }
+        impl InvoiceLineItem {
+            /// Sets `amount`:
+            ///The invoice line item's amount, as the API returns it.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `description`:
+            ///The invoice line item's description, as the API returns it.
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.description = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `quantity`:
+            ///The invoice line item's quantity, as the API returns it.
+            pub fn quantity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<i64>,
+            {
+                self.quantity = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InvoiceLineItem> for super::InvoiceLineItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InvoiceLineItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    description: value.description?,
+                    quantity: value.quantity?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InvoiceLineItem> for InvoiceLineItem {
+            fn from(value: super::InvoiceLineItem) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    description: Ok(value.description),
+                    quantity: Ok(value.quantity),
+                }
+            }
+        }
+        /// Builds a [`InvoiceLink`](super::InvoiceLink) field by field (`InvoiceLink::builder()`); a method may take it where it takes a `InvoiceLink`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct InvoiceLink {
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InvoiceLink {
+            fn default() -> Self {
+                Self {
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl InvoiceLink {
+            /// Sets `url`:
+            ///The link, to open in a browser or to send the payer.
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.url = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InvoiceLink> for super::InvoiceLink {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InvoiceLink,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { url: value.url? })
+            }
+        }
+        impl ::std::convert::From<super::InvoiceLink> for InvoiceLink {
+            fn from(value: super::InvoiceLink) -> Self {
+                Self { url: Ok(value.url) }
+            }
+        }
+        /// Builds a [`InvoicePage`](super::InvoicePage) field by field (`InvoicePage::builder()`); a method may take it where it takes a `InvoicePage`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct InvoicePage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Invoice>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for InvoicePage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl InvoicePage {
+            /// Sets `data`:
+            ///The items of this page.
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Invoice>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<InvoicePage> for super::InvoicePage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: InvoicePage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::InvoicePage> for InvoicePage {
+            fn from(value: super::InvoicePage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
         /// Builds a [`NewCustomer`](super::NewCustomer) field by field (`NewCustomer::builder()`); a method may take it where it takes a `NewCustomer`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct NewCustomer {
@@ -1572,6 +2162,102 @@ pub mod types {
                     email: Ok(value.email),
                     first_name: Ok(value.first_name),
                     last_name: Ok(value.last_name),
+                }
+            }
+        }
+        /// Builds a [`NewInvoice`](super::NewInvoice) field by field (`NewInvoice::builder()`); a method may take it where it takes a `NewInvoice`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct NewInvoice {
+            customer_id: ::std::result::Result<
+                ::std::option::Option<crate::types::CustomerId>,
+                ::std::string::String,
+            >,
+            due_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            exclude_from_autopay: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            line_items: ::std::result::Result<
+                ::std::vec::Vec<super::InvoiceLineItem>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewInvoice {
+            fn default() -> Self {
+                Self {
+                    customer_id: Ok(Default::default()),
+                    due_date: Ok(Default::default()),
+                    exclude_from_autopay: Ok(Default::default()),
+                    line_items: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewInvoice {
+            /// Sets `customer_id`:
+            ///The ID of the new invoice's customer.
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CustomerId>,
+            {
+                self.customer_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `due_date`:
+            ///Due date in YYYY-MM-DD format. If omitted, defaults to the current date from invoice creation.
+            pub fn due_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.due_date = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `exclude_from_autopay`:
+            ///When true, this invoice is excluded from Autopay at creation time. Use this when your integration pays the invoice synchronously via API and you want to guarantee Autopay never charges the same invoice. Defaults to false.
+            pub fn exclude_from_autopay<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.exclude_from_autopay = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `line_items`:
+            ///The new invoice's line items.
+            pub fn line_items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::InvoiceLineItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.line_items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for line_items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewInvoice> for super::NewInvoice {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewInvoice,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    customer_id: value.customer_id?,
+                    due_date: value.due_date?,
+                    exclude_from_autopay: value.exclude_from_autopay?,
+                    line_items: value.line_items?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewInvoice> for NewInvoice {
+            fn from(value: super::NewInvoice) -> Self {
+                Self {
+                    customer_id: Ok(value.customer_id),
+                    due_date: Ok(value.due_date),
+                    exclude_from_autopay: Ok(value.exclude_from_autopay),
+                    line_items: Ok(value.line_items),
                 }
             }
         }
@@ -2175,6 +2861,95 @@ pub mod types {
             self.0 == *other
         }
     }
+    /** The id of a [`Invoice`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct InvoiceId(::std::string::String);
+    impl InvoiceId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for InvoiceId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for InvoiceId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for InvoiceId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for InvoiceId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for InvoiceId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&InvoiceId> for InvoiceId {
+        fn from(id: &InvoiceId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<InvoiceId> for ::std::string::String {
+        fn from(id: InvoiceId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for InvoiceId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for InvoiceId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for InvoiceId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for InvoiceId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for InvoiceId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
     /** The id of a [`PaymentMethod`]: displays and serializes as the bare string.
 
  Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
@@ -2628,6 +3403,120 @@ pub mod types {
             &self.validation_errors
         }
     }
+    impl Invoice {
+        ///When the invoice was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("Invoice", "created_at", v))
+                .transpose()
+        }
+        ///The invoice's currency, as the API returns it.
+        pub fn currency(&self) -> ::std::option::Option<&str> {
+            self.currency.as_deref()
+        }
+        ///The ID of the invoice's customer.
+        pub fn customer_id(&self) -> ::std::option::Option<&crate::types::CustomerId> {
+            self.customer_id.as_ref()
+        }
+        ///The invoice's due date, as the API returns it.
+        pub fn due_date(&self) -> ::std::option::Option<&str> {
+            self.due_date.as_deref()
+        }
+        ///The invoice's ID: what every operation on it takes.
+        pub fn id(&self) -> &crate::types::InvoiceId {
+            &self.id
+        }
+        ///The invoice's invoice number, as the API returns it.
+        pub fn invoice_number(&self) -> ::std::option::Option<&str> {
+            self.invoice_number.as_deref()
+        }
+        ///The invoice's last notification time, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `last_notification_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn last_notification_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.last_notification_at
+                .as_deref()
+                .map(|v| parse_timestamp("Invoice", "last_notification_at", v))
+                .transpose()
+        }
+        ///The invoice's line items, as the API returns it.
+        pub fn line_items(&self) -> &[InvoiceLineItem] {
+            &self.line_items
+        }
+        ///The invoice's memo, as the API returns it.
+        pub fn memo(&self) -> ::std::option::Option<&str> {
+            self.memo.as_deref()
+        }
+        ///The invoice's status, as the API returns it.
+        pub fn status(&self) -> ::std::option::Option<&str> {
+            self.status.as_deref()
+        }
+        ///The invoice's sub total, as the API returns it.
+        pub fn sub_total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.sub_total
+        }
+        ///The invoice's total, as the API returns it.
+        pub fn total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.total
+        }
+    }
+    impl InvoiceLineItem {
+        ///The invoice line item's amount, as the API returns it.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///The invoice line item's description, as the API returns it.
+        pub fn description(&self) -> ::std::option::Option<&str> {
+            self.description.as_deref()
+        }
+        ///The invoice line item's quantity, as the API returns it.
+        pub fn quantity(&self) -> ::std::option::Option<i64> {
+            self.quantity
+        }
+    }
+    impl InvoiceLink {
+        ///The link, to open in a browser or to send the payer.
+        pub fn url(&self) -> ::std::option::Option<&str> {
+            self.url.as_deref()
+        }
+    }
+    impl InvoicePage {
+        ///The items of this page.
+        pub fn data(&self) -> &[Invoice] {
+            &self.data
+        }
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        ///Whether a page follows this one.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        ///Whether a page comes before this one.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
     impl NewCustomer {
         ///The new customer's city.
         pub fn city(&self) -> ::std::option::Option<&str> {
@@ -2686,6 +3575,24 @@ pub mod types {
         ///The new customer user's last name.
         pub fn last_name(&self) -> ::std::option::Option<&str> {
             self.last_name.as_deref()
+        }
+    }
+    impl NewInvoice {
+        ///The ID of the new invoice's customer.
+        pub fn customer_id(&self) -> ::std::option::Option<&crate::types::CustomerId> {
+            self.customer_id.as_ref()
+        }
+        ///Due date in YYYY-MM-DD format. If omitted, defaults to the current date from invoice creation.
+        pub fn due_date(&self) -> ::std::option::Option<&str> {
+            self.due_date.as_deref()
+        }
+        ///When true, this invoice is excluded from Autopay at creation time. Use this when your integration pays the invoice synchronously via API and you want to guarantee Autopay never charges the same invoice. Defaults to false.
+        pub fn exclude_from_autopay(&self) -> ::std::option::Option<bool> {
+            self.exclude_from_autopay
+        }
+        ///The new invoice's line items.
+        pub fn line_items(&self) -> &[InvoiceLineItem] {
+            &self.line_items
         }
     }
     impl NewPaymentRequest {
@@ -3140,6 +4047,126 @@ let response = client.create_customer_user()
     #[cfg(feature = "customers")]
     pub fn create_customer_user(&self) -> builder::CreateCustomerUser<'_> {
         builder::CreateCustomerUser::new(self)
+    }
+    /**List invoices
+
+Get a paginated list of invoices with optional filtering
+
+Sends a `GET` request to `/invoices`
+
+Arguments:
+- `after`: Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.
+- `before`: Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.
+- `created_at_end`: Filter by creation date end (RFC3339 format)
+- `created_at_start`: Filter by creation date start (RFC3339 format)
+- `customer_id`: Filter by customer ID
+- `due_date_end`: Filter by due date end (RFC3339 format)
+- `due_date_start`: Filter by due date start (RFC3339 format)
+- `invoice_number`: Filter by invoice number
+- `limit`: Number of items to return
+- `status`: Filter by invoice status
+```ignore
+let response = client.list_invoices()
+    .after(after)
+    .before(before)
+    .created_at_end(created_at_end)
+    .created_at_start(created_at_start)
+    .customer_id(customer_id)
+    .due_date_end(due_date_end)
+    .due_date_start(due_date_start)
+    .invoice_number(invoice_number)
+    .limit(limit)
+    .status(status)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn list_invoices(&self) -> builder::ListInvoices<'_> {
+        builder::ListInvoices::new(self)
+    }
+    /**Create an invoice
+
+Create a new invoice with line items
+
+Sends a `POST` request to `/invoices`
+
+```ignore
+let response = client.create_invoice()
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn create_invoice(&self) -> builder::CreateInvoice<'_> {
+        builder::CreateInvoice::new(self)
+    }
+    /**Get an invoice
+
+Get invoice details by ID
+
+Sends a `GET` request to `/invoices/{id}`
+
+Arguments:
+- `id`: Invoice ID
+```ignore
+let response = client.get_invoice()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn get_invoice(&self) -> builder::GetInvoice<'_> {
+        builder::GetInvoice::new(self)
+    }
+    /**Archive an invoice
+
+Archive an invoice
+
+Sends a `DELETE` request to `/invoices/{id}`
+
+Arguments:
+- `id`: Invoice ID
+```ignore
+let response = client.archive_invoice()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn archive_invoice(&self) -> builder::ArchiveInvoice<'_> {
+        builder::ArchiveInvoice::new(self)
+    }
+    /**Get a payment link for the specified invoice
+
+Sends a `GET` request to `/invoices/{id}/payment-link`
+
+Arguments:
+- `id`: Invoice ID
+```ignore
+let response = client.get_invoice_payment_link()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn get_invoice_payment_link(&self) -> builder::GetInvoicePaymentLink<'_> {
+        builder::GetInvoicePaymentLink::new(self)
+    }
+    /**Get a signed PDF URL for the specified invoice
+
+Sends a `GET` request to `/invoices/{id}/pdf-link`
+
+Arguments:
+- `id`: Invoice ID
+```ignore
+let response = client.get_invoice_pdf_link()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "invoices")]
+    pub fn get_invoice_pdf_link(&self) -> builder::GetInvoicePdfLink<'_> {
+        builder::GetInvoicePdfLink::new(self)
     }
     /**Generate a new payment request
 
@@ -4214,6 +5241,693 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_invoices`]
+
+[`Client::list_invoices`]: super::Client::list_invoices*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct ListInvoices<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        created_at_end: Result<Option<::std::string::String>, String>,
+        created_at_start: Result<Option<::std::string::String>, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+        due_date_end: Result<Option<::std::string::String>, String>,
+        due_date_start: Result<Option<::std::string::String>, String>,
+        invoice_number: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> ListInvoices<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                created_at_end: Ok(None),
+                created_at_start: Ok(None),
+                customer_id: Ok(None),
+                due_date_end: Ok(None),
+                due_date_start: Ok(None),
+                invoice_number: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_at_end<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_at_end = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_at_end failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_at_start<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_at_start = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_at_start failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn due_date_end<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.due_date_end = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for due_date_end failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn due_date_start<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.due_date_start = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for due_date_start failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn invoice_number<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.invoice_number = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for invoice_number failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/invoices`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InvoicePage>, Error<types::HttpError>> {
+            let Self {
+                client,
+                after,
+                before,
+                created_at_end,
+                created_at_start,
+                customer_id,
+                due_date_end,
+                due_date_start,
+                invoice_number,
+                limit,
+                status,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let created_at_end = created_at_end.map_err(Error::InvalidRequest)?;
+            let created_at_start = created_at_start.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let due_date_end = due_date_end.map_err(Error::InvalidRequest)?;
+            let due_date_start = due_date_start.map_err(Error::InvalidRequest)?;
+            let invoice_number = invoice_number.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/invoices", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_at_end",
+                        &created_at_end,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_at_start",
+                        &created_at_start,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .query(
+                    &progenitor_client::QueryParam::new("due_date_end", &due_date_end),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "due_date_start",
+                        &due_date_start,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "invoice_number",
+                        &invoice_number,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_invoices",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_invoice`]
+
+[`Client::create_invoice`]: super::Client::create_invoice*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct CreateInvoice<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewInvoice, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> CreateInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewInvoice>,
+            <V as std::convert::TryInto<types::NewInvoice>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewInvoice` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewInvoice,
+            ) -> types::builder::NewInvoice,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/invoices`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Invoice>, Error<types::HttpError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::NewInvoice::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/invoices", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_invoice`]
+
+[`Client::get_invoice`]: super::Client::get_invoice*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct GetInvoice<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::InvoiceId, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> GetInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::InvoiceId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: InvoiceId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/invoices/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Invoice>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/invoices/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::archive_invoice`]
+
+[`Client::archive_invoice`]: super::Client::archive_invoice*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct ArchiveInvoice<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::InvoiceId, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> ArchiveInvoice<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::InvoiceId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: InvoiceId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/invoices/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Invoice>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/invoices/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "archive_invoice",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_invoice_payment_link`]
+
+[`Client::get_invoice_payment_link`]: super::Client::get_invoice_payment_link*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct GetInvoicePaymentLink<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::InvoiceId, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> GetInvoicePaymentLink<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::InvoiceId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: InvoiceId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/invoices/{id}/payment-link`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InvoiceLink>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/invoices/{}/payment-link", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_invoice_payment_link",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_invoice_pdf_link`]
+
+[`Client::get_invoice_pdf_link`]: super::Client::get_invoice_pdf_link*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "invoices")]
+    pub struct GetInvoicePdfLink<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::InvoiceId, String>,
+    }
+    #[cfg(feature = "invoices")]
+    impl<'a> GetInvoicePdfLink<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::InvoiceId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: InvoiceId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/invoices/{id}/pdf-link`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InvoiceLink>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/invoices/{}/pdf-link", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_invoice_pdf_link",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

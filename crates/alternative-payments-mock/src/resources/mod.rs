@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor};
 
 pub(crate) mod customers;
+pub(crate) mod invoices;
 pub(crate) mod payment_request;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
@@ -33,6 +34,7 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
     match operation.resource() {
         Resource::Customers(op) => customers::handler(op, method),
         Resource::PaymentRequest(op) => payment_request::handler(op, method),
+        Resource::Invoices(op) => invoices::handler(op, method),
     }
 }
 

@@ -25,3 +25,41 @@ impl List<'_, Filters<op::customers::ListCustomers>> {
         self.filter(move |_, builder| builder.company_name(value.clone()))
     }
 }
+#[cfg(feature = "invoices")]
+impl List<'_, Filters<op::invoices::ListInvoices>> {
+    /// Filter by creation date start (RFC3339 format) (the `created_at_start` query parameter).
+    pub fn created_at_start(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.created_at_start(value.clone()))
+    }
+    /// Filter by creation date end (RFC3339 format) (the `created_at_end` query parameter).
+    pub fn created_at_end(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.created_at_end(value.clone()))
+    }
+    /// Filter by due date start (RFC3339 format) (the `due_date_start` query parameter).
+    pub fn due_date_start(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.due_date_start(value.clone()))
+    }
+    /// Filter by due date end (RFC3339 format) (the `due_date_end` query parameter).
+    pub fn due_date_end(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.due_date_end(value.clone()))
+    }
+    /// Filter by customer ID (the `customer_id` query parameter).
+    pub fn customer_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.customer_id(value.clone()))
+    }
+    /// Filter by invoice number (the `invoice_number` query parameter).
+    pub fn invoice_number(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.invoice_number(value.clone()))
+    }
+    /// Filter by invoice status (the `status` query parameter).
+    pub fn status(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.status(value.clone()))
+    }
+}

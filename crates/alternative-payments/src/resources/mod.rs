@@ -34,11 +34,15 @@ mod customers;
 #[rustfmt::skip]
 mod filters;
 
+#[cfg(feature = "invoices")]
+mod invoices;
 #[cfg(feature = "payment_request")]
 mod payment_request;
 
 #[cfg(feature = "customers")]
 pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
+#[cfg(feature = "invoices")]
+pub use invoices::{Invoices, ListInvoices};
 #[cfg(feature = "payment_request")]
 pub use payment_request::PaymentRequests;
 
