@@ -97,9 +97,24 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         ] }),
         )
         .expect("invoice");
+    let paid = mock
+        .create_invoice(
+            json!({ "customer_id": id, "line_items": [{ "amount": 10, "quantity": 1 }] }),
+        )
+        .expect("invoice");
+    let payment = mock
+        .create_payment(json!({ "invoice_id": paid, "payment_method": "card" }))
+        .expect("payment");
+    let payable = mock
+        .create_invoice(
+            json!({ "customer_id": id, "line_items": [{ "amount": 25.5, "quantity": 2 }] }),
+        )
+        .expect("invoice");
     let seeded = |record: Seeded| match record {
         Seeded::Customer => id.clone(),
         Seeded::Invoice => invoice.clone(),
+        Seeded::Payable => payable.clone(),
+        Seeded::Payment => payment.clone(),
         Seeded::PaymentRequest => payment_request.clone(),
         Seeded::Second => archived.clone(),
         Seeded::Method => pm.clone(),

@@ -73,7 +73,7 @@ pub fn code(merged: &Value, rows: &[Row], types: &ParamTypes) -> Result<String, 
             .iter()
             .filter(|p| !PAGE_PARAMETERS.contains(&p.as_str()))
         {
-            let name = param.to_snake_case();
+            let name = rust_name(param);
             if LIST_METHODS.contains(&name.as_str()) {
                 return Err(format!(
                     "query parameter `{param}` of `{}`: a list already has a method `{name}`; name its SDK setter by hand",
@@ -84,8 +84,13 @@ pub fn code(merged: &Value, rows: &[Row], types: &ParamTypes) -> Result<String, 
                 .get(&(row.variant(), name.clone()))
                 .cloned()
                 .ok_or_else(|| {
+                    let fields: Vec<&String> = types
+                        .keys()
+                        .filter(|(b, _)| *b == row.variant())
+                        .map(|(_, f)| f)
+                        .collect();
                     format!(
-                        "query parameter `{param}` of `{}`: the generated builder has no field for it",
+                        "query parameter `{param}` of `{}`: the generated builder has no field `{name}` for it (it has {fields:?})",
                         row.operation_id
                     )
                 })?;
@@ -130,6 +135,25 @@ pub fn code(merged: &Value, rows: &[Row], types: &ParamTypes) -> Result<String, 
         #(#impls)*
     };
     files::rust_file(tokens, "the SDK's list filters")
+}
+
+/// The Rust name progenitor gives a parameter: snake case, and a keyword
+/// with `_` after it (`type` is `type_`).
+fn rust_name(param: &str) -> String {
+    // Rust's strict and reserved keywords.
+    const KEYWORDS: [&str; 51] = [
+        "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn",
+        "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+        "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
+        "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final",
+        "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    ];
+    let name = param.to_snake_case();
+    if KEYWORDS.contains(&name.as_str()) {
+        format!("{name}_")
+    } else {
+        name
+    }
 }
 
 /// A parameter's description in the spec, trimmed of its final stop.

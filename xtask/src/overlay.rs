@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::files::{self, Layout};
 use crate::spec::{self, escape_pointer};
-use crate::table::{RETRY_EXTENSION, RetryClass};
+use crate::table::{MOVES_MONEY_EXTENSION, RETRY_EXTENSION, RetryClass};
 
 /// Applies the overlay (if the file exists) to `merged`. Every problem names
 /// the file and the JSON pointer inside it.
@@ -306,11 +306,19 @@ fn overlay_entry<'a>(entry: &'a Map<String, Value>, at: &str) -> Result<EntryPar
                 }
                 extensions.insert(RETRY_EXTENSION.into(), value.clone());
             }
+            "moves_money" => {
+                if value != &Value::Bool(true) {
+                    return Err(format!(
+                        "{at}/moves_money: expected true (or no entry), found {value}"
+                    ));
+                }
+                extensions.insert(MOVES_MONEY_EXTENSION.into(), value.clone());
+            }
             "why" if value.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
             "why" => return Err(format!("{at}/why: expected a non-empty string")),
             other => {
                 return Err(format!(
-                    "{at}/{}: unknown key (expected \"retry\", \"responses\" and \"why\")",
+                    "{at}/{}: unknown key (expected \"retry\", \"responses\", \"moves_money\" and \"why\")",
                     escape_pointer(other)
                 ));
             }

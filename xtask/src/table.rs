@@ -21,6 +21,10 @@ use crate::{files, spec};
 /// `openapi/overlay.json`: its retry class.
 pub const RETRY_EXTENSION: &str = "x-alternative-payments-retry";
 
+/// The extension marking an operation that moves money (a charge), from
+/// `openapi/overlay.json`: `altpay` asks before sending it.
+pub const MOVES_MONEY_EXTENSION: &str = "x-alternative-payments-moves-money";
+
 /// Whether an operation may be sent again when an attempt's outcome is
 /// unknown (a timeout, a 5xx, a connection lost mid-response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +81,8 @@ pub struct Row {
     /// validates (types, properties, items, enums, required): the mock
     /// checks bodies with it.
     pub body_schema: Option<Value>,
+    /// It moves money (the overlay says so): `altpay` asks first.
+    pub moves_money: bool,
 }
 
 impl Row {
@@ -167,6 +173,7 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             resource,
             body_fields,
             body_schema,
+            moves_money: json.get(MOVES_MONEY_EXTENSION) == Some(&Value::Bool(true)),
         });
     }
     rows.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
@@ -305,6 +312,7 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
     let methods: Vec<String> = rows.iter().map(|r| r.method.to_uppercase()).collect();
     let paths: Vec<&str> = rows.iter().map(|r| r.path.as_str()).collect();
     let statuses: Vec<u16> = rows.iter().map(|r| r.success_status).collect();
+    let moves_money: Vec<bool> = rows.iter().map(|r| r.moves_money).collect();
     let retries: Vec<_> = rows
         .iter()
         .map(|r| match r.retry {
@@ -622,6 +630,12 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
             /// The JSON request body's top-level fields, when the spec lists them.
             #vis const fn body_fields(self) -> Option<&'static [&'static str]> {
                 match self { #( Operation::#variants => #body_fields, )* }
+            }
+
+            /// Whether the operation moves money (a charge), as
+            /// `openapi/overlay.json` says: `altpay` asks before sending it.
+            #vis const fn moves_money(self) -> bool {
+                match self { #( Operation::#variants => #moves_money, )* }
             }
 
             /// Whether a request may be resent after an unknown outcome.

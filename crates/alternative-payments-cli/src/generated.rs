@@ -28,8 +28,11 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::ArchiveInvoice => Self::cli_archive_invoice(),
             CliCommand::GetInvoicePaymentLink => Self::cli_get_invoice_payment_link(),
             CliCommand::GetInvoicePdfLink => Self::cli_get_invoice_pdf_link(),
+            CliCommand::ListPayments => Self::cli_list_payments(),
+            CliCommand::CreatePayment => Self::cli_create_payment(),
             CliCommand::CreatePaymentRequest => Self::cli_create_payment_request(),
             CliCommand::GetPaymentRequest => Self::cli_get_payment_request(),
+            CliCommand::GetPayment => Self::cli_get_payment(),
         }
     }
     pub fn cli_list_customers() -> ::clap::Command {
@@ -645,6 +648,167 @@ impl<T: CliConfig> Cli<T> {
             )
             .about("Get a signed PDF URL for the specified invoice")
     }
+    pub fn cli_list_payments() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("after")
+                    .long("after")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("before")
+                    .long("before")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("created-at-end")
+                    .long("created-at-end")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by creation date end (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("created-at-start")
+                    .long("created-at-start")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by creation date start (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("customer-id")
+                    .long("customer-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("invoice-id")
+                    .long("invoice-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by invoice ID"),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false)
+                    .help("Number of items to return"),
+            )
+            .arg(
+                ::clap::Arg::new("payment-method")
+                    .long("payment-method")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by payment method"),
+            )
+            .arg(
+                ::clap::Arg::new("status")
+                    .long("status")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by payment status"),
+            )
+            .arg(
+                ::clap::Arg::new("type")
+                    .long("type")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by payment type"),
+            )
+            .about(
+                "List payments\n\nGet a paginated list of payments with optional filtering",
+            )
+    }
+    pub fn cli_create_payment() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("amount")
+                    .long("amount")
+                    .value_parser(
+                        ::clap::value_parser!(::alternative_payments_raw::money::Decimal),
+                    )
+                    .required(false)
+                    .help("The new payment's amount."),
+            )
+            .arg(
+                ::clap::Arg::new("customer-id")
+                    .long("customer-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("idempotency-key")
+                    .long("idempotency-key")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The new payment's idempotency key."),
+            )
+            .arg(
+                ::clap::Arg::new("invoice-id")
+                    .long("invoice-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::InvoiceId
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("payment-date")
+                    .long("payment-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The new payment's payment date."),
+            )
+            .arg(
+                ::clap::Arg::new("payment-method")
+                    .long("payment-method")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::NewPaymentPaymentMethod
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("payment-method-id")
+                    .long("payment-method-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentMethodId
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about("Create payment\n\nCreate a single payment to charge an invoice.")
+    }
     pub fn cli_create_payment_request() -> ::clap::Command {
         ::clap::Command::new("")
             .arg(
@@ -705,6 +869,23 @@ impl<T: CliConfig> Cli<T> {
                 "Retrieve a payment request by id\n\nRetrieves a payment request, together with its current status",
             )
     }
+    pub fn cli_get_payment() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentId
+                        ),
+                    )
+                    .required(true)
+                    .help("Payment ID"),
+            )
+            .about(
+                "Get payment by ID\n\nRetrieve detailed information about a specific payment",
+            )
+    }
     pub async fn execute(
         &self,
         cmd: CliCommand,
@@ -739,12 +920,15 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::GetInvoicePdfLink => {
                 self.execute_get_invoice_pdf_link(matches).await
             }
+            CliCommand::ListPayments => self.execute_list_payments(matches).await,
+            CliCommand::CreatePayment => self.execute_create_payment(matches).await,
             CliCommand::CreatePaymentRequest => {
                 self.execute_create_payment_request(matches).await
             }
             CliCommand::GetPaymentRequest => {
                 self.execute_get_payment_request(matches).await
             }
+            CliCommand::GetPayment => self.execute_get_payment(matches).await,
         }
     }
     pub async fn execute_list_customers(
@@ -1268,6 +1452,116 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_list_payments(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_payments();
+        if let Some(value) = matches.get_one::<::std::string::String>("after") {
+            request = request.after(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("before") {
+            request = request.before(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("created-at-end") {
+            request = request.created_at_end(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("created-at-start")
+        {
+            request = request.created_at_start(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("customer-id") {
+            request = request.customer_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("invoice-id") {
+            request = request.invoice_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("payment-method") {
+            request = request.payment_method(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("status") {
+            request = request.status(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("type") {
+            request = request.type_(value.clone());
+        }
+        self.config.execute_list_payments(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_create_payment(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.create_payment();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::money::Decimal>("amount")
+        {
+            request = request.body_map(|body| { body.amount(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("customer-id")
+        {
+            request = request.body_map(|body| { body.customer_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("idempotency-key")
+        {
+            request = request.body_map(|body| { body.idempotency_key(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::InvoiceId>("invoice-id")
+        {
+            request = request.body_map(|body| { body.invoice_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("payment-date") {
+            request = request.body_map(|body| { body.payment_date(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<
+                ::alternative_payments_raw::types::NewPaymentPaymentMethod,
+            >("payment-method")
+        {
+            request = request.body_map(|body| { body.payment_method(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<
+                ::alternative_payments_raw::types::PaymentMethodId,
+            >("payment-method-id")
+        {
+            request = request.body_map(|body| { body.payment_method_id(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::NewPayment>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_create_payment(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
     pub async fn execute_create_payment_request(
         &self,
         matches: &::clap::ArgMatches,
@@ -1315,6 +1609,29 @@ impl<T: CliConfig> Cli<T> {
             request = request.id(value.clone());
         }
         self.config.execute_get_payment_request(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_payment(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_payment();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PaymentId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_payment(matches, &mut request)?;
         let result = request.send().await;
         match result {
             Ok(r) => {
@@ -1460,6 +1777,20 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_list_payments(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListPayments,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_create_payment(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::CreatePayment,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn execute_create_payment_request(
         &self,
         matches: &::clap::ArgMatches,
@@ -1471,6 +1802,13 @@ pub trait CliConfig {
         &self,
         matches: &::clap::ArgMatches,
         request: &mut builder::GetPaymentRequest,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_payment(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetPayment,
     ) -> anyhow::Result<()> {
         Ok(())
     }
@@ -1493,8 +1831,11 @@ pub enum CliCommand {
     ArchiveInvoice,
     GetInvoicePaymentLink,
     GetInvoicePdfLink,
+    ListPayments,
+    CreatePayment,
     CreatePaymentRequest,
     GetPaymentRequest,
+    GetPayment,
 }
 impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
@@ -1506,8 +1847,9 @@ impl CliCommand {
             CliCommand::ListCustomerUsers, CliCommand::CreateCustomerUser,
             CliCommand::ListInvoices, CliCommand::CreateInvoice, CliCommand::GetInvoice,
             CliCommand::ArchiveInvoice, CliCommand::GetInvoicePaymentLink,
-            CliCommand::GetInvoicePdfLink, CliCommand::CreatePaymentRequest,
-            CliCommand::GetPaymentRequest,
+            CliCommand::GetInvoicePdfLink, CliCommand::ListPayments,
+            CliCommand::CreatePayment, CliCommand::CreatePaymentRequest,
+            CliCommand::GetPaymentRequest, CliCommand::GetPayment,
         ]
             .into_iter()
     }
@@ -1529,8 +1871,11 @@ impl CliCommand {
             CliCommand::ArchiveInvoice => "archive_invoice",
             CliCommand::GetInvoicePaymentLink => "get_invoice_payment_link",
             CliCommand::GetInvoicePdfLink => "get_invoice_pdf_link",
+            CliCommand::ListPayments => "list_payments",
+            CliCommand::CreatePayment => "create_payment",
             CliCommand::CreatePaymentRequest => "create_payment_request",
             CliCommand::GetPaymentRequest => "get_payment_request",
+            CliCommand::GetPayment => "get_payment",
         }
     }
 }
@@ -1553,6 +1898,9 @@ impl CliCommand {
     /// - `altpay invoices list`: `listInvoices`
     /// - `altpay invoices payment-link get`: `getInvoicePaymentLink`
     /// - `altpay invoices pdf-link get`: `getInvoicePdfLink`
+    /// - `altpay payments create`: `createPayment`
+    /// - `altpay payments get`: `getPayment`
+    /// - `altpay payments list`: `listPayments`
     /// - `altpay payments request create`: `createPaymentRequest`
     /// - `altpay payments request get`: `getPaymentRequest`
     pub const fn words(self) -> &'static [&'static str] {
@@ -1562,17 +1910,20 @@ impl CliCommand {
             CliCommand::CreateCustomer => &["customers", "create"],
             CliCommand::CreateCustomerUser => &["customers", "users", "create"],
             CliCommand::CreateInvoice => &["invoices", "create"],
+            CliCommand::CreatePayment => &["payments", "create"],
             CliCommand::CreatePaymentRequest => &["payments", "request", "create"],
             CliCommand::GetCustomer => &["customers", "get"],
             CliCommand::GetInvoice => &["invoices", "get"],
             CliCommand::GetInvoicePaymentLink => &["invoices", "payment-link", "get"],
             CliCommand::GetInvoicePdfLink => &["invoices", "pdf-link", "get"],
+            CliCommand::GetPayment => &["payments", "get"],
             CliCommand::GetPaymentMethod => &["customers", "payment-methods", "get"],
             CliCommand::GetPaymentRequest => &["payments", "request", "get"],
             CliCommand::ListCustomerUsers => &["customers", "users", "list"],
             CliCommand::ListCustomers => &["customers", "list"],
             CliCommand::ListInvoices => &["invoices", "list"],
             CliCommand::ListPaymentMethods => &["customers", "payment-methods", "list"],
+            CliCommand::ListPayments => &["payments", "list"],
             CliCommand::RestoreCustomer => &["customers", "restore"],
             CliCommand::UpdateCustomer => &["customers", "update"],
         }
@@ -1585,17 +1936,20 @@ impl CliCommand {
             CliCommand::CreateCustomer => &[],
             CliCommand::CreateCustomerUser => &["id"],
             CliCommand::CreateInvoice => &[],
+            CliCommand::CreatePayment => &[],
             CliCommand::CreatePaymentRequest => &[],
             CliCommand::GetCustomer => &["id"],
             CliCommand::GetInvoice => &["id"],
             CliCommand::GetInvoicePaymentLink => &["id"],
             CliCommand::GetInvoicePdfLink => &["id"],
+            CliCommand::GetPayment => &["id"],
             CliCommand::GetPaymentMethod => &["id", "method-id"],
             CliCommand::GetPaymentRequest => &["id"],
             CliCommand::ListCustomerUsers => &["id"],
             CliCommand::ListCustomers => &[],
             CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &["id"],
+            CliCommand::ListPayments => &[],
             CliCommand::RestoreCustomer => &["id"],
             CliCommand::UpdateCustomer => &["id"],
         }
@@ -1608,17 +1962,20 @@ impl CliCommand {
             CliCommand::CreateCustomer => false,
             CliCommand::CreateCustomerUser => false,
             CliCommand::CreateInvoice => false,
+            CliCommand::CreatePayment => false,
             CliCommand::CreatePaymentRequest => false,
             CliCommand::GetCustomer => false,
             CliCommand::GetInvoice => false,
             CliCommand::GetInvoicePaymentLink => false,
             CliCommand::GetInvoicePdfLink => false,
+            CliCommand::GetPayment => false,
             CliCommand::GetPaymentMethod => false,
             CliCommand::GetPaymentRequest => false,
             CliCommand::ListCustomerUsers => true,
             CliCommand::ListCustomers => true,
             CliCommand::ListInvoices => true,
             CliCommand::ListPaymentMethods => false,
+            CliCommand::ListPayments => true,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
         }
@@ -1649,6 +2006,19 @@ impl CliCommand {
             CliCommand::CreateInvoice => {
                 Some(&["customer_id", "due_date", "exclude_from_autopay", "line_items"])
             }
+            CliCommand::CreatePayment => {
+                Some(
+                    &[
+                        "amount",
+                        "customer_id",
+                        "idempotency_key",
+                        "invoice_id",
+                        "payment_date",
+                        "payment_method",
+                        "payment_method_id",
+                    ],
+                )
+            }
             CliCommand::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
@@ -1656,12 +2026,14 @@ impl CliCommand {
             CliCommand::GetInvoice => None,
             CliCommand::GetInvoicePaymentLink => None,
             CliCommand::GetInvoicePdfLink => None,
+            CliCommand::GetPayment => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
+            CliCommand::ListPayments => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(
@@ -1721,6 +2093,23 @@ impl CliCommand {
                     ("line-items", "The request body's `line_items` (array)"),
                 ]
             }
+            CliCommand::CreatePayment => {
+                &[
+                    ("amount", "The request body's `amount` (string)"),
+                    ("customer-id", "The request body's `customer_id` (string)"),
+                    ("idempotency-key", "The request body's `idempotency_key` (string)"),
+                    ("invoice-id", "The request body's `invoice_id` (string)"),
+                    ("payment-date", "The request body's `payment_date` (string)"),
+                    (
+                        "payment-method",
+                        "@enum card,standard_ach. Known values: card, standard_ach; any other is sent as given",
+                    ),
+                    (
+                        "payment-method-id",
+                        "The request body's `payment_method_id` (string)",
+                    ),
+                ]
+            }
             CliCommand::CreatePaymentRequest => {
                 &[
                     ("amount", "The request body's `amount` (string)"),
@@ -1732,12 +2121,14 @@ impl CliCommand {
             CliCommand::GetInvoice => &[],
             CliCommand::GetInvoicePaymentLink => &[],
             CliCommand::GetInvoicePdfLink => &[],
+            CliCommand::GetPayment => &[],
             CliCommand::GetPaymentMethod => &[],
             CliCommand::GetPaymentRequest => &[],
             CliCommand::ListCustomerUsers => &[],
             CliCommand::ListCustomers => &[],
             CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &[],
+            CliCommand::ListPayments => &[],
             CliCommand::RestoreCustomer => &[],
             CliCommand::UpdateCustomer => {
                 &[
@@ -1774,6 +2165,11 @@ impl CliCommand {
                     "{\n  \"customer_id\": \"string\",\n  \"due_date\": \"string\",\n  \"exclude_from_autopay\": false,\n  \"line_items\": [\n    {\n      \"amount\": 0.0,\n      \"description\": \"string\",\n      \"quantity\": 0\n    }\n  ]\n}",
                 )
             }
+            CliCommand::CreatePayment => {
+                Some(
+                    "{\n  \"amount\": \"string\",\n  \"customer_id\": \"string\",\n  \"idempotency_key\": \"string\",\n  \"invoice_id\": \"string\",\n  \"payment_date\": \"string\",\n  \"payment_method\": \"card|standard_ach\",\n  \"payment_method_id\": \"string\"\n}",
+                )
+            }
             CliCommand::CreatePaymentRequest => {
                 Some(
                     "{\n  \"amount\": \"string\",\n  \"redirect_url\": \"string\",\n  \"reference_id\": \"string\"\n}",
@@ -1783,12 +2179,14 @@ impl CliCommand {
             CliCommand::GetInvoice => None,
             CliCommand::GetInvoicePaymentLink => None,
             CliCommand::GetInvoicePdfLink => None,
+            CliCommand::GetPayment => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
+            CliCommand::ListPayments => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(

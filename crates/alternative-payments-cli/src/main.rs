@@ -293,6 +293,15 @@ fn leaf(cmd: CliCommand) -> Command {
                 .help("The whole request body as JSON, from FILE or - for stdin; instead of the field flags")
         });
     }
+    if operation(cmd).is_some_and(|op| op.moves_money()) {
+        leaf = leaf.arg(
+            Arg::new("yes")
+                .long("yes")
+                .short('y')
+                .action(ArgAction::SetTrue)
+                .help("Send it without asking: this command moves money (asked on a terminal; required otherwise)"),
+        );
+    }
     if cmd.paginated() {
         // `--after` with `--all`: every page from that cursor on (resuming
         // an export that stopped).
@@ -376,6 +385,7 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
         }
         refuse_no_body(cmd, leaf)?;
         refuse_bad_ids(cmd, leaf)?;
+        confirm_money(cmd, leaf)?;
     }
     let client = client(leaf)?;
     if words == ["auth", "check"] {
@@ -423,6 +433,39 @@ fn refuse_bad_ids(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// A command that moves money (`openapi/overlay.json` marks it) is sent only
+/// when the user says so: `--yes`, or `y` at the prompt on a terminal. Not
+/// on a terminal and without `--yes`, it is refused (exit 2, nothing sent):
+/// a script must say it means to charge.
+fn confirm_money(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
+    let Some(op) = operation(cmd).filter(|op| op.moves_money()) else {
+        return Ok(());
+    };
+    if leaf.get_flag("yes") {
+        return Ok(());
+    }
+    let words = cmd.words().join(" ");
+    let stdin = std::io::stdin();
+    if !(stdin.is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "error: `altpay {words}` moves money ({} {}); add --yes to send it from a script (nothing was sent)",
+                op.http_method(),
+                op.path()
+            ),
+        ));
+    }
+    eprint!("`altpay {words}` moves money. Send it? [y/N] ");
+    let mut answer = String::new();
+    let _ = stdin.read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(Exit::Usage, "not sent"))
+    }
 }
 
 /// The id (and long name) of the flag progenitor makes for a body field.

@@ -774,6 +774,27 @@ fn request_calls_any_path_under_the_base_url_and_refuses_others() {
     assert!(api.mock.requests().is_empty(), "nothing sent");
 }
 
+/// Issue #29: a command that moves money is sent only when the user says
+/// so; from a script (no terminal) without `--yes` it is refused, exit 2,
+/// nothing sent.
+#[test]
+fn a_command_that_moves_money_needs_yes_off_a_terminal() {
+    let api = api();
+    let ids = ids(&api);
+    let charge = ["payments", "create", "--invoice-id", &ids.invoice, "--amount", "10.00"];
+    let out = run(&api, &charge);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("moves money") && out.stderr.contains("--yes"), "{out:?}");
+    assert!(api.mock.requests_to("createPayment").is_empty(), "nothing sent");
+    let before = api.mock.payment_count();
+    let mut yes = charge.to_vec();
+    yes.push("--yes");
+    let out = run(&api, &yes);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.json()["total"], json!(10));
+    assert_eq!(api.mock.payment_count(), before + 1);
+}
+
 #[test]
 fn secrets_are_never_printed_even_verbose() {
     let api = api();

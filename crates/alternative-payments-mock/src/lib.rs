@@ -76,5 +76,6 @@ pub use operations::ids as operation_ids;
 pub use resources::customers::{PaymentMethodSeed, UnknownCustomer};
 pub use resources::invoices::INVOICE_STATUSES;
 pub use resources::payment_request::PAYMENT_REQUEST_STATUSES;
+pub use resources::payments::PAYMENT_STATUSES;
 pub use server::{MockResponse, MockServer, UnknownOperation};
 pub use state::{MockStats, RecordedRequest, TOKEN};

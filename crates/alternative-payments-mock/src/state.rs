@@ -107,12 +107,21 @@ pub(crate) struct State {
     pub(crate) log: VecDeque<RecordedRequest>,
     /// Requests per second per client, when the limit is on.
     pub(crate) rate_limit: Option<f64>,
+    /// The idempotency keys of payments.
+    pub(crate) payment_keys: IdempotencyKeys,
     /// Requests received, for their ids (`req_000001`, ...).
     pub(crate) requests_seen: u64,
     /// Each client's bucket.
     pub(crate) buckets: HashMap<String, Bucket>,
     pub(crate) stats: MockStats,
 }
+
+/// Idempotency keys already used: key → (the body it came with, the id of
+/// what it created).
+#[derive(Default)]
+pub(crate) struct IdempotencyKeys(
+    pub(crate) HashMap<String, (serde_json::Map<String, serde_json::Value>, String)>,
+);
 
 /// A client's rate-limit bucket.
 #[derive(Clone, Copy)]

@@ -72,6 +72,11 @@ impl Table {
         self.by_id.get(id).map(|i| &mut self.rows[*i])
     }
 
+    /// Every record, in creation order.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = &Record> {
+        self.rows.iter()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }

@@ -426,6 +426,41 @@ pub mod types {
             Default::default()
         }
     }
+    ///Request body for creating a payment
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct NewPayment {
+        ///The new payment's amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::text_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "String"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///The ID of the new payment's customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<crate::types::CustomerId>,
+        ///The new payment's idempotency key.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub idempotency_key: ::std::option::Option<::std::string::String>,
+        ///The ID of the new payment's invoice.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_id: ::std::option::Option<crate::types::InvoiceId>,
+        ///The new payment's payment date.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_date: ::std::option::Option<::std::string::String>,
+        ///@enum card,standard_ach
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_method: ::std::option::Option<crate::types::NewPaymentPaymentMethod>,
+        ///The ID of the new payment's payment method.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_method_id: ::std::option::Option<crate::types::PaymentMethodId>,
+    }
+    impl NewPayment {
+        /// A builder of a [`NewPayment`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::NewPayment {
+            Default::default()
+        }
+    }
     ///The fields of a new payment request: the request body of `createPaymentRequest`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -446,6 +481,74 @@ pub mod types {
     impl NewPaymentRequest {
         /// A builder of a [`NewPaymentRequest`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::NewPaymentRequest {
+            Default::default()
+        }
+    }
+    ///A payment, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct Payment {
+        ///When the payment was created, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The ID of the payment's customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<crate::types::CustomerId>,
+        ///The payment's due date, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub due_date: ::std::option::Option<::std::string::String>,
+        ///The payment's fees, as the API returns it.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub fees: ::std::vec::Vec<PaymentFee>,
+        ///The payment's ID: what every operation on it takes.
+        pub id: crate::types::PaymentId,
+        ///The payment's payment method, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payment_method: ::std::option::Option<::std::string::String>,
+        ///The payment's status, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///The payment's sub total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub sub_total: ::std::option::Option<crate::money::Decimal>,
+        ///The payment's total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub total: ::std::option::Option<crate::money::Decimal>,
+    }
+    impl Payment {
+        /// A builder of a [`Payment`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::Payment {
+            Default::default()
+        }
+    }
+    ///A payment fee, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PaymentFee {
+        ///The payment fee's amount, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///Whether the payment fee is covered by customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub covered_by_customer: ::std::option::Option<bool>,
+        ///The payment fee's name, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///@enum FT_LATE_PAYMENT,FT_PRODUCT,FT_METHOD,FT_INTEREST
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::types::PaymentFeeType>,
+    }
+    impl PaymentFee {
+        /// A builder of a [`PaymentFee`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PaymentFee {
             Default::default()
         }
     }
@@ -496,6 +599,33 @@ pub mod types {
     impl PaymentMethodList {
         /// A builder of a [`PaymentMethodList`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::PaymentMethodList {
+            Default::default()
+        }
+    }
+    ///One page of payments, with the cursors of the pages around it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PaymentPage {
+        ///The items of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Payment>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentPage {
+        /// A builder of a [`PaymentPage`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PaymentPage {
             Default::default()
         }
     }
@@ -2261,6 +2391,145 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`NewPayment`](super::NewPayment) field by field (`NewPayment::builder()`); a method may take it where it takes a `NewPayment`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct NewPayment {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<crate::types::CustomerId>,
+                ::std::string::String,
+            >,
+            idempotency_key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            invoice_id: ::std::result::Result<
+                ::std::option::Option<crate::types::InvoiceId>,
+                ::std::string::String,
+            >,
+            payment_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            payment_method: ::std::result::Result<
+                ::std::option::Option<crate::types::NewPaymentPaymentMethod>,
+                ::std::string::String,
+            >,
+            payment_method_id: ::std::result::Result<
+                ::std::option::Option<crate::types::PaymentMethodId>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewPayment {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    customer_id: Ok(Default::default()),
+                    idempotency_key: Ok(Default::default()),
+                    invoice_id: Ok(Default::default()),
+                    payment_date: Ok(Default::default()),
+                    payment_method: Ok(Default::default()),
+                    payment_method_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewPayment {
+            /// Sets `amount`:
+            ///The new payment's amount.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `customer_id`:
+            ///The ID of the new payment's customer.
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CustomerId>,
+            {
+                self.customer_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `idempotency_key`:
+            ///The new payment's idempotency key.
+            pub fn idempotency_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.idempotency_key = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `invoice_id`:
+            ///The ID of the new payment's invoice.
+            pub fn invoice_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::InvoiceId>,
+            {
+                self.invoice_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `payment_date`:
+            ///The new payment's payment date.
+            pub fn payment_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.payment_date = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `payment_method`:
+            ///@enum card,standard_ach
+            pub fn payment_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::NewPaymentPaymentMethod>,
+            {
+                self.payment_method = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `payment_method_id`:
+            ///The ID of the new payment's payment method.
+            pub fn payment_method_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::PaymentMethodId>,
+            {
+                self.payment_method_id = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewPayment> for super::NewPayment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewPayment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    customer_id: value.customer_id?,
+                    idempotency_key: value.idempotency_key?,
+                    invoice_id: value.invoice_id?,
+                    payment_date: value.payment_date?,
+                    payment_method: value.payment_method?,
+                    payment_method_id: value.payment_method_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewPayment> for NewPayment {
+            fn from(value: super::NewPayment) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    customer_id: Ok(value.customer_id),
+                    idempotency_key: Ok(value.idempotency_key),
+                    invoice_id: Ok(value.invoice_id),
+                    payment_date: Ok(value.payment_date),
+                    payment_method: Ok(value.payment_method),
+                    payment_method_id: Ok(value.payment_method_id),
+                }
+            }
+        }
         /// Builds a [`NewPaymentRequest`](super::NewPaymentRequest) field by field (`NewPaymentRequest::builder()`); a method may take it where it takes a `NewPaymentRequest`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct NewPaymentRequest {
@@ -2333,6 +2602,273 @@ pub mod types {
                     amount: Ok(value.amount),
                     redirect_url: Ok(value.redirect_url),
                     reference_id: Ok(value.reference_id),
+                }
+            }
+        }
+        /// Builds a [`Payment`](super::Payment) field by field (`Payment::builder()`); a method may take it where it takes a `Payment`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct Payment {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<crate::types::CustomerId>,
+                ::std::string::String,
+            >,
+            due_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            fees: ::std::result::Result<
+                ::std::vec::Vec<super::PaymentFee>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<crate::types::PaymentId, ::std::string::String>,
+            payment_method: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sub_total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Payment {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    customer_id: Ok(Default::default()),
+                    due_date: Ok(Default::default()),
+                    fees: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    payment_method: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    sub_total: Ok(Default::default()),
+                    total: Ok(Default::default()),
+                }
+            }
+        }
+        impl Payment {
+            /// Sets `created_at`:
+            ///When the payment was created, as RFC 3339 text (its accessor parses it).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.created_at = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `customer_id`:
+            ///The ID of the payment's customer.
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CustomerId>,
+            {
+                self.customer_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `due_date`:
+            ///The payment's due date, as the API returns it.
+            pub fn due_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.due_date = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `fees`:
+            ///The payment's fees, as the API returns it.
+            pub fn fees<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PaymentFee>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fees = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fees: {e}")
+                    });
+                self
+            }
+            /// Sets `id`:
+            ///The payment's ID: what every operation on it takes.
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::PaymentId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets `payment_method`:
+            ///The payment's payment method, as the API returns it.
+            pub fn payment_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.payment_method = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `status`:
+            ///The payment's status, as the API returns it.
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.status = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `sub_total`:
+            ///The payment's sub total, as the API returns it.
+            pub fn sub_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.sub_total = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `total`:
+            ///The payment's total, as the API returns it.
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.total = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Payment> for super::Payment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Payment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    customer_id: value.customer_id?,
+                    due_date: value.due_date?,
+                    fees: value.fees?,
+                    id: value.id?,
+                    payment_method: value.payment_method?,
+                    status: value.status?,
+                    sub_total: value.sub_total?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Payment> for Payment {
+            fn from(value: super::Payment) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    customer_id: Ok(value.customer_id),
+                    due_date: Ok(value.due_date),
+                    fees: Ok(value.fees),
+                    id: Ok(value.id),
+                    payment_method: Ok(value.payment_method),
+                    status: Ok(value.status),
+                    sub_total: Ok(value.sub_total),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        /// Builds a [`PaymentFee`](super::PaymentFee) field by field (`PaymentFee::builder()`); a method may take it where it takes a `PaymentFee`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PaymentFee {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            covered_by_customer: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<crate::types::PaymentFeeType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentFee {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    covered_by_customer: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentFee {
+            /// Sets `amount`:
+            ///The payment fee's amount, as the API returns it.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `covered_by_customer`:
+            ///Whether the payment fee is covered by customer.
+            pub fn covered_by_customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.covered_by_customer = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `name`:
+            ///The payment fee's name, as the API returns it.
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.name = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `type_`:
+            ///@enum FT_LATE_PAYMENT,FT_PRODUCT,FT_METHOD,FT_INTEREST
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::PaymentFeeType>,
+            {
+                self.type_ = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentFee> for super::PaymentFee {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentFee,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    covered_by_customer: value.covered_by_customer?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentFee> for PaymentFee {
+            fn from(value: super::PaymentFee) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    covered_by_customer: Ok(value.covered_by_customer),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -2538,6 +3074,118 @@ pub mod types {
         impl ::std::convert::From<super::PaymentMethodList> for PaymentMethodList {
             fn from(value: super::PaymentMethodList) -> Self {
                 Self { data: Ok(value.data) }
+            }
+        }
+        /// Builds a [`PaymentPage`](super::PaymentPage) field by field (`PaymentPage::builder()`); a method may take it where it takes a `PaymentPage`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PaymentPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Payment>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentPage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentPage {
+            /// Sets `data`:
+            ///The items of this page.
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Payment>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentPage> for super::PaymentPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentPage> for PaymentPage {
+            fn from(value: super::PaymentPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
             }
         }
         /// Builds a [`PaymentRequest`](super::PaymentRequest) field by field (`PaymentRequest::builder()`); a method may take it where it takes a `PaymentRequest`, or convert it with `try_into()`, which names any required field left unset.
@@ -2946,6 +3594,95 @@ pub mod types {
         }
     }
     impl ::std::cmp::PartialEq<&str> for InvoiceId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /** The id of a [`Payment`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct PaymentId(::std::string::String);
+    impl PaymentId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for PaymentId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for PaymentId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for PaymentId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PaymentId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for PaymentId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&PaymentId> for PaymentId {
+        fn from(id: &PaymentId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<PaymentId> for ::std::string::String {
+        fn from(id: PaymentId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for PaymentId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for PaymentId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for PaymentId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for PaymentId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for PaymentId {
         fn eq(&self, other: &&str) -> bool {
             self.0 == *other
         }
@@ -3595,6 +4332,40 @@ pub mod types {
             &self.line_items
         }
     }
+    impl NewPayment {
+        ///The new payment's amount.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///The ID of the new payment's customer.
+        pub fn customer_id(&self) -> ::std::option::Option<&crate::types::CustomerId> {
+            self.customer_id.as_ref()
+        }
+        ///The new payment's idempotency key.
+        pub fn idempotency_key(&self) -> ::std::option::Option<&str> {
+            self.idempotency_key.as_deref()
+        }
+        ///The ID of the new payment's invoice.
+        pub fn invoice_id(&self) -> ::std::option::Option<&crate::types::InvoiceId> {
+            self.invoice_id.as_ref()
+        }
+        ///The new payment's payment date.
+        pub fn payment_date(&self) -> ::std::option::Option<&str> {
+            self.payment_date.as_deref()
+        }
+        ///@enum card,standard_ach
+        pub fn payment_method(
+            &self,
+        ) -> ::std::option::Option<&crate::types::NewPaymentPaymentMethod> {
+            self.payment_method.as_ref()
+        }
+        ///The ID of the new payment's payment method.
+        pub fn payment_method_id(
+            &self,
+        ) -> ::std::option::Option<&crate::types::PaymentMethodId> {
+            self.payment_method_id.as_ref()
+        }
+    }
     impl NewPaymentRequest {
         ///The new payment request's amount.
         pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
@@ -3607,6 +4378,73 @@ pub mod types {
         ///The new payment request's reference ID.
         pub fn reference_id(&self) -> ::std::option::Option<&str> {
             self.reference_id.as_deref()
+        }
+    }
+    impl Payment {
+        ///When the payment was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("Payment", "created_at", v))
+                .transpose()
+        }
+        ///The ID of the payment's customer.
+        pub fn customer_id(&self) -> ::std::option::Option<&crate::types::CustomerId> {
+            self.customer_id.as_ref()
+        }
+        ///The payment's due date, as the API returns it.
+        pub fn due_date(&self) -> ::std::option::Option<&str> {
+            self.due_date.as_deref()
+        }
+        ///The payment's fees, as the API returns it.
+        pub fn fees(&self) -> &[PaymentFee] {
+            &self.fees
+        }
+        ///The payment's ID: what every operation on it takes.
+        pub fn id(&self) -> &crate::types::PaymentId {
+            &self.id
+        }
+        ///The payment's payment method, as the API returns it.
+        pub fn payment_method(&self) -> ::std::option::Option<&str> {
+            self.payment_method.as_deref()
+        }
+        ///The payment's status, as the API returns it.
+        pub fn status(&self) -> ::std::option::Option<&str> {
+            self.status.as_deref()
+        }
+        ///The payment's sub total, as the API returns it.
+        pub fn sub_total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.sub_total
+        }
+        ///The payment's total, as the API returns it.
+        pub fn total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.total
+        }
+    }
+    impl PaymentFee {
+        ///The payment fee's amount, as the API returns it.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///Whether the payment fee is covered by customer.
+        pub fn covered_by_customer(&self) -> ::std::option::Option<bool> {
+            self.covered_by_customer
+        }
+        ///The payment fee's name, as the API returns it.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            self.name.as_deref()
+        }
+        ///@enum FT_LATE_PAYMENT,FT_PRODUCT,FT_METHOD,FT_INTEREST
+        pub fn type_(&self) -> ::std::option::Option<&crate::types::PaymentFeeType> {
+            self.type_.as_ref()
         }
     }
     impl PaymentMethod {
@@ -3658,6 +4496,28 @@ pub mod types {
         ///The payment method list's data, as the API returns it.
         pub fn data(&self) -> &[PaymentMethod] {
             &self.data
+        }
+    }
+    impl PaymentPage {
+        ///The items of this page.
+        pub fn data(&self) -> &[Payment] {
+            &self.data
+        }
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        ///Whether a page follows this one.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        ///Whether a page comes before this one.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
         }
     }
     impl PaymentRequest {
@@ -3770,6 +4630,217 @@ pub mod types {
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
                             "Known values: card, ach. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    ///@enum card,standard_ach
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`card`, `standard_ach`), any other string decodes into [`NewPaymentPaymentMethod::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum NewPaymentPaymentMethod {
+        ///`card`
+        Card,
+        ///`standard_ach`
+        StandardAch,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl NewPaymentPaymentMethod {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &["card", "standard_ach"];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Card => "card",
+                Self::StandardAch => "standard_ach",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for NewPaymentPaymentMethod {
+        fn from(value: &str) -> Self {
+            match value {
+                "card" => Self::Card,
+                "standard_ach" => Self::StandardAch,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NewPaymentPaymentMethod {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "card" => Self::Card,
+                "standard_ach" => Self::StandardAch,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NewPaymentPaymentMethod {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for NewPaymentPaymentMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for NewPaymentPaymentMethod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NewPaymentPaymentMethod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for NewPaymentPaymentMethod {
+        fn schema_name() -> ::std::string::String {
+            "NewPaymentPaymentMethod".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: card, standard_ach. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    ///@enum FT_LATE_PAYMENT,FT_PRODUCT,FT_METHOD,FT_INTEREST
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`FT_LATE_PAYMENT`, `FT_PRODUCT`, `FT_METHOD`, `FT_INTEREST`), any other string decodes into [`PaymentFeeType::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentFeeType {
+        ///`FT_LATE_PAYMENT`
+        FtLatePayment,
+        ///`FT_PRODUCT`
+        FtProduct,
+        ///`FT_METHOD`
+        FtMethod,
+        ///`FT_INTEREST`
+        FtInterest,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl PaymentFeeType {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "FT_LATE_PAYMENT",
+            "FT_PRODUCT",
+            "FT_METHOD",
+            "FT_INTEREST",
+        ];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::FtLatePayment => "FT_LATE_PAYMENT",
+                Self::FtProduct => "FT_PRODUCT",
+                Self::FtMethod => "FT_METHOD",
+                Self::FtInterest => "FT_INTEREST",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for PaymentFeeType {
+        fn from(value: &str) -> Self {
+            match value {
+                "FT_LATE_PAYMENT" => Self::FtLatePayment,
+                "FT_PRODUCT" => Self::FtProduct,
+                "FT_METHOD" => Self::FtMethod,
+                "FT_INTEREST" => Self::FtInterest,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PaymentFeeType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "FT_LATE_PAYMENT" => Self::FtLatePayment,
+                "FT_PRODUCT" => Self::FtProduct,
+                "FT_METHOD" => Self::FtMethod,
+                "FT_INTEREST" => Self::FtInterest,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PaymentFeeType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PaymentFeeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for PaymentFeeType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PaymentFeeType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for PaymentFeeType {
+        fn schema_name() -> ::std::string::String {
+            "PaymentFeeType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: FT_LATE_PAYMENT, FT_PRODUCT, FT_METHOD, FT_INTEREST. Other values may appear."
                                 .to_owned(),
                         ),
                         ..::std::default::Default::default()
@@ -4168,6 +5239,58 @@ let response = client.get_invoice_pdf_link()
     pub fn get_invoice_pdf_link(&self) -> builder::GetInvoicePdfLink<'_> {
         builder::GetInvoicePdfLink::new(self)
     }
+    /**List payments
+
+Get a paginated list of payments with optional filtering
+
+Sends a `GET` request to `/payments`
+
+Arguments:
+- `after`: Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.
+- `before`: Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.
+- `created_at_end`: Filter by creation date end (RFC3339 format)
+- `created_at_start`: Filter by creation date start (RFC3339 format)
+- `customer_id`: Filter by customer ID
+- `invoice_id`: Filter by invoice ID
+- `limit`: Number of items to return
+- `payment_method`: Filter by payment method
+- `status`: Filter by payment status
+- `type_`: Filter by payment type
+```ignore
+let response = client.list_payments()
+    .after(after)
+    .before(before)
+    .created_at_end(created_at_end)
+    .created_at_start(created_at_start)
+    .customer_id(customer_id)
+    .invoice_id(invoice_id)
+    .limit(limit)
+    .payment_method(payment_method)
+    .status(status)
+    .type_(type_)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payments")]
+    pub fn list_payments(&self) -> builder::ListPayments<'_> {
+        builder::ListPayments::new(self)
+    }
+    /**Create payment
+
+Create a single payment to charge an invoice.
+
+Sends a `POST` request to `/payments`
+
+```ignore
+let response = client.create_payment()
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payments")]
+    pub fn create_payment(&self) -> builder::CreatePayment<'_> {
+        builder::CreatePayment::new(self)
+    }
     /**Generate a new payment request
 
 Create a new payment request with a specified amount, redirecting to the given url
@@ -4203,6 +5326,24 @@ let response = client.get_payment_request()
     #[cfg(feature = "payment_request")]
     pub fn get_payment_request(&self) -> builder::GetPaymentRequest<'_> {
         builder::GetPaymentRequest::new(self)
+    }
+    /**Get payment by ID
+
+Retrieve detailed information about a specific payment
+
+Sends a `GET` request to `/payments/{id}`
+
+Arguments:
+- `id`: Payment ID
+```ignore
+let response = client.get_payment()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payments")]
+    pub fn get_payment(&self) -> builder::GetPayment<'_> {
+        builder::GetPayment::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -5938,6 +7079,337 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::list_payments`]
+
+[`Client::list_payments`]: super::Client::list_payments*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payments")]
+    pub struct ListPayments<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        created_at_end: Result<Option<::std::string::String>, String>,
+        created_at_start: Result<Option<::std::string::String>, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+        invoice_id: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        payment_method: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+        type_: Result<Option<::std::string::String>, String>,
+    }
+    #[cfg(feature = "payments")]
+    impl<'a> ListPayments<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                created_at_end: Ok(None),
+                created_at_start: Ok(None),
+                customer_id: Ok(None),
+                invoice_id: Ok(None),
+                limit: Ok(None),
+                payment_method: Ok(None),
+                status: Ok(None),
+                type_: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_at_end<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_at_end = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_at_end failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn created_at_start<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.created_at_start = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for created_at_start failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn invoice_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.invoice_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for invoice_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn payment_method<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.payment_method = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for payment_method failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for type_ failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payments`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentPage>, Error<types::HttpError>> {
+            let Self {
+                client,
+                after,
+                before,
+                created_at_end,
+                created_at_start,
+                customer_id,
+                invoice_id,
+                limit,
+                payment_method,
+                status,
+                type_,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let created_at_end = created_at_end.map_err(Error::InvalidRequest)?;
+            let created_at_start = created_at_start.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let payment_method = payment_method.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/payments", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_at_end",
+                        &created_at_end,
+                    ),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "created_at_start",
+                        &created_at_start,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .query(&progenitor_client::QueryParam::new("invoice_id", &invoice_id))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "payment_method",
+                        &payment_method,
+                    ),
+                )
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_payments",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_payment`]
+
+[`Client::create_payment`]: super::Client::create_payment*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payments")]
+    pub struct CreatePayment<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewPayment, String>,
+    }
+    #[cfg(feature = "payments")]
+    impl<'a> CreatePayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewPayment>,
+            <V as std::convert::TryInto<types::NewPayment>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `NewPayment` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewPayment,
+            ) -> types::builder::NewPayment,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/payments`
+        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error<()>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::NewPayment::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/payments", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_payment_request`]
 
 [`Client::create_payment_request`]: super::Client::create_payment_request*/
@@ -6115,6 +7587,73 @@ pub mod builder {
                         ),
                     )
                 }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_payment`]
+
+[`Client::get_payment`]: super::Client::get_payment*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payments")]
+    pub struct GetPayment<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::PaymentId, String>,
+    }
+    #[cfg(feature = "payments")]
+    impl<'a> GetPayment<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PaymentId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PaymentId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payments/{id}`
+        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error<()>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/payments/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_payment",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

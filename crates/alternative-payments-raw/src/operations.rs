@@ -29,6 +29,8 @@ pub enum Operation {
     CreateCustomerUser,
     /// `createInvoice`: `POST /invoices`
     CreateInvoice,
+    /// `createPayment`: `POST /payments`
+    CreatePayment,
     /// `createPaymentRequest`: `POST /payments/request`
     CreatePaymentRequest,
     /// `getCustomer`: `GET /customers/{id}`
@@ -39,6 +41,8 @@ pub enum Operation {
     GetInvoicePaymentLink,
     /// `getInvoicePdfLink`: `GET /invoices/{id}/pdf-link`
     GetInvoicePdfLink,
+    /// `getPayment`: `GET /payments/{id}`
+    GetPayment,
     /// `getPaymentMethod`: `GET /customers/{id}/payment-methods/{method_id}`
     GetPaymentMethod,
     /// `getPaymentRequest`: `GET /payments/request/{id}`
@@ -51,6 +55,8 @@ pub enum Operation {
     ListInvoices,
     /// `listPaymentMethods`: `GET /customers/{id}/payment-methods`
     ListPaymentMethods,
+    /// `listPayments`: `GET /payments`
+    ListPayments,
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     RestoreCustomer,
     /// `updateCustomer`: `PATCH /customers/{id}`
@@ -64,6 +70,7 @@ pub enum Resource {
     Customers(customers::Operation),
     Invoices(invoices::Operation),
     PaymentRequest(payment_request::Operation),
+    Payments(payments::Operation),
 }
 impl Resource {
     /// The tag of the resource's docs page, e.g. `Customers`.
@@ -72,28 +79,32 @@ impl Resource {
             Resource::Customers(_) => "Customers",
             Resource::Invoices(_) => "Invoices",
             Resource::PaymentRequest(_) => "Payment request",
+            Resource::Payments(_) => "Payments",
         }
     }
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 21] = [
         Operation::ArchiveCustomer,
         Operation::ArchiveInvoice,
         Operation::CreateCustomer,
         Operation::CreateCustomerUser,
         Operation::CreateInvoice,
+        Operation::CreatePayment,
         Operation::CreatePaymentRequest,
         Operation::GetCustomer,
         Operation::GetInvoice,
         Operation::GetInvoicePaymentLink,
         Operation::GetInvoicePdfLink,
+        Operation::GetPayment,
         Operation::GetPaymentMethod,
         Operation::GetPaymentRequest,
         Operation::ListCustomerUsers,
         Operation::ListCustomers,
         Operation::ListInvoices,
         Operation::ListPaymentMethods,
+        Operation::ListPayments,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
     ];
@@ -105,17 +116,20 @@ impl Operation {
             Operation::CreateCustomer => "createCustomer",
             Operation::CreateCustomerUser => "createCustomerUser",
             Operation::CreateInvoice => "createInvoice",
+            Operation::CreatePayment => "createPayment",
             Operation::CreatePaymentRequest => "createPaymentRequest",
             Operation::GetCustomer => "getCustomer",
             Operation::GetInvoice => "getInvoice",
             Operation::GetInvoicePaymentLink => "getInvoicePaymentLink",
             Operation::GetInvoicePdfLink => "getInvoicePdfLink",
+            Operation::GetPayment => "getPayment",
             Operation::GetPaymentMethod => "getPaymentMethod",
             Operation::GetPaymentRequest => "getPaymentRequest",
             Operation::ListCustomerUsers => "listCustomerUsers",
             Operation::ListCustomers => "listCustomers",
             Operation::ListInvoices => "listInvoices",
             Operation::ListPaymentMethods => "listPaymentMethods",
+            Operation::ListPayments => "listPayments",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
         }
@@ -128,17 +142,20 @@ impl Operation {
             Operation::CreateCustomer => "create_customer",
             Operation::CreateCustomerUser => "create_customer_user",
             Operation::CreateInvoice => "create_invoice",
+            Operation::CreatePayment => "create_payment",
             Operation::CreatePaymentRequest => "create_payment_request",
             Operation::GetCustomer => "get_customer",
             Operation::GetInvoice => "get_invoice",
             Operation::GetInvoicePaymentLink => "get_invoice_payment_link",
             Operation::GetInvoicePdfLink => "get_invoice_pdf_link",
+            Operation::GetPayment => "get_payment",
             Operation::GetPaymentMethod => "get_payment_method",
             Operation::GetPaymentRequest => "get_payment_request",
             Operation::ListCustomerUsers => "list_customer_users",
             Operation::ListCustomers => "list_customers",
             Operation::ListInvoices => "list_invoices",
             Operation::ListPaymentMethods => "list_payment_methods",
+            Operation::ListPayments => "list_payments",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
         }
@@ -151,17 +168,20 @@ impl Operation {
             Operation::CreateCustomer => "POST",
             Operation::CreateCustomerUser => "POST",
             Operation::CreateInvoice => "POST",
+            Operation::CreatePayment => "POST",
             Operation::CreatePaymentRequest => "POST",
             Operation::GetCustomer => "GET",
             Operation::GetInvoice => "GET",
             Operation::GetInvoicePaymentLink => "GET",
             Operation::GetInvoicePdfLink => "GET",
+            Operation::GetPayment => "GET",
             Operation::GetPaymentMethod => "GET",
             Operation::GetPaymentRequest => "GET",
             Operation::ListCustomerUsers => "GET",
             Operation::ListCustomers => "GET",
             Operation::ListInvoices => "GET",
             Operation::ListPaymentMethods => "GET",
+            Operation::ListPayments => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
         }
@@ -174,17 +194,20 @@ impl Operation {
             Operation::CreateCustomer => "/customers",
             Operation::CreateCustomerUser => "/customers/{id}/users",
             Operation::CreateInvoice => "/invoices",
+            Operation::CreatePayment => "/payments",
             Operation::CreatePaymentRequest => "/payments/request",
             Operation::GetCustomer => "/customers/{id}",
             Operation::GetInvoice => "/invoices/{id}",
             Operation::GetInvoicePaymentLink => "/invoices/{id}/payment-link",
             Operation::GetInvoicePdfLink => "/invoices/{id}/pdf-link",
+            Operation::GetPayment => "/payments/{id}",
             Operation::GetPaymentMethod => "/customers/{id}/payment-methods/{method_id}",
             Operation::GetPaymentRequest => "/payments/request/{id}",
             Operation::ListCustomerUsers => "/customers/{id}/users",
             Operation::ListCustomers => "/customers",
             Operation::ListInvoices => "/invoices",
             Operation::ListPaymentMethods => "/customers/{id}/payment-methods",
+            Operation::ListPayments => "/payments",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
         }
@@ -197,11 +220,13 @@ impl Operation {
             Operation::CreateCustomer => &[],
             Operation::CreateCustomerUser => &[],
             Operation::CreateInvoice => &[],
+            Operation::CreatePayment => &[],
             Operation::CreatePaymentRequest => &[],
             Operation::GetCustomer => &[],
             Operation::GetInvoice => &[],
             Operation::GetInvoicePaymentLink => &[],
             Operation::GetInvoicePdfLink => &[],
+            Operation::GetPayment => &[],
             Operation::GetPaymentMethod => &[],
             Operation::GetPaymentRequest => &[],
             Operation::ListCustomerUsers => &["limit", "after", "before"],
@@ -230,6 +255,20 @@ impl Operation {
                 ]
             }
             Operation::ListPaymentMethods => &[],
+            Operation::ListPayments => {
+                &[
+                    "limit",
+                    "after",
+                    "before",
+                    "type",
+                    "status",
+                    "customer_id",
+                    "invoice_id",
+                    "payment_method",
+                    "created_at_start",
+                    "created_at_end",
+                ]
+            }
             Operation::RestoreCustomer => &[],
             Operation::UpdateCustomer => &[],
         }
@@ -260,6 +299,19 @@ impl Operation {
             Operation::CreateInvoice => {
                 Some(&["customer_id", "due_date", "exclude_from_autopay", "line_items"])
             }
+            Operation::CreatePayment => {
+                Some(
+                    &[
+                        "amount",
+                        "customer_id",
+                        "idempotency_key",
+                        "invoice_id",
+                        "payment_date",
+                        "payment_method",
+                        "payment_method_id",
+                    ],
+                )
+            }
             Operation::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
@@ -267,12 +319,14 @@ impl Operation {
             Operation::GetInvoice => None,
             Operation::GetInvoicePaymentLink => None,
             Operation::GetInvoicePdfLink => None,
+            Operation::GetPayment => None,
             Operation::GetPaymentMethod => None,
             Operation::GetPaymentRequest => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
             Operation::ListInvoices => None,
             Operation::ListPaymentMethods => None,
+            Operation::ListPayments => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
                 Some(
@@ -291,6 +345,33 @@ impl Operation {
             }
         }
     }
+    /// Whether the operation moves money (a charge), as
+    /// `openapi/overlay.json` says: `altpay` asks before sending it.
+    pub const fn moves_money(self) -> bool {
+        match self {
+            Operation::ArchiveCustomer => false,
+            Operation::ArchiveInvoice => false,
+            Operation::CreateCustomer => false,
+            Operation::CreateCustomerUser => false,
+            Operation::CreateInvoice => false,
+            Operation::CreatePayment => true,
+            Operation::CreatePaymentRequest => false,
+            Operation::GetCustomer => false,
+            Operation::GetInvoice => false,
+            Operation::GetInvoicePaymentLink => false,
+            Operation::GetInvoicePdfLink => false,
+            Operation::GetPayment => false,
+            Operation::GetPaymentMethod => false,
+            Operation::GetPaymentRequest => false,
+            Operation::ListCustomerUsers => false,
+            Operation::ListCustomers => false,
+            Operation::ListInvoices => false,
+            Operation::ListPaymentMethods => false,
+            Operation::ListPayments => false,
+            Operation::RestoreCustomer => false,
+            Operation::UpdateCustomer => false,
+        }
+    }
     /// Whether a request may be resent after an unknown outcome.
     pub const fn retry_class(self) -> RetryClass {
         match self {
@@ -299,17 +380,20 @@ impl Operation {
             Operation::CreateCustomer => RetryClass::NotIdempotent,
             Operation::CreateCustomerUser => RetryClass::NotIdempotent,
             Operation::CreateInvoice => RetryClass::NotIdempotent,
+            Operation::CreatePayment => RetryClass::NotIdempotent,
             Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
             Operation::GetInvoice => RetryClass::Idempotent,
             Operation::GetInvoicePaymentLink => RetryClass::Idempotent,
             Operation::GetInvoicePdfLink => RetryClass::Idempotent,
+            Operation::GetPayment => RetryClass::Idempotent,
             Operation::GetPaymentMethod => RetryClass::Idempotent,
             Operation::GetPaymentRequest => RetryClass::Idempotent,
             Operation::ListCustomerUsers => RetryClass::Idempotent,
             Operation::ListCustomers => RetryClass::Idempotent,
             Operation::ListInvoices => RetryClass::Idempotent,
             Operation::ListPaymentMethods => RetryClass::Idempotent,
+            Operation::ListPayments => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
         }
@@ -325,17 +409,20 @@ impl Operation {
             Operation::CreateCustomer => true,
             Operation::CreateCustomerUser => true,
             Operation::CreateInvoice => true,
+            Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => true,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
             Operation::GetInvoicePaymentLink => false,
             Operation::GetInvoicePdfLink => false,
+            Operation::GetPayment => false,
             Operation::GetPaymentMethod => false,
             Operation::GetPaymentRequest => false,
             Operation::ListCustomerUsers => false,
             Operation::ListCustomers => false,
             Operation::ListInvoices => false,
             Operation::ListPaymentMethods => false,
+            Operation::ListPayments => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
         }
@@ -348,17 +435,20 @@ impl Operation {
             Operation::CreateCustomer => 201u16,
             Operation::CreateCustomerUser => 201u16,
             Operation::CreateInvoice => 201u16,
+            Operation::CreatePayment => 200u16,
             Operation::CreatePaymentRequest => 200u16,
             Operation::GetCustomer => 200u16,
             Operation::GetInvoice => 200u16,
             Operation::GetInvoicePaymentLink => 200u16,
             Operation::GetInvoicePdfLink => 200u16,
+            Operation::GetPayment => 200u16,
             Operation::GetPaymentMethod => 200u16,
             Operation::GetPaymentRequest => 200u16,
             Operation::ListCustomerUsers => 200u16,
             Operation::ListCustomers => 200u16,
             Operation::ListInvoices => 200u16,
             Operation::ListPaymentMethods => 200u16,
+            Operation::ListPayments => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
         }
@@ -381,6 +471,9 @@ impl Operation {
             Operation::CreateInvoice => {
                 Resource::Invoices(invoices::Operation::CreateInvoice)
             }
+            Operation::CreatePayment => {
+                Resource::Payments(payments::Operation::CreatePayment)
+            }
             Operation::CreatePaymentRequest => {
                 Resource::PaymentRequest(
                     payment_request::Operation::CreatePaymentRequest,
@@ -396,6 +489,7 @@ impl Operation {
             Operation::GetInvoicePdfLink => {
                 Resource::Invoices(invoices::Operation::GetInvoicePdfLink)
             }
+            Operation::GetPayment => Resource::Payments(payments::Operation::GetPayment),
             Operation::GetPaymentMethod => {
                 Resource::Customers(customers::Operation::GetPaymentMethod)
             }
@@ -413,6 +507,9 @@ impl Operation {
             }
             Operation::ListPaymentMethods => {
                 Resource::Customers(customers::Operation::ListPaymentMethods)
+            }
+            Operation::ListPayments => {
+                Resource::Payments(payments::Operation::ListPayments)
             }
             Operation::RestoreCustomer => {
                 Resource::Customers(customers::Operation::RestoreCustomer)
@@ -1120,6 +1217,127 @@ pub mod payment_request {
         type ErrorBody = crate::types::HttpError;
         fn builder(client: &crate::Client) -> Self::Builder<'_> {
             client.get_payment_request()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+}
+/// The operations tagged `Payments`.
+pub mod payments {
+    /// The operations tagged `Payments`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Operation {
+        CreatePayment,
+        GetPayment,
+        ListPayments,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub const ALL: [Operation; 3] = [
+            Operation::CreatePayment,
+            Operation::GetPayment,
+            Operation::ListPayments,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::CreatePayment => super::Operation::CreatePayment,
+                Operation::GetPayment => super::Operation::GetPayment,
+                Operation::ListPayments => super::Operation::ListPayments,
+            }
+        }
+    }
+    /// `createPayment`: `POST /payments`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payments")]
+    pub struct CreatePayment;
+    #[cfg(feature = "payments")]
+    impl super::Endpoint for CreatePayment {
+        const OPERATION: super::Operation = super::Operation::CreatePayment;
+        type Builder<'a> = crate::builder::CreatePayment<'a>;
+        type Output = crate::types::Payment;
+        type ErrorBody = ();
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.create_payment()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+    /// `getPayment`: `GET /payments/{id}`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payments")]
+    pub struct GetPayment;
+    #[cfg(feature = "payments")]
+    impl super::Endpoint for GetPayment {
+        const OPERATION: super::Operation = super::Operation::GetPayment;
+        type Builder<'a> = crate::builder::GetPayment<'a>;
+        type Output = crate::types::Payment;
+        type ErrorBody = ();
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.get_payment()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+    #[cfg(feature = "payments")]
+    impl super::Paginated for ListPayments {
+        type Item = crate::types::Payment;
+        fn page(output: Self::Output) -> super::PageParts<Self::Item> {
+            super::PageParts {
+                data: output.data,
+                has_next_page: output.has_next_page,
+                has_previous_page: output.has_previous_page,
+                start_cursor: output.start_cursor,
+                end_cursor: output.end_cursor,
+            }
+        }
+        fn limit(builder: Self::Builder<'_>, limit: u32) -> Self::Builder<'_> {
+            builder.limit(limit)
+        }
+        fn after(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_> {
+            builder.after(cursor)
+        }
+        fn before(builder: Self::Builder<'_>, cursor: String) -> Self::Builder<'_> {
+            builder.before(cursor)
+        }
+    }
+    /// `listPayments`: `GET /payments`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payments")]
+    pub struct ListPayments;
+    #[cfg(feature = "payments")]
+    impl super::Endpoint for ListPayments {
+        const OPERATION: super::Operation = super::Operation::ListPayments;
+        type Builder<'a> = crate::builder::ListPayments<'a>;
+        type Output = crate::types::PaymentPage;
+        type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.list_payments()
         }
         fn send<'a>(
             builder: Self::Builder<'a>,

@@ -22,6 +22,7 @@ use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor};
 pub(crate) mod customers;
 pub(crate) mod invoices;
 pub(crate) mod payment_request;
+pub(crate) mod payments;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its
@@ -35,6 +36,7 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
         Resource::Customers(op) => customers::handler(op, method),
         Resource::PaymentRequest(op) => payment_request::handler(op, method),
         Resource::Invoices(op) => invoices::handler(op, method),
+        Resource::Payments(op) => payments::handler(op, method),
     }
 }
 

@@ -63,3 +63,41 @@ impl List<'_, Filters<op::invoices::ListInvoices>> {
         self.filter(move |_, builder| builder.status(value.clone()))
     }
 }
+#[cfg(feature = "payments")]
+impl List<'_, Filters<op::payments::ListPayments>> {
+    /// Filter by payment type (the `type` query parameter).
+    pub fn type_(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.type_(value.clone()))
+    }
+    /// Filter by payment status (the `status` query parameter).
+    pub fn status(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.status(value.clone()))
+    }
+    /// Filter by customer ID (the `customer_id` query parameter).
+    pub fn customer_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.customer_id(value.clone()))
+    }
+    /// Filter by invoice ID (the `invoice_id` query parameter).
+    pub fn invoice_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.invoice_id(value.clone()))
+    }
+    /// Filter by payment method (the `payment_method` query parameter).
+    pub fn payment_method(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.payment_method(value.clone()))
+    }
+    /// Filter by creation date start (RFC3339 format) (the `created_at_start` query parameter).
+    pub fn created_at_start(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.created_at_start(value.clone()))
+    }
+    /// Filter by creation date end (RFC3339 format) (the `created_at_end` query parameter).
+    pub fn created_at_end(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.created_at_end(value.clone()))
+    }
+}

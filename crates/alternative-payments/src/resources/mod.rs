@@ -38,6 +38,8 @@ mod filters;
 mod invoices;
 #[cfg(feature = "payment_request")]
 mod payment_request;
+#[cfg(feature = "payments")]
+mod payments;
 
 #[cfg(feature = "customers")]
 pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
@@ -45,6 +47,8 @@ pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, U
 pub use invoices::{Invoices, ListInvoices};
 #[cfg(feature = "payment_request")]
 pub use payment_request::PaymentRequests;
+#[cfg(feature = "payments")]
+pub use payments::{ListPayments, Payments};
 
 /// How a wrapper builds its request: the generated method of operation `E`
 /// with the checked arguments `A` set (`|raw, id| raw.get_customer().id(id)`).
