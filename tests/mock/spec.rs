@@ -110,8 +110,10 @@ async fn every_response_the_mock_produces_matches_the_spec() {
             json!({ "customer_id": id, "line_items": [{ "amount": 25.5, "quantity": 2 }] }),
         )
         .expect("invoice");
+    let payout = mock.create_payout(&[&payment]).expect("payout");
     let seeded = |record: Seeded| match record {
         Seeded::Customer => id.clone(),
+        Seeded::Payout => payout.clone(),
         Seeded::Invoice => invoice.clone(),
         Seeded::Payable => payable.clone(),
         Seeded::Payment => payment.clone(),

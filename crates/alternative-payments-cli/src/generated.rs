@@ -33,6 +33,9 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::CreatePaymentRequest => Self::cli_create_payment_request(),
             CliCommand::GetPaymentRequest => Self::cli_get_payment_request(),
             CliCommand::GetPayment => Self::cli_get_payment(),
+            CliCommand::ListPayouts => Self::cli_list_payouts(),
+            CliCommand::GetPayout => Self::cli_get_payout(),
+            CliCommand::ListPayoutTransactions => Self::cli_list_payout_transactions(),
         }
     }
     pub fn cli_list_customers() -> ::clap::Command {
@@ -886,6 +889,102 @@ impl<T: CliConfig> Cli<T> {
                 "Get payment by ID\n\nRetrieve detailed information about a specific payment",
             )
     }
+    pub fn cli_list_payouts() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("after")
+                    .long("after")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("before")
+                    .long("before")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help(
+                        "Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.",
+                    ),
+            )
+            .arg(
+                ::clap::Arg::new("customer-id")
+                    .long("customer-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("end-date")
+                    .long("end-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by end date (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("invoice-id")
+                    .long("invoice-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by invoice ID"),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false)
+                    .help("Number of items to return"),
+            )
+            .arg(
+                ::clap::Arg::new("start-date")
+                    .long("start-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by start date (RFC3339 format)"),
+            )
+            .arg(
+                ::clap::Arg::new("status")
+                    .long("status")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by payout status"),
+            )
+            .about(
+                "List payouts\n\nGet a paginated list of payouts with optional filtering",
+            )
+    }
+    pub fn cli_get_payout() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PayoutId
+                        ),
+                    )
+                    .required(true)
+                    .help("Payout ID"),
+            )
+            .about("Get a payout\n\nGet payout details by ID")
+    }
+    pub fn cli_list_payout_transactions() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PayoutId
+                        ),
+                    )
+                    .required(true)
+                    .help("Payout ID"),
+            )
+            .about("Get payout transactions by ID")
+    }
     pub async fn execute(
         &self,
         cmd: CliCommand,
@@ -929,6 +1028,11 @@ impl<T: CliConfig> Cli<T> {
                 self.execute_get_payment_request(matches).await
             }
             CliCommand::GetPayment => self.execute_get_payment(matches).await,
+            CliCommand::ListPayouts => self.execute_list_payouts(matches).await,
+            CliCommand::GetPayout => self.execute_get_payout(matches).await,
+            CliCommand::ListPayoutTransactions => {
+                self.execute_list_payout_transactions(matches).await
+            }
         }
     }
     pub async fn execute_list_customers(
@@ -1644,6 +1748,94 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_list_payouts(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_payouts();
+        if let Some(value) = matches.get_one::<::std::string::String>("after") {
+            request = request.after(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("before") {
+            request = request.before(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("customer-id") {
+            request = request.customer_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("end-date") {
+            request = request.end_date(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("invoice-id") {
+            request = request.invoice_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("start-date") {
+            request = request.start_date(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("status") {
+            request = request.status(value.clone());
+        }
+        self.config.execute_list_payouts(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_get_payout(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.get_payout();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PayoutId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_get_payout(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_list_payout_transactions(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_payout_transactions();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PayoutId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        self.config.execute_list_payout_transactions(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
 }
 pub trait CliConfig {
     fn success_item<T>(&self, value: &ResponseValue<T>)
@@ -1812,6 +2004,27 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_list_payouts(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListPayouts,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_get_payout(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::GetPayout,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_list_payout_transactions(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListPayoutTransactions,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 #[derive(Copy, Clone, Debug)]
 pub enum CliCommand {
@@ -1836,6 +2049,9 @@ pub enum CliCommand {
     CreatePaymentRequest,
     GetPaymentRequest,
     GetPayment,
+    ListPayouts,
+    GetPayout,
+    ListPayoutTransactions,
 }
 impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
@@ -1850,6 +2066,8 @@ impl CliCommand {
             CliCommand::GetInvoicePdfLink, CliCommand::ListPayments,
             CliCommand::CreatePayment, CliCommand::CreatePaymentRequest,
             CliCommand::GetPaymentRequest, CliCommand::GetPayment,
+            CliCommand::ListPayouts, CliCommand::GetPayout,
+            CliCommand::ListPayoutTransactions,
         ]
             .into_iter()
     }
@@ -1876,6 +2094,9 @@ impl CliCommand {
             CliCommand::CreatePaymentRequest => "create_payment_request",
             CliCommand::GetPaymentRequest => "get_payment_request",
             CliCommand::GetPayment => "get_payment",
+            CliCommand::ListPayouts => "list_payouts",
+            CliCommand::GetPayout => "get_payout",
+            CliCommand::ListPayoutTransactions => "list_payout_transactions",
         }
     }
 }
@@ -1903,6 +2124,9 @@ impl CliCommand {
     /// - `altpay payments list`: `listPayments`
     /// - `altpay payments request create`: `createPaymentRequest`
     /// - `altpay payments request get`: `getPaymentRequest`
+    /// - `altpay payouts get`: `getPayout`
+    /// - `altpay payouts list`: `listPayouts`
+    /// - `altpay payouts transactions list`: `listPayoutTransactions`
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
@@ -1919,11 +2143,14 @@ impl CliCommand {
             CliCommand::GetPayment => &["payments", "get"],
             CliCommand::GetPaymentMethod => &["customers", "payment-methods", "get"],
             CliCommand::GetPaymentRequest => &["payments", "request", "get"],
+            CliCommand::GetPayout => &["payouts", "get"],
             CliCommand::ListCustomerUsers => &["customers", "users", "list"],
             CliCommand::ListCustomers => &["customers", "list"],
             CliCommand::ListInvoices => &["invoices", "list"],
             CliCommand::ListPaymentMethods => &["customers", "payment-methods", "list"],
             CliCommand::ListPayments => &["payments", "list"],
+            CliCommand::ListPayoutTransactions => &["payouts", "transactions", "list"],
+            CliCommand::ListPayouts => &["payouts", "list"],
             CliCommand::RestoreCustomer => &["customers", "restore"],
             CliCommand::UpdateCustomer => &["customers", "update"],
         }
@@ -1945,11 +2172,14 @@ impl CliCommand {
             CliCommand::GetPayment => &["id"],
             CliCommand::GetPaymentMethod => &["id", "method-id"],
             CliCommand::GetPaymentRequest => &["id"],
+            CliCommand::GetPayout => &["id"],
             CliCommand::ListCustomerUsers => &["id"],
             CliCommand::ListCustomers => &[],
             CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &["id"],
             CliCommand::ListPayments => &[],
+            CliCommand::ListPayoutTransactions => &["id"],
+            CliCommand::ListPayouts => &[],
             CliCommand::RestoreCustomer => &["id"],
             CliCommand::UpdateCustomer => &["id"],
         }
@@ -1971,11 +2201,14 @@ impl CliCommand {
             CliCommand::GetPayment => false,
             CliCommand::GetPaymentMethod => false,
             CliCommand::GetPaymentRequest => false,
+            CliCommand::GetPayout => false,
             CliCommand::ListCustomerUsers => true,
             CliCommand::ListCustomers => true,
             CliCommand::ListInvoices => true,
             CliCommand::ListPaymentMethods => false,
             CliCommand::ListPayments => true,
+            CliCommand::ListPayoutTransactions => false,
+            CliCommand::ListPayouts => true,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
         }
@@ -2029,11 +2262,14 @@ impl CliCommand {
             CliCommand::GetPayment => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
+            CliCommand::GetPayout => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
             CliCommand::ListPayments => None,
+            CliCommand::ListPayoutTransactions => None,
+            CliCommand::ListPayouts => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(
@@ -2124,11 +2360,14 @@ impl CliCommand {
             CliCommand::GetPayment => &[],
             CliCommand::GetPaymentMethod => &[],
             CliCommand::GetPaymentRequest => &[],
+            CliCommand::GetPayout => &[],
             CliCommand::ListCustomerUsers => &[],
             CliCommand::ListCustomers => &[],
             CliCommand::ListInvoices => &[],
             CliCommand::ListPaymentMethods => &[],
             CliCommand::ListPayments => &[],
+            CliCommand::ListPayoutTransactions => &[],
+            CliCommand::ListPayouts => &[],
             CliCommand::RestoreCustomer => &[],
             CliCommand::UpdateCustomer => {
                 &[
@@ -2182,11 +2421,14 @@ impl CliCommand {
             CliCommand::GetPayment => None,
             CliCommand::GetPaymentMethod => None,
             CliCommand::GetPaymentRequest => None,
+            CliCommand::GetPayout => None,
             CliCommand::ListCustomerUsers => None,
             CliCommand::ListCustomers => None,
             CliCommand::ListInvoices => None,
             CliCommand::ListPaymentMethods => None,
             CliCommand::ListPayments => None,
+            CliCommand::ListPayoutTransactions => None,
+            CliCommand::ListPayouts => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(

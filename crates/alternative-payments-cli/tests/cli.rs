@@ -781,11 +781,24 @@ fn request_calls_any_path_under_the_base_url_and_refuses_others() {
 fn a_command_that_moves_money_needs_yes_off_a_terminal() {
     let api = api();
     let ids = ids(&api);
-    let charge = ["payments", "create", "--invoice-id", &ids.invoice, "--amount", "10.00"];
+    let charge = [
+        "payments",
+        "create",
+        "--invoice-id",
+        &ids.invoice,
+        "--amount",
+        "10.00",
+    ];
     let out = run(&api, &charge);
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("moves money") && out.stderr.contains("--yes"), "{out:?}");
-    assert!(api.mock.requests_to("createPayment").is_empty(), "nothing sent");
+    assert!(
+        out.stderr.contains("moves money") && out.stderr.contains("--yes"),
+        "{out:?}"
+    );
+    assert!(
+        api.mock.requests_to("createPayment").is_empty(),
+        "nothing sent"
+    );
     let before = api.mock.payment_count();
     let mut yes = charge.to_vec();
     yes.push("--yes");

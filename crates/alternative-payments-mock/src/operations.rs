@@ -47,6 +47,8 @@ pub(crate) enum Operation {
     GetPaymentMethod,
     /// `getPaymentRequest`: `GET /payments/request/{id}`
     GetPaymentRequest,
+    /// `getPayout`: `GET /payouts/{id}`
+    GetPayout,
     /// `listCustomerUsers`: `GET /customers/{id}/users`
     ListCustomerUsers,
     /// `listCustomers`: `GET /customers`
@@ -57,6 +59,10 @@ pub(crate) enum Operation {
     ListPaymentMethods,
     /// `listPayments`: `GET /payments`
     ListPayments,
+    /// `listPayoutTransactions`: `GET /payouts/{id}/transactions`
+    ListPayoutTransactions,
+    /// `listPayouts`: `GET /payouts`
+    ListPayouts,
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     RestoreCustomer,
     /// `updateCustomer`: `PATCH /customers/{id}`
@@ -71,6 +77,7 @@ pub(crate) enum Resource {
     Invoices(invoices::Operation),
     PaymentRequest(payment_request::Operation),
     Payments(payments::Operation),
+    Payouts(payouts::Operation),
 }
 impl Resource {
     /// The tag of the resource's docs page, e.g. `Customers`.
@@ -80,12 +87,13 @@ impl Resource {
             Resource::Invoices(_) => "Invoices",
             Resource::PaymentRequest(_) => "Payment request",
             Resource::Payments(_) => "Payments",
+            Resource::Payouts(_) => "Payouts",
         }
     }
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub(crate) const ALL: [Operation; 21] = [
+    pub(crate) const ALL: [Operation; 24] = [
         Operation::ArchiveCustomer,
         Operation::ArchiveInvoice,
         Operation::CreateCustomer,
@@ -100,11 +108,14 @@ impl Operation {
         Operation::GetPayment,
         Operation::GetPaymentMethod,
         Operation::GetPaymentRequest,
+        Operation::GetPayout,
         Operation::ListCustomerUsers,
         Operation::ListCustomers,
         Operation::ListInvoices,
         Operation::ListPaymentMethods,
         Operation::ListPayments,
+        Operation::ListPayoutTransactions,
+        Operation::ListPayouts,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
     ];
@@ -125,11 +136,14 @@ impl Operation {
             Operation::GetPayment => "getPayment",
             Operation::GetPaymentMethod => "getPaymentMethod",
             Operation::GetPaymentRequest => "getPaymentRequest",
+            Operation::GetPayout => "getPayout",
             Operation::ListCustomerUsers => "listCustomerUsers",
             Operation::ListCustomers => "listCustomers",
             Operation::ListInvoices => "listInvoices",
             Operation::ListPaymentMethods => "listPaymentMethods",
             Operation::ListPayments => "listPayments",
+            Operation::ListPayoutTransactions => "listPayoutTransactions",
+            Operation::ListPayouts => "listPayouts",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
         }
@@ -151,11 +165,14 @@ impl Operation {
             Operation::GetPayment => "get_payment",
             Operation::GetPaymentMethod => "get_payment_method",
             Operation::GetPaymentRequest => "get_payment_request",
+            Operation::GetPayout => "get_payout",
             Operation::ListCustomerUsers => "list_customer_users",
             Operation::ListCustomers => "list_customers",
             Operation::ListInvoices => "list_invoices",
             Operation::ListPaymentMethods => "list_payment_methods",
             Operation::ListPayments => "list_payments",
+            Operation::ListPayoutTransactions => "list_payout_transactions",
+            Operation::ListPayouts => "list_payouts",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
         }
@@ -177,11 +194,14 @@ impl Operation {
             Operation::GetPayment => "GET",
             Operation::GetPaymentMethod => "GET",
             Operation::GetPaymentRequest => "GET",
+            Operation::GetPayout => "GET",
             Operation::ListCustomerUsers => "GET",
             Operation::ListCustomers => "GET",
             Operation::ListInvoices => "GET",
             Operation::ListPaymentMethods => "GET",
             Operation::ListPayments => "GET",
+            Operation::ListPayoutTransactions => "GET",
+            Operation::ListPayouts => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
         }
@@ -203,11 +223,14 @@ impl Operation {
             Operation::GetPayment => "/payments/{id}",
             Operation::GetPaymentMethod => "/customers/{id}/payment-methods/{method_id}",
             Operation::GetPaymentRequest => "/payments/request/{id}",
+            Operation::GetPayout => "/payouts/{id}",
             Operation::ListCustomerUsers => "/customers/{id}/users",
             Operation::ListCustomers => "/customers",
             Operation::ListInvoices => "/invoices",
             Operation::ListPaymentMethods => "/customers/{id}/payment-methods",
             Operation::ListPayments => "/payments",
+            Operation::ListPayoutTransactions => "/payouts/{id}/transactions",
+            Operation::ListPayouts => "/payouts",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
         }
@@ -229,6 +252,7 @@ impl Operation {
             Operation::GetPayment => &[],
             Operation::GetPaymentMethod => &[],
             Operation::GetPaymentRequest => &[],
+            Operation::GetPayout => &[],
             Operation::ListCustomerUsers => &["limit", "after", "before"],
             Operation::ListCustomers => {
                 &[
@@ -267,6 +291,19 @@ impl Operation {
                     "payment_method",
                     "created_at_start",
                     "created_at_end",
+                ]
+            }
+            Operation::ListPayoutTransactions => &[],
+            Operation::ListPayouts => {
+                &[
+                    "limit",
+                    "after",
+                    "before",
+                    "status",
+                    "customer_id",
+                    "invoice_id",
+                    "start_date",
+                    "end_date",
                 ]
             }
             Operation::RestoreCustomer => &[],
@@ -322,11 +359,14 @@ impl Operation {
             Operation::GetPayment => None,
             Operation::GetPaymentMethod => None,
             Operation::GetPaymentRequest => None,
+            Operation::GetPayout => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
             Operation::ListInvoices => None,
             Operation::ListPaymentMethods => None,
             Operation::ListPayments => None,
+            Operation::ListPayoutTransactions => None,
+            Operation::ListPayouts => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
                 Some(
@@ -363,11 +403,14 @@ impl Operation {
             Operation::GetPayment => false,
             Operation::GetPaymentMethod => false,
             Operation::GetPaymentRequest => false,
+            Operation::GetPayout => false,
             Operation::ListCustomerUsers => false,
             Operation::ListCustomers => false,
             Operation::ListInvoices => false,
             Operation::ListPaymentMethods => false,
             Operation::ListPayments => false,
+            Operation::ListPayoutTransactions => false,
+            Operation::ListPayouts => false,
             Operation::RestoreCustomer => false,
             Operation::UpdateCustomer => false,
         }
@@ -389,11 +432,14 @@ impl Operation {
             Operation::GetPayment => RetryClass::Idempotent,
             Operation::GetPaymentMethod => RetryClass::Idempotent,
             Operation::GetPaymentRequest => RetryClass::Idempotent,
+            Operation::GetPayout => RetryClass::Idempotent,
             Operation::ListCustomerUsers => RetryClass::Idempotent,
             Operation::ListCustomers => RetryClass::Idempotent,
             Operation::ListInvoices => RetryClass::Idempotent,
             Operation::ListPaymentMethods => RetryClass::Idempotent,
             Operation::ListPayments => RetryClass::Idempotent,
+            Operation::ListPayoutTransactions => RetryClass::Idempotent,
+            Operation::ListPayouts => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
         }
@@ -418,11 +464,14 @@ impl Operation {
             Operation::GetPayment => false,
             Operation::GetPaymentMethod => false,
             Operation::GetPaymentRequest => false,
+            Operation::GetPayout => false,
             Operation::ListCustomerUsers => false,
             Operation::ListCustomers => false,
             Operation::ListInvoices => false,
             Operation::ListPaymentMethods => false,
             Operation::ListPayments => false,
+            Operation::ListPayoutTransactions => false,
+            Operation::ListPayouts => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
         }
@@ -444,11 +493,14 @@ impl Operation {
             Operation::GetPayment => 200u16,
             Operation::GetPaymentMethod => 200u16,
             Operation::GetPaymentRequest => 200u16,
+            Operation::GetPayout => 200u16,
             Operation::ListCustomerUsers => 200u16,
             Operation::ListCustomers => 200u16,
             Operation::ListInvoices => 200u16,
             Operation::ListPaymentMethods => 200u16,
             Operation::ListPayments => 200u16,
+            Operation::ListPayoutTransactions => 200u16,
+            Operation::ListPayouts => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
         }
@@ -496,6 +548,7 @@ impl Operation {
             Operation::GetPaymentRequest => {
                 Resource::PaymentRequest(payment_request::Operation::GetPaymentRequest)
             }
+            Operation::GetPayout => Resource::Payouts(payouts::Operation::GetPayout),
             Operation::ListCustomerUsers => {
                 Resource::Customers(customers::Operation::ListCustomerUsers)
             }
@@ -511,6 +564,10 @@ impl Operation {
             Operation::ListPayments => {
                 Resource::Payments(payments::Operation::ListPayments)
             }
+            Operation::ListPayoutTransactions => {
+                Resource::Payouts(payouts::Operation::ListPayoutTransactions)
+            }
+            Operation::ListPayouts => Resource::Payouts(payouts::Operation::ListPayouts),
             Operation::RestoreCustomer => {
                 Resource::Customers(customers::Operation::RestoreCustomer)
             }
@@ -561,11 +618,14 @@ impl Operation {
             Operation::GetPayment => None,
             Operation::GetPaymentMethod => None,
             Operation::GetPaymentRequest => None,
+            Operation::GetPayout => None,
             Operation::ListCustomerUsers => None,
             Operation::ListCustomers => None,
             Operation::ListInvoices => None,
             Operation::ListPaymentMethods => None,
             Operation::ListPayments => None,
+            Operation::ListPayoutTransactions => None,
+            Operation::ListPayouts => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
                 Some(
@@ -608,6 +668,8 @@ pub mod ids {
     pub const GET_PAYMENT_METHOD: &str = "getPaymentMethod";
     /// `getPaymentRequest`: `GET /payments/request/{id}`
     pub const GET_PAYMENT_REQUEST: &str = "getPaymentRequest";
+    /// `getPayout`: `GET /payouts/{id}`
+    pub const GET_PAYOUT: &str = "getPayout";
     /// `listCustomerUsers`: `GET /customers/{id}/users`
     pub const LIST_CUSTOMER_USERS: &str = "listCustomerUsers";
     /// `listCustomers`: `GET /customers`
@@ -618,6 +680,10 @@ pub mod ids {
     pub const LIST_PAYMENT_METHODS: &str = "listPaymentMethods";
     /// `listPayments`: `GET /payments`
     pub const LIST_PAYMENTS: &str = "listPayments";
+    /// `listPayoutTransactions`: `GET /payouts/{id}/transactions`
+    pub const LIST_PAYOUT_TRANSACTIONS: &str = "listPayoutTransactions";
+    /// `listPayouts`: `GET /payouts`
+    pub const LIST_PAYOUTS: &str = "listPayouts";
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     pub const RESTORE_CUSTOMER: &str = "restoreCustomer";
     /// `updateCustomer`: `PATCH /customers/{id}`
@@ -756,6 +822,35 @@ pub(crate) mod payments {
                 Operation::CreatePayment => super::Operation::CreatePayment,
                 Operation::GetPayment => super::Operation::GetPayment,
                 Operation::ListPayments => super::Operation::ListPayments,
+            }
+        }
+    }
+}
+/// The operations tagged `Payouts`.
+pub(crate) mod payouts {
+    /// The operations tagged `Payouts`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub(crate) enum Operation {
+        GetPayout,
+        ListPayoutTransactions,
+        ListPayouts,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub(crate) const ALL: [Operation; 3] = [
+            Operation::GetPayout,
+            Operation::ListPayoutTransactions,
+            Operation::ListPayouts,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::GetPayout => super::Operation::GetPayout,
+                Operation::ListPayoutTransactions => {
+                    super::Operation::ListPayoutTransactions
+                }
+                Operation::ListPayouts => super::Operation::ListPayouts,
             }
         }
     }

@@ -655,6 +655,98 @@ pub mod types {
             Default::default()
         }
     }
+    ///A payout, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct Payout {
+        ///The payout's arrival date, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub arrival_date: ::std::option::Option<::std::string::String>,
+        ///When the payout was created, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The ID of the payout's customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub customer_id: ::std::option::Option<crate::types::CustomerId>,
+        ///The payout's fees, as the API returns it.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub fees: ::std::vec::Vec<PayoutFee>,
+        ///The payout's ID: what every operation on it takes.
+        pub id: crate::types::PayoutId,
+        ///The payout's status, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::types::PayoutStatus>,
+        ///The payout's sub total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub sub_total: ::std::option::Option<crate::money::Decimal>,
+        ///The payout's total, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub total: ::std::option::Option<crate::money::Decimal>,
+    }
+    impl Payout {
+        /// A builder of a [`Payout`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::Payout {
+            Default::default()
+        }
+    }
+    ///A payout fee, as the API returns it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PayoutFee {
+        ///The payout fee's amount, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::number_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "f64"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///Whether the payout fee is covered by customer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub covered_by_customer: ::std::option::Option<bool>,
+        ///The payout fee's name, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The payout fee's type, as the API returns it.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::types::PayoutFeeType>,
+    }
+    impl PayoutFee {
+        /// A builder of a [`PayoutFee`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PayoutFee {
+            Default::default()
+        }
+    }
+    ///One page of payouts, with the cursors of the pages around it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PayoutPage {
+        ///The items of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Payout>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl PayoutPage {
+        /// A builder of a [`PayoutPage`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PayoutPage {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         /// Builds a [`Customer`](super::Customer) field by field (`Customer::builder()`); a method may take it where it takes a `Customer`, or convert it with `try_into()`, which names any required field left unset.
@@ -3298,6 +3390,369 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`Payout`](super::Payout) field by field (`Payout::builder()`); a method may take it where it takes a `Payout`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct Payout {
+            arrival_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<crate::types::CustomerId>,
+                ::std::string::String,
+            >,
+            fees: ::std::result::Result<
+                ::std::vec::Vec<super::PayoutFee>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<crate::types::PayoutId, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<crate::types::PayoutStatus>,
+                ::std::string::String,
+            >,
+            sub_total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Payout {
+            fn default() -> Self {
+                Self {
+                    arrival_date: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    customer_id: Ok(Default::default()),
+                    fees: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    status: Ok(Default::default()),
+                    sub_total: Ok(Default::default()),
+                    total: Ok(Default::default()),
+                }
+            }
+        }
+        impl Payout {
+            /// Sets `arrival_date`:
+            ///The payout's arrival date, as the API returns it.
+            pub fn arrival_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.arrival_date = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `created_at`:
+            ///When the payout was created, as RFC 3339 text (its accessor parses it).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.created_at = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `customer_id`:
+            ///The ID of the payout's customer.
+            pub fn customer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CustomerId>,
+            {
+                self.customer_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `fees`:
+            ///The payout's fees, as the API returns it.
+            pub fn fees<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PayoutFee>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fees = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fees: {e}")
+                    });
+                self
+            }
+            /// Sets `id`:
+            ///The payout's ID: what every operation on it takes.
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::PayoutId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets `status`:
+            ///The payout's status, as the API returns it.
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::PayoutStatus>,
+            {
+                self.status = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `sub_total`:
+            ///The payout's sub total, as the API returns it.
+            pub fn sub_total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.sub_total = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `total`:
+            ///The payout's total, as the API returns it.
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.total = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Payout> for super::Payout {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Payout,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    arrival_date: value.arrival_date?,
+                    created_at: value.created_at?,
+                    customer_id: value.customer_id?,
+                    fees: value.fees?,
+                    id: value.id?,
+                    status: value.status?,
+                    sub_total: value.sub_total?,
+                    total: value.total?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Payout> for Payout {
+            fn from(value: super::Payout) -> Self {
+                Self {
+                    arrival_date: Ok(value.arrival_date),
+                    created_at: Ok(value.created_at),
+                    customer_id: Ok(value.customer_id),
+                    fees: Ok(value.fees),
+                    id: Ok(value.id),
+                    status: Ok(value.status),
+                    sub_total: Ok(value.sub_total),
+                    total: Ok(value.total),
+                }
+            }
+        }
+        /// Builds a [`PayoutFee`](super::PayoutFee) field by field (`PayoutFee::builder()`); a method may take it where it takes a `PayoutFee`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PayoutFee {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            covered_by_customer: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<crate::types::PayoutFeeType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PayoutFee {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    covered_by_customer: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PayoutFee {
+            /// Sets `amount`:
+            ///The payout fee's amount, as the API returns it.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `covered_by_customer`:
+            ///Whether the payout fee is covered by customer.
+            pub fn covered_by_customer<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.covered_by_customer = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `name`:
+            ///The payout fee's name, as the API returns it.
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.name = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `type_`:
+            ///The payout fee's type, as the API returns it.
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::PayoutFeeType>,
+            {
+                self.type_ = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PayoutFee> for super::PayoutFee {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PayoutFee,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    covered_by_customer: value.covered_by_customer?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PayoutFee> for PayoutFee {
+            fn from(value: super::PayoutFee) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    covered_by_customer: Ok(value.covered_by_customer),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        /// Builds a [`PayoutPage`](super::PayoutPage) field by field (`PayoutPage::builder()`); a method may take it where it takes a `PayoutPage`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PayoutPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Payout>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PayoutPage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl PayoutPage {
+            /// Sets `data`:
+            ///The items of this page.
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Payout>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PayoutPage> for super::PayoutPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PayoutPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PayoutPage> for PayoutPage {
+            fn from(value: super::PayoutPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -3861,6 +4316,95 @@ pub mod types {
         }
     }
     impl ::std::cmp::PartialEq<&str> for PaymentRequestId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /** The id of a [`Payout`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct PayoutId(::std::string::String);
+    impl PayoutId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for PayoutId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for PayoutId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for PayoutId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PayoutId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for PayoutId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&PayoutId> for PayoutId {
+        fn from(id: &PayoutId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<PayoutId> for ::std::string::String {
+        fn from(id: PayoutId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for PayoutId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for PayoutId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for PayoutId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for PayoutId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for PayoutId {
         fn eq(&self, other: &&str) -> bool {
             self.0 == *other
         }
@@ -4542,6 +5086,91 @@ pub mod types {
             self.url.as_deref()
         }
     }
+    impl Payout {
+        ///The payout's arrival date, as the API returns it.
+        pub fn arrival_date(&self) -> ::std::option::Option<&str> {
+            self.arrival_date.as_deref()
+        }
+        ///When the payout was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("Payout", "created_at", v))
+                .transpose()
+        }
+        ///The ID of the payout's customer.
+        pub fn customer_id(&self) -> ::std::option::Option<&crate::types::CustomerId> {
+            self.customer_id.as_ref()
+        }
+        ///The payout's fees, as the API returns it.
+        pub fn fees(&self) -> &[PayoutFee] {
+            &self.fees
+        }
+        ///The payout's ID: what every operation on it takes.
+        pub fn id(&self) -> &crate::types::PayoutId {
+            &self.id
+        }
+        ///The payout's status, as the API returns it.
+        pub fn status(&self) -> ::std::option::Option<&crate::types::PayoutStatus> {
+            self.status.as_ref()
+        }
+        ///The payout's sub total, as the API returns it.
+        pub fn sub_total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.sub_total
+        }
+        ///The payout's total, as the API returns it.
+        pub fn total(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.total
+        }
+    }
+    impl PayoutFee {
+        ///The payout fee's amount, as the API returns it.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///Whether the payout fee is covered by customer.
+        pub fn covered_by_customer(&self) -> ::std::option::Option<bool> {
+            self.covered_by_customer
+        }
+        ///The payout fee's name, as the API returns it.
+        pub fn name(&self) -> ::std::option::Option<&str> {
+            self.name.as_deref()
+        }
+        ///The payout fee's type, as the API returns it.
+        pub fn type_(&self) -> ::std::option::Option<&crate::types::PayoutFeeType> {
+            self.type_.as_ref()
+        }
+    }
+    impl PayoutPage {
+        ///The items of this page.
+        pub fn data(&self) -> &[Payout] {
+            &self.data
+        }
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        ///Whether a page follows this one.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        ///Whether a page comes before this one.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
     ///A method type value, as the API spells it; values it adds later are kept as `Unknown`.
     ///
     ///Open enum: besides the values known when this SDK was generated (`card`, `ach`), any other string decodes into [`MethodType::Unknown`] and is sent back unchanged.
@@ -4841,6 +5470,268 @@ pub mod types {
                     ::std::boxed::Box::new(::schemars::schema::Metadata {
                         description: Some(
                             "Known values: FT_LATE_PAYMENT, FT_PRODUCT, FT_METHOD, FT_INTEREST. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    ///A payout fee type value, as the API spells it; values it adds later are kept as `Unknown`.
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`unspecified`, `late_payment`, `product`, `method`), any other string decodes into [`PayoutFeeType::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayoutFeeType {
+        ///`unspecified`
+        Unspecified,
+        ///`late_payment`
+        LatePayment,
+        ///`product`
+        Product,
+        ///`method`
+        Method,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl PayoutFeeType {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "unspecified",
+            "late_payment",
+            "product",
+            "method",
+        ];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unspecified => "unspecified",
+                Self::LatePayment => "late_payment",
+                Self::Product => "product",
+                Self::Method => "method",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for PayoutFeeType {
+        fn from(value: &str) -> Self {
+            match value {
+                "unspecified" => Self::Unspecified,
+                "late_payment" => Self::LatePayment,
+                "product" => Self::Product,
+                "method" => Self::Method,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PayoutFeeType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "unspecified" => Self::Unspecified,
+                "late_payment" => Self::LatePayment,
+                "product" => Self::Product,
+                "method" => Self::Method,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PayoutFeeType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PayoutFeeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for PayoutFeeType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayoutFeeType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for PayoutFeeType {
+        fn schema_name() -> ::std::string::String {
+            "PayoutFeeType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: unspecified, late_payment, product, method. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    ///A payout status value, as the API spells it; values it adds later are kept as `Unknown`.
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`unspecified`, `creating`, `processing`, `analyzing`, `succeeded`, `scheduled`, `approved`, `canceled`, `pending`, `failed`), any other string decodes into [`PayoutStatus::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayoutStatus {
+        ///`unspecified`
+        Unspecified,
+        ///`creating`
+        Creating,
+        ///`processing`
+        Processing,
+        ///`analyzing`
+        Analyzing,
+        ///`succeeded`
+        Succeeded,
+        ///`scheduled`
+        Scheduled,
+        ///`approved`
+        Approved,
+        ///`canceled`
+        Canceled,
+        ///`pending`
+        Pending,
+        ///`failed`
+        Failed,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl PayoutStatus {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "unspecified",
+            "creating",
+            "processing",
+            "analyzing",
+            "succeeded",
+            "scheduled",
+            "approved",
+            "canceled",
+            "pending",
+            "failed",
+        ];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unspecified => "unspecified",
+                Self::Creating => "creating",
+                Self::Processing => "processing",
+                Self::Analyzing => "analyzing",
+                Self::Succeeded => "succeeded",
+                Self::Scheduled => "scheduled",
+                Self::Approved => "approved",
+                Self::Canceled => "canceled",
+                Self::Pending => "pending",
+                Self::Failed => "failed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for PayoutStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "unspecified" => Self::Unspecified,
+                "creating" => Self::Creating,
+                "processing" => Self::Processing,
+                "analyzing" => Self::Analyzing,
+                "succeeded" => Self::Succeeded,
+                "scheduled" => Self::Scheduled,
+                "approved" => Self::Approved,
+                "canceled" => Self::Canceled,
+                "pending" => Self::Pending,
+                "failed" => Self::Failed,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PayoutStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "unspecified" => Self::Unspecified,
+                "creating" => Self::Creating,
+                "processing" => Self::Processing,
+                "analyzing" => Self::Analyzing,
+                "succeeded" => Self::Succeeded,
+                "scheduled" => Self::Scheduled,
+                "approved" => Self::Approved,
+                "canceled" => Self::Canceled,
+                "pending" => Self::Pending,
+                "failed" => Self::Failed,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PayoutStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PayoutStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for PayoutStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PayoutStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for PayoutStatus {
+        fn schema_name() -> ::std::string::String {
+            "PayoutStatus".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: unspecified, creating, processing, analyzing, succeeded, scheduled, approved, canceled, pending, failed. Other values may appear."
                                 .to_owned(),
                         ),
                         ..::std::default::Default::default()
@@ -5344,6 +6235,72 @@ let response = client.get_payment()
     #[cfg(feature = "payments")]
     pub fn get_payment(&self) -> builder::GetPayment<'_> {
         builder::GetPayment::new(self)
+    }
+    /**List payouts
+
+Get a paginated list of payouts with optional filtering
+
+Sends a `GET` request to `/payouts`
+
+Arguments:
+- `after`: Specifies the cursor after which to start returning results. For the first page, this should be left empty. For subsequent pages, use the value of the end_cursor field from the previous response.
+- `before`: Specifies the cursor before which to return results. Use this to paginate backwards. For example, to load the previous page, provide the value of the start_cursor field from the last response.
+- `customer_id`: Filter by customer ID
+- `end_date`: Filter by end date (RFC3339 format)
+- `invoice_id`: Filter by invoice ID
+- `limit`: Number of items to return
+- `start_date`: Filter by start date (RFC3339 format)
+- `status`: Filter by payout status
+```ignore
+let response = client.list_payouts()
+    .after(after)
+    .before(before)
+    .customer_id(customer_id)
+    .end_date(end_date)
+    .invoice_id(invoice_id)
+    .limit(limit)
+    .start_date(start_date)
+    .status(status)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payouts")]
+    pub fn list_payouts(&self) -> builder::ListPayouts<'_> {
+        builder::ListPayouts::new(self)
+    }
+    /**Get a payout
+
+Get payout details by ID
+
+Sends a `GET` request to `/payouts/{id}`
+
+Arguments:
+- `id`: Payout ID
+```ignore
+let response = client.get_payout()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payouts")]
+    pub fn get_payout(&self) -> builder::GetPayout<'_> {
+        builder::GetPayout::new(self)
+    }
+    /**Get payout transactions by ID
+
+Sends a `GET` request to `/payouts/{id}/transactions`
+
+Arguments:
+- `id`: Payout ID
+```ignore
+let response = client.list_payout_transactions()
+    .id(id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payouts")]
+    pub fn list_payout_transactions(&self) -> builder::ListPayoutTransactions<'_> {
+        builder::ListPayoutTransactions::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -7654,6 +8611,361 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_payouts`]
+
+[`Client::list_payouts`]: super::Client::list_payouts*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payouts")]
+    pub struct ListPayouts<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        customer_id: Result<Option<::std::string::String>, String>,
+        end_date: Result<Option<::std::string::String>, String>,
+        invoice_id: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        start_date: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+    }
+    #[cfg(feature = "payouts")]
+    impl<'a> ListPayouts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                customer_id: Ok(None),
+                end_date: Ok(None),
+                invoice_id: Ok(None),
+                limit: Ok(None),
+                start_date: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn end_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.end_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for end_date failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn invoice_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.invoice_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for invoice_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn start_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.start_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for start_date failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payouts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PayoutPage>, Error<types::HttpError>> {
+            let Self {
+                client,
+                after,
+                before,
+                customer_id,
+                end_date,
+                invoice_id,
+                limit,
+                start_date,
+                status,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let end_date = end_date.map_err(Error::InvalidRequest)?;
+            let invoice_id = invoice_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let start_date = start_date.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/payouts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("customer_id", &customer_id))
+                .query(&progenitor_client::QueryParam::new("end_date", &end_date))
+                .query(&progenitor_client::QueryParam::new("invoice_id", &invoice_id))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("start_date", &start_date))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_payouts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_payout`]
+
+[`Client::get_payout`]: super::Client::get_payout*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payouts")]
+    pub struct GetPayout<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::PayoutId, String>,
+    }
+    #[cfg(feature = "payouts")]
+    impl<'a> GetPayout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PayoutId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PayoutId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payouts/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Payout>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/payouts/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_payout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_payout_transactions`]
+
+[`Client::list_payout_transactions`]: super::Client::list_payout_transactions*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payouts")]
+    pub struct ListPayoutTransactions<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::PayoutId, String>,
+    }
+    #[cfg(feature = "payouts")]
+    impl<'a> ListPayoutTransactions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PayoutId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PayoutId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/payouts/{id}/transactions`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentPage>, Error<types::HttpError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/payouts/{}/transactions", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_payout_transactions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

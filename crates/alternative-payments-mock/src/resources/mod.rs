@@ -23,6 +23,7 @@ pub(crate) mod customers;
 pub(crate) mod invoices;
 pub(crate) mod payment_request;
 pub(crate) mod payments;
+pub(crate) mod payouts;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its
@@ -37,6 +38,7 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
         Resource::PaymentRequest(op) => payment_request::handler(op, method),
         Resource::Invoices(op) => invoices::handler(op, method),
         Resource::Payments(op) => payments::handler(op, method),
+        Resource::Payouts(op) => payouts::handler(op, method),
     }
 }
 

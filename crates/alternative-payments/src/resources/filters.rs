@@ -101,3 +101,31 @@ impl List<'_, Filters<op::payments::ListPayments>> {
         self.filter(move |_, builder| builder.created_at_end(value.clone()))
     }
 }
+#[cfg(feature = "payouts")]
+impl List<'_, Filters<op::payouts::ListPayouts>> {
+    /// Filter by payout status (the `status` query parameter).
+    pub fn status(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.status(value.clone()))
+    }
+    /// Filter by customer ID (the `customer_id` query parameter).
+    pub fn customer_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.customer_id(value.clone()))
+    }
+    /// Filter by invoice ID (the `invoice_id` query parameter).
+    pub fn invoice_id(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.invoice_id(value.clone()))
+    }
+    /// Filter by start date (RFC3339 format) (the `start_date` query parameter).
+    pub fn start_date(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.start_date(value.clone()))
+    }
+    /// Filter by end date (RFC3339 format) (the `end_date` query parameter).
+    pub fn end_date(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.end_date(value.clone()))
+    }
+}

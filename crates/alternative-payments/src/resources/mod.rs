@@ -40,6 +40,8 @@ mod invoices;
 mod payment_request;
 #[cfg(feature = "payments")]
 mod payments;
+#[cfg(feature = "payouts")]
+mod payouts;
 
 #[cfg(feature = "customers")]
 pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
@@ -49,6 +51,8 @@ pub use invoices::{Invoices, ListInvoices};
 pub use payment_request::PaymentRequests;
 #[cfg(feature = "payments")]
 pub use payments::{ListPayments, Payments};
+#[cfg(feature = "payouts")]
+pub use payouts::{ListPayouts, Payouts};
 
 /// How a wrapper builds its request: the generated method of operation `E`
 /// with the checked arguments `A` set (`|raw, id| raw.get_customer().id(id)`).
