@@ -111,8 +111,14 @@ async fn every_response_the_mock_produces_matches_the_spec() {
         )
         .expect("invoice");
     let payout = mock.create_payout(&[&payment]).expect("payout");
+    let subscription = mock.create_webhook_subscription(
+        "https://hooks.test/spec",
+        "invoice_paid",
+        Some("whsec-spec-5678"),
+    );
     let seeded = |record: Seeded| match record {
         Seeded::Customer => id.clone(),
+        Seeded::WebhookSubscription => subscription.clone(),
         Seeded::Payout => payout.clone(),
         Seeded::Invoice => invoice.clone(),
         Seeded::Payable => payable.clone(),

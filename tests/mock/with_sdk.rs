@@ -906,3 +906,80 @@ async fn invoices_lifecycle_with_exact_totals() {
         "an archived invoice leaves the list"
     );
 }
+
+/// Issue #29: webhook subscriptions keep their secret out of sight: the
+/// SDK's types never print it, the API shows its last 4 characters; events
+/// are recorded for changes; unsubscribing twice is a 404.
+#[tokio::test]
+async fn webhook_subscriptions_never_show_their_secret_and_events_are_recorded() {
+    use alternative_payments::types::{NewWebhookSubscription, WebhookTopic};
+    let mock = mock().await;
+    let client = sdk(&mock);
+    let secret = "whsec-Zq8Wv1-do-not-print";
+    let new: NewWebhookSubscription = NewWebhookSubscription::builder()
+        .endpoint_url("https://hooks.example/altpay")
+        .topic(WebhookTopic::CustomerCreated)
+        .secret_key(secret)
+        .try_into()
+        .expect("fields");
+    assert!(!format!("{new:?}").contains(secret), "{new:?}");
+    assert_eq!(new.secret_key.as_ref().map(|s| s.expose()), Some(secret));
+    let subscription = client
+        .webhooks()
+        .create(new)
+        .send()
+        .await
+        .expect("subscribed");
+    assert_eq!(subscription.secret_last_4_digits(), Some("rint"));
+    assert_eq!(subscription.is_active(), Some(true));
+
+    let plain = NewWebhookSubscription::builder()
+        .endpoint_url("http://hooks.example/plain")
+        .topic(WebhookTopic::CustomerCreated);
+    let refused = client
+        .webhooks()
+        .create(plain)
+        .send()
+        .await
+        .expect_err("http");
+    assert!(
+        refused
+            .api()
+            .is_some_and(|a| a.validation_errors.contains_key("endpoint_url")),
+        "{refused:?}"
+    );
+
+    client
+        .customers()
+        .create(named("Evented"))
+        .send()
+        .await
+        .expect("customer");
+    let events: Vec<_> = client
+        .webhooks()
+        .events()
+        .topic(WebhookTopic::CustomerCreated)
+        .stream()
+        .try_collect()
+        .await
+        .expect("events");
+    assert!(
+        events.iter().any(|e| e["data"]["name"] == "Evented"),
+        "{events:?}"
+    );
+
+    let gone = client
+        .webhooks()
+        .delete(subscription.id())
+        .send()
+        .await
+        .expect("unsubscribed");
+    assert_eq!(gone.is_active(), Some(false));
+    let again = client
+        .webhooks()
+        .delete(subscription.id())
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(again.is_not_found(), "{again:?}");
+}

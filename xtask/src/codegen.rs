@@ -148,6 +148,14 @@ fn prepare(
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
     }
+    if models.secrets {
+        // No Display: a secret is never printed.
+        settings.with_replacement(
+            models::SECRET,
+            format!("{types_path}::{}", models::SECRET),
+            [TypeImpl::FromStr].into_iter(),
+        );
+    }
     let shaped = Shaped { open_enums, models };
     Ok((spec, shaped, settings))
 }

@@ -126,6 +126,9 @@ pub fn code(merged: &Value, rows: &[Row], types: &ParamTypes) -> Result<String, 
         //! documents (the cursor ones aside), generated from the spec: each
         //! puts its value on every page's request.
 
+        // The same clone for every value type, Copy ones (`bool`) included.
+        #![allow(clippy::clone_on_copy)]
+
         #[allow(unused_imports)]
         use alternative_payments_raw::operations as op;
 

@@ -237,27 +237,50 @@ fn merge_tags<'a>(
 }
 
 /// Every inline JSON request body becomes a named component schema,
-/// `{OperationId}Body` (the name progenitor would give it), so that
+/// `{OperationId}Body` (the name progenitor would give it), and every
+/// inline success body with properties `{OperationId}Response`, so that
 /// `openapi/overlay.json` can give it an SDK name (`NewPayment`) and the
 /// models code treats it like any model. A name already taken by a
 /// different schema is an error naming both places.
 pub fn name_request_bodies(merged: &mut Value) -> Result<(), String> {
     use heck::ToUpperCamelCase;
     let mut moved = Vec::new();
+    let mut sites = Vec::new();
     for op in spec::operations(merged, "the merged spec")? {
-        let pointer = format!(
-            "{}/requestBody/content/application~1json/schema",
-            op.pointer()
-        );
+        let operation = op.operation_id.to_upper_camel_case();
+        sites.push((
+            format!(
+                "{}/requestBody/content/application~1json/schema",
+                op.pointer()
+            ),
+            format!("{operation}Body"),
+        ));
+        // A success's inline body too (listWebhookEvents' page).
+        let statuses: Vec<String> = merged
+            .pointer(&format!("{}/responses", op.pointer()))
+            .and_then(Value::as_object)
+            .map(|r| r.keys().filter(|s| s.starts_with('2')).cloned().collect())
+            .unwrap_or_default();
+        for status in statuses {
+            sites.push((
+                format!(
+                    "{}/responses/{status}/content/application~1json/schema",
+                    op.pointer()
+                ),
+                format!("{operation}Response"),
+            ));
+        }
+    }
+    for (pointer, name) in sites {
         let Some(schema) = merged.pointer_mut(&pointer) else {
             continue;
         };
         if schema.get("$ref").is_some()
             || schema.get("type").and_then(Value::as_str) != Some("object")
+            || schema.get("properties").is_none()
         {
             continue;
         }
-        let name = format!("{}Body", op.operation_id.to_upper_camel_case());
         let inline = std::mem::replace(
             schema,
             serde_json::json!({ "$ref": format!("#/components/schemas/{}", spec::escape_pointer(&name)) }),

@@ -26,6 +26,46 @@ use serde_json::{Value, json};
 
 use crate::spec::{self, escape_pointer};
 
+/// The type of every secret property (`secret_key`): its `Debug` redacts.
+pub const SECRET: &str = "Secret";
+
+/// Whether a property of this name holds a secret the API takes (a
+/// webhook's `secret_key`): never shown in `Debug`, logs or errors.
+fn is_secret(name: &str) -> bool {
+    name == "secret"
+        || name == "password"
+        || name.ends_with("secret_key")
+        || name.ends_with("_secret")
+}
+
+/// Types every plain string property named as a secret ([`is_secret`]) as
+/// [`SECRET`]; whether there was one.
+fn type_secrets(doc: &mut Value) -> bool {
+    let mut found = false;
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return false;
+    };
+    for schema in schemas.values_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (property, value) in properties.iter_mut() {
+            if is_secret(property) && is_plain_string(value) {
+                let description = value.get("description").cloned();
+                *value = id_ref(SECRET);
+                if let Some(d) = description {
+                    value["description"] = d;
+                }
+                found = true;
+            }
+        }
+    }
+    found
+}
+
 /// The vendor extension that carries a schema's SDK name.
 pub const SDK_NAME: &str = "x-sdk-name";
 
@@ -41,6 +81,8 @@ pub struct Models {
     /// Each property's description, by (model, wire name), from before ids
     /// were typed (a `$ref` carries no description).
     pub field_docs: crate::docs::FieldDocs,
+    /// Whether any property is a secret (then the `Secret` type exists).
+    pub secrets: bool,
     /// Amounts the spec types as strings, by (model, wire name): sent and
     /// read as JSON strings (`money.rs` finds them; `codegen.rs` puts them
     /// here).
@@ -87,6 +129,13 @@ pub fn shape(doc: &mut Value) -> Result<Models, String> {
     }
     type_properties(doc, &models)?;
     type_path_parameters(doc, &models)?;
+    models.secrets = type_secrets(doc);
+    if models.secrets {
+        doc["components"]["schemas"][SECRET] = json!({
+            "type": "string",
+            "description": "A secret the API takes: sent as its text, never shown.",
+        });
+    }
     for id in models.ids.keys() {
         let model = &models.ids[id];
         doc["components"]["schemas"][id] = json!({
@@ -353,6 +402,9 @@ pub fn add_to_types(items: &mut Vec<syn::Item>, models: &Models) -> Result<(), S
     for (id, model) in &models.ids {
         extra.extend(id_type(id, model)?);
     }
+    if models.secrets {
+        extra.extend(secret_type()?);
+    }
     if !models.timestamps.is_empty() {
         extra.extend(parse_items(timestamp_error())?);
     }
@@ -495,6 +547,48 @@ fn id_type(id: &str, model: &str) -> Result<Vec<syn::Item>, String> {
         impl ::std::cmp::PartialEq<&str> for #name {
             fn eq(&self, other: &&str) -> bool {
                 self.0 == *other
+            }
+        }
+    })
+}
+
+/// The [`SECRET`] type.
+fn secret_type() -> Result<Vec<syn::Item>, String> {
+    let name = quote::format_ident!("{SECRET}");
+    parse_items(quote::quote! {
+        /// A secret the API takes (a webhook subscription's `secret_key`):
+        /// serialized as its text, never shown. Its `Debug` prints
+        /// `[redacted]` and it has no `Display`, so a model holding one can
+        /// be logged; [`expose`](Self::expose) gives the text.
+        #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Eq)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+        pub struct #name(::std::string::String);
+        impl #name {
+            /// The secret's text, to give it where it belongs.
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("Secret([redacted])")
+            }
+        }
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self(s.to_owned()))
+            }
+        }
+        impl ::std::convert::From<&str> for #name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(s: ::std::string::String) -> Self {
+                Self(s)
             }
         }
     })

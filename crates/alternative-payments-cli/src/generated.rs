@@ -36,6 +36,16 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::ListPayouts => Self::cli_list_payouts(),
             CliCommand::GetPayout => Self::cli_get_payout(),
             CliCommand::ListPayoutTransactions => Self::cli_list_payout_transactions(),
+            CliCommand::ListWebhookSubscriptions => {
+                Self::cli_list_webhook_subscriptions()
+            }
+            CliCommand::CreateWebhookSubscription => {
+                Self::cli_create_webhook_subscription()
+            }
+            CliCommand::ListWebhookEvents => Self::cli_list_webhook_events(),
+            CliCommand::DeleteWebhookSubscription => {
+                Self::cli_delete_webhook_subscription()
+            }
         }
     }
     pub fn cli_list_customers() -> ::clap::Command {
@@ -985,6 +995,168 @@ impl<T: CliConfig> Cli<T> {
             )
             .about("Get payout transactions by ID")
     }
+    pub fn cli_list_webhook_subscriptions() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("after")
+                    .long("after")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Cursor for forward pagination"),
+            )
+            .arg(
+                ::clap::Arg::new("before")
+                    .long("before")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Cursor for backward pagination"),
+            )
+            .arg(
+                ::clap::Arg::new("is-active")
+                    .long("is-active")
+                    .value_parser(::clap::value_parser!(bool))
+                    .required(false)
+                    .help("Filter by active status"),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false)
+                    .help("Number of items to return"),
+            )
+            .arg(
+                ::clap::Arg::new("topic")
+                    .long("topic")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::WebhookTopic
+                        ),
+                    )
+                    .required(false)
+                    .help("Filter by webhook topic"),
+            )
+            .about(
+                "List webhook subscriptions\n\nGet a paginated list of webhook subscriptions with optional filtering",
+            )
+    }
+    pub fn cli_create_webhook_subscription() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("endpoint-url")
+                    .long("endpoint-url")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The new webhook subscription's endpoint URL."),
+            )
+            .arg(
+                ::clap::Arg::new("secret-key")
+                    .long("secret-key")
+                    .value_parser(
+                        ::clap::value_parser!(::alternative_payments_raw::types::Secret),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("topic")
+                    .long("topic")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::WebhookTopic
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about(
+                "Subscribe to a webhook\n\nSubscribe to a webhook with the provided information",
+            )
+    }
+    pub fn cli_list_webhook_events() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("after")
+                    .long("after")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Cursor for forward pagination"),
+            )
+            .arg(
+                ::clap::Arg::new("before")
+                    .long("before")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Cursor for backward pagination"),
+            )
+            .arg(
+                ::clap::Arg::new("from-date")
+                    .long("from-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter events created after this date (ISO 8601)"),
+            )
+            .arg(
+                ::clap::Arg::new("limit")
+                    .long("limit")
+                    .value_parser(::clap::value_parser!(i64))
+                    .required(false)
+                    .help("Number of items to return"),
+            )
+            .arg(
+                ::clap::Arg::new("status")
+                    .long("status")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter by event status"),
+            )
+            .arg(
+                ::clap::Arg::new("to-date")
+                    .long("to-date")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("Filter events created before this date (ISO 8601)"),
+            )
+            .arg(
+                ::clap::Arg::new("topic")
+                    .long("topic")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::WebhookTopic
+                        ),
+                    )
+                    .required(false)
+                    .help("Filter by webhook topic"),
+            )
+            .about("Get a paginated list of webhook events with optional filtering")
+    }
+    pub fn cli_delete_webhook_subscription() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("subscription-id")
+                    .long("subscription-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::WebhookSubscriptionId
+                        ),
+                    )
+                    .required(true)
+                    .help("Subscription ID"),
+            )
+            .about("Unsubscribe from a webhook\n\nRemove a webhook subscription by ID")
+    }
     pub async fn execute(
         &self,
         cmd: CliCommand,
@@ -1032,6 +1204,18 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::GetPayout => self.execute_get_payout(matches).await,
             CliCommand::ListPayoutTransactions => {
                 self.execute_list_payout_transactions(matches).await
+            }
+            CliCommand::ListWebhookSubscriptions => {
+                self.execute_list_webhook_subscriptions(matches).await
+            }
+            CliCommand::CreateWebhookSubscription => {
+                self.execute_create_webhook_subscription(matches).await
+            }
+            CliCommand::ListWebhookEvents => {
+                self.execute_list_webhook_events(matches).await
+            }
+            CliCommand::DeleteWebhookSubscription => {
+                self.execute_delete_webhook_subscription(matches).await
             }
         }
     }
@@ -1836,6 +2020,147 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_list_webhook_subscriptions(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_webhook_subscriptions();
+        if let Some(value) = matches.get_one::<::std::string::String>("after") {
+            request = request.after(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("before") {
+            request = request.before(value.clone());
+        }
+        if let Some(value) = matches.get_one::<bool>("is-active") {
+            request = request.is_active(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::WebhookTopic>("topic")
+        {
+            request = request.topic(value.clone());
+        }
+        self.config.execute_list_webhook_subscriptions(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_create_webhook_subscription(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.create_webhook_subscription();
+        if let Some(value) = matches.get_one::<::std::string::String>("endpoint-url") {
+            request = request.body_map(|body| { body.endpoint_url(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::Secret>("secret-key")
+        {
+            request = request.body_map(|body| { body.secret_key(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::WebhookTopic>("topic")
+        {
+            request = request.body_map(|body| { body.topic(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<
+                types::NewWebhookSubscription,
+            >(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_create_webhook_subscription(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_list_webhook_events(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.list_webhook_events();
+        if let Some(value) = matches.get_one::<::std::string::String>("after") {
+            request = request.after(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("before") {
+            request = request.before(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("from-date") {
+            request = request.from_date(value.clone());
+        }
+        if let Some(value) = matches.get_one::<i64>("limit") {
+            request = request.limit(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("status") {
+            request = request.status(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("to-date") {
+            request = request.to_date(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::WebhookTopic>("topic")
+        {
+            request = request.topic(value.clone());
+        }
+        self.config.execute_list_webhook_events(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_delete_webhook_subscription(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.delete_webhook_subscription();
+        if let Some(value) = matches
+            .get_one::<
+                ::alternative_payments_raw::types::WebhookSubscriptionId,
+            >("subscription-id")
+        {
+            request = request.subscription_id(value.clone());
+        }
+        self.config.execute_delete_webhook_subscription(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
 }
 pub trait CliConfig {
     fn success_item<T>(&self, value: &ResponseValue<T>)
@@ -2025,6 +2350,34 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_list_webhook_subscriptions(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListWebhookSubscriptions,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_create_webhook_subscription(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::CreateWebhookSubscription,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_list_webhook_events(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ListWebhookEvents,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_delete_webhook_subscription(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::DeleteWebhookSubscription,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 #[derive(Copy, Clone, Debug)]
 pub enum CliCommand {
@@ -2052,6 +2405,10 @@ pub enum CliCommand {
     ListPayouts,
     GetPayout,
     ListPayoutTransactions,
+    ListWebhookSubscriptions,
+    CreateWebhookSubscription,
+    ListWebhookEvents,
+    DeleteWebhookSubscription,
 }
 impl CliCommand {
     pub fn iter() -> impl Iterator<Item = CliCommand> {
@@ -2067,7 +2424,9 @@ impl CliCommand {
             CliCommand::CreatePayment, CliCommand::CreatePaymentRequest,
             CliCommand::GetPaymentRequest, CliCommand::GetPayment,
             CliCommand::ListPayouts, CliCommand::GetPayout,
-            CliCommand::ListPayoutTransactions,
+            CliCommand::ListPayoutTransactions, CliCommand::ListWebhookSubscriptions,
+            CliCommand::CreateWebhookSubscription, CliCommand::ListWebhookEvents,
+            CliCommand::DeleteWebhookSubscription,
         ]
             .into_iter()
     }
@@ -2097,6 +2456,10 @@ impl CliCommand {
             CliCommand::ListPayouts => "list_payouts",
             CliCommand::GetPayout => "get_payout",
             CliCommand::ListPayoutTransactions => "list_payout_transactions",
+            CliCommand::ListWebhookSubscriptions => "list_webhook_subscriptions",
+            CliCommand::CreateWebhookSubscription => "create_webhook_subscription",
+            CliCommand::ListWebhookEvents => "list_webhook_events",
+            CliCommand::DeleteWebhookSubscription => "delete_webhook_subscription",
         }
     }
 }
@@ -2127,6 +2490,10 @@ impl CliCommand {
     /// - `altpay payouts get`: `getPayout`
     /// - `altpay payouts list`: `listPayouts`
     /// - `altpay payouts transactions list`: `listPayoutTransactions`
+    /// - `altpay webhooks create`: `createWebhookSubscription`
+    /// - `altpay webhooks delete`: `deleteWebhookSubscription`
+    /// - `altpay webhooks events list`: `listWebhookEvents`
+    /// - `altpay webhooks list`: `listWebhookSubscriptions`
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
@@ -2136,6 +2503,8 @@ impl CliCommand {
             CliCommand::CreateInvoice => &["invoices", "create"],
             CliCommand::CreatePayment => &["payments", "create"],
             CliCommand::CreatePaymentRequest => &["payments", "request", "create"],
+            CliCommand::CreateWebhookSubscription => &["webhooks", "create"],
+            CliCommand::DeleteWebhookSubscription => &["webhooks", "delete"],
             CliCommand::GetCustomer => &["customers", "get"],
             CliCommand::GetInvoice => &["invoices", "get"],
             CliCommand::GetInvoicePaymentLink => &["invoices", "payment-link", "get"],
@@ -2151,6 +2520,8 @@ impl CliCommand {
             CliCommand::ListPayments => &["payments", "list"],
             CliCommand::ListPayoutTransactions => &["payouts", "transactions", "list"],
             CliCommand::ListPayouts => &["payouts", "list"],
+            CliCommand::ListWebhookEvents => &["webhooks", "events", "list"],
+            CliCommand::ListWebhookSubscriptions => &["webhooks", "list"],
             CliCommand::RestoreCustomer => &["customers", "restore"],
             CliCommand::UpdateCustomer => &["customers", "update"],
         }
@@ -2165,6 +2536,8 @@ impl CliCommand {
             CliCommand::CreateInvoice => &[],
             CliCommand::CreatePayment => &[],
             CliCommand::CreatePaymentRequest => &[],
+            CliCommand::CreateWebhookSubscription => &[],
+            CliCommand::DeleteWebhookSubscription => &["subscription-id"],
             CliCommand::GetCustomer => &["id"],
             CliCommand::GetInvoice => &["id"],
             CliCommand::GetInvoicePaymentLink => &["id"],
@@ -2180,6 +2553,8 @@ impl CliCommand {
             CliCommand::ListPayments => &[],
             CliCommand::ListPayoutTransactions => &["id"],
             CliCommand::ListPayouts => &[],
+            CliCommand::ListWebhookEvents => &[],
+            CliCommand::ListWebhookSubscriptions => &[],
             CliCommand::RestoreCustomer => &["id"],
             CliCommand::UpdateCustomer => &["id"],
         }
@@ -2194,6 +2569,8 @@ impl CliCommand {
             CliCommand::CreateInvoice => false,
             CliCommand::CreatePayment => false,
             CliCommand::CreatePaymentRequest => false,
+            CliCommand::CreateWebhookSubscription => false,
+            CliCommand::DeleteWebhookSubscription => false,
             CliCommand::GetCustomer => false,
             CliCommand::GetInvoice => false,
             CliCommand::GetInvoicePaymentLink => false,
@@ -2209,6 +2586,8 @@ impl CliCommand {
             CliCommand::ListPayments => true,
             CliCommand::ListPayoutTransactions => false,
             CliCommand::ListPayouts => true,
+            CliCommand::ListWebhookEvents => true,
+            CliCommand::ListWebhookSubscriptions => true,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
         }
@@ -2255,6 +2634,10 @@ impl CliCommand {
             CliCommand::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
+            CliCommand::CreateWebhookSubscription => {
+                Some(&["endpoint_url", "secret_key", "topic"])
+            }
+            CliCommand::DeleteWebhookSubscription => None,
             CliCommand::GetCustomer => None,
             CliCommand::GetInvoice => None,
             CliCommand::GetInvoicePaymentLink => None,
@@ -2270,6 +2653,8 @@ impl CliCommand {
             CliCommand::ListPayments => None,
             CliCommand::ListPayoutTransactions => None,
             CliCommand::ListPayouts => None,
+            CliCommand::ListWebhookEvents => None,
+            CliCommand::ListWebhookSubscriptions => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(
@@ -2353,6 +2738,17 @@ impl CliCommand {
                     ("reference-id", "The request body's `reference_id` (string)"),
                 ]
             }
+            CliCommand::CreateWebhookSubscription => {
+                &[
+                    ("endpoint-url", "The request body's `endpoint_url` (string)"),
+                    ("secret-key", "The request body's `secret_key` (string)"),
+                    (
+                        "topic",
+                        "The request body's `topic` (string). Known values: payout_paid, payout_failed, payout_processing, payout_scheduled, customer_created, customer_updated, customer_archived, payment_succeeded, payment_chargeback, payment_refunded, invoice_paid, invoice_archived, invoice_created, invoice_updated, payment_failed, payment_method_added, payment_method_deleted, default_payment_method_changed; any other is sent as given",
+                    ),
+                ]
+            }
+            CliCommand::DeleteWebhookSubscription => &[],
             CliCommand::GetCustomer => &[],
             CliCommand::GetInvoice => &[],
             CliCommand::GetInvoicePaymentLink => &[],
@@ -2368,6 +2764,22 @@ impl CliCommand {
             CliCommand::ListPayments => &[],
             CliCommand::ListPayoutTransactions => &[],
             CliCommand::ListPayouts => &[],
+            CliCommand::ListWebhookEvents => {
+                &[
+                    (
+                        "topic",
+                        "Filter by webhook topic. Known values: payout_paid, payout_failed, payout_processing, payout_scheduled, customer_created, customer_updated, customer_archived, payment_succeeded, payment_chargeback, payment_refunded, invoice_paid, invoice_archived, invoice_created, invoice_updated, payment_failed, payment_method_added, payment_method_deleted, default_payment_method_changed; any other is sent as given",
+                    ),
+                ]
+            }
+            CliCommand::ListWebhookSubscriptions => {
+                &[
+                    (
+                        "topic",
+                        "Filter by webhook topic. Known values: payout_paid, payout_failed, payout_processing, payout_scheduled, customer_created, customer_updated, customer_archived, payment_succeeded, payment_chargeback, payment_refunded, invoice_paid, invoice_archived, invoice_created, invoice_updated, payment_failed, payment_method_added, payment_method_deleted, default_payment_method_changed; any other is sent as given",
+                    ),
+                ]
+            }
             CliCommand::RestoreCustomer => &[],
             CliCommand::UpdateCustomer => {
                 &[
@@ -2414,6 +2826,12 @@ impl CliCommand {
                     "{\n  \"amount\": \"string\",\n  \"redirect_url\": \"string\",\n  \"reference_id\": \"string\"\n}",
                 )
             }
+            CliCommand::CreateWebhookSubscription => {
+                Some(
+                    "{\n  \"endpoint_url\": \"string\",\n  \"secret_key\": \"string\",\n  \"topic\": \"payout_paid|payout_failed|payout_processing|payout_scheduled|customer_created|customer_updated|customer_archived|payment_succeeded|payment_chargeback|payment_refunded|invoice_paid|invoice_archived|invoice_created|invoice_updated|payment_failed|payment_method_added|payment_method_deleted|default_payment_method_changed\"\n}",
+                )
+            }
+            CliCommand::DeleteWebhookSubscription => None,
             CliCommand::GetCustomer => None,
             CliCommand::GetInvoice => None,
             CliCommand::GetInvoicePaymentLink => None,
@@ -2429,6 +2847,8 @@ impl CliCommand {
             CliCommand::ListPayments => None,
             CliCommand::ListPayoutTransactions => None,
             CliCommand::ListPayouts => None,
+            CliCommand::ListWebhookEvents => None,
+            CliCommand::ListWebhookSubscriptions => None,
             CliCommand::RestoreCustomer => None,
             CliCommand::UpdateCustomer => {
                 Some(

@@ -78,5 +78,6 @@ pub use resources::invoices::INVOICE_STATUSES;
 pub use resources::payment_request::PAYMENT_REQUEST_STATUSES;
 pub use resources::payments::PAYMENT_STATUSES;
 pub use resources::payouts::PAYOUT_STATUSES;
+pub use resources::webhooks::WEBHOOK_EVENT_STATUSES;
 pub use server::{MockResponse, MockServer, UnknownOperation};
 pub use state::{MockStats, RecordedRequest, TOKEN};

@@ -33,6 +33,10 @@ pub(crate) enum Operation {
     CreatePayment,
     /// `createPaymentRequest`: `POST /payments/request`
     CreatePaymentRequest,
+    /// `createWebhookSubscription`: `POST /webhooks`
+    CreateWebhookSubscription,
+    /// `deleteWebhookSubscription`: `DELETE /webhooks/{subscription_id}`
+    DeleteWebhookSubscription,
     /// `getCustomer`: `GET /customers/{id}`
     GetCustomer,
     /// `getInvoice`: `GET /invoices/{id}`
@@ -63,6 +67,10 @@ pub(crate) enum Operation {
     ListPayoutTransactions,
     /// `listPayouts`: `GET /payouts`
     ListPayouts,
+    /// `listWebhookEvents`: `GET /webhooks/events`
+    ListWebhookEvents,
+    /// `listWebhookSubscriptions`: `GET /webhooks`
+    ListWebhookSubscriptions,
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     RestoreCustomer,
     /// `updateCustomer`: `PATCH /customers/{id}`
@@ -78,6 +86,7 @@ pub(crate) enum Resource {
     PaymentRequest(payment_request::Operation),
     Payments(payments::Operation),
     Payouts(payouts::Operation),
+    Webhooks(webhooks::Operation),
 }
 impl Resource {
     /// The tag of the resource's docs page, e.g. `Customers`.
@@ -88,12 +97,13 @@ impl Resource {
             Resource::PaymentRequest(_) => "Payment request",
             Resource::Payments(_) => "Payments",
             Resource::Payouts(_) => "Payouts",
+            Resource::Webhooks(_) => "Webhooks",
         }
     }
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub(crate) const ALL: [Operation; 24] = [
+    pub(crate) const ALL: [Operation; 28] = [
         Operation::ArchiveCustomer,
         Operation::ArchiveInvoice,
         Operation::CreateCustomer,
@@ -101,6 +111,8 @@ impl Operation {
         Operation::CreateInvoice,
         Operation::CreatePayment,
         Operation::CreatePaymentRequest,
+        Operation::CreateWebhookSubscription,
+        Operation::DeleteWebhookSubscription,
         Operation::GetCustomer,
         Operation::GetInvoice,
         Operation::GetInvoicePaymentLink,
@@ -116,6 +128,8 @@ impl Operation {
         Operation::ListPayments,
         Operation::ListPayoutTransactions,
         Operation::ListPayouts,
+        Operation::ListWebhookEvents,
+        Operation::ListWebhookSubscriptions,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
     ];
@@ -129,6 +143,8 @@ impl Operation {
             Operation::CreateInvoice => "createInvoice",
             Operation::CreatePayment => "createPayment",
             Operation::CreatePaymentRequest => "createPaymentRequest",
+            Operation::CreateWebhookSubscription => "createWebhookSubscription",
+            Operation::DeleteWebhookSubscription => "deleteWebhookSubscription",
             Operation::GetCustomer => "getCustomer",
             Operation::GetInvoice => "getInvoice",
             Operation::GetInvoicePaymentLink => "getInvoicePaymentLink",
@@ -144,6 +160,8 @@ impl Operation {
             Operation::ListPayments => "listPayments",
             Operation::ListPayoutTransactions => "listPayoutTransactions",
             Operation::ListPayouts => "listPayouts",
+            Operation::ListWebhookEvents => "listWebhookEvents",
+            Operation::ListWebhookSubscriptions => "listWebhookSubscriptions",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
         }
@@ -158,6 +176,8 @@ impl Operation {
             Operation::CreateInvoice => "create_invoice",
             Operation::CreatePayment => "create_payment",
             Operation::CreatePaymentRequest => "create_payment_request",
+            Operation::CreateWebhookSubscription => "create_webhook_subscription",
+            Operation::DeleteWebhookSubscription => "delete_webhook_subscription",
             Operation::GetCustomer => "get_customer",
             Operation::GetInvoice => "get_invoice",
             Operation::GetInvoicePaymentLink => "get_invoice_payment_link",
@@ -173,6 +193,8 @@ impl Operation {
             Operation::ListPayments => "list_payments",
             Operation::ListPayoutTransactions => "list_payout_transactions",
             Operation::ListPayouts => "list_payouts",
+            Operation::ListWebhookEvents => "list_webhook_events",
+            Operation::ListWebhookSubscriptions => "list_webhook_subscriptions",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
         }
@@ -187,6 +209,8 @@ impl Operation {
             Operation::CreateInvoice => "POST",
             Operation::CreatePayment => "POST",
             Operation::CreatePaymentRequest => "POST",
+            Operation::CreateWebhookSubscription => "POST",
+            Operation::DeleteWebhookSubscription => "DELETE",
             Operation::GetCustomer => "GET",
             Operation::GetInvoice => "GET",
             Operation::GetInvoicePaymentLink => "GET",
@@ -202,6 +226,8 @@ impl Operation {
             Operation::ListPayments => "GET",
             Operation::ListPayoutTransactions => "GET",
             Operation::ListPayouts => "GET",
+            Operation::ListWebhookEvents => "GET",
+            Operation::ListWebhookSubscriptions => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
         }
@@ -216,6 +242,8 @@ impl Operation {
             Operation::CreateInvoice => "/invoices",
             Operation::CreatePayment => "/payments",
             Operation::CreatePaymentRequest => "/payments/request",
+            Operation::CreateWebhookSubscription => "/webhooks",
+            Operation::DeleteWebhookSubscription => "/webhooks/{subscription_id}",
             Operation::GetCustomer => "/customers/{id}",
             Operation::GetInvoice => "/invoices/{id}",
             Operation::GetInvoicePaymentLink => "/invoices/{id}/payment-link",
@@ -231,6 +259,8 @@ impl Operation {
             Operation::ListPayments => "/payments",
             Operation::ListPayoutTransactions => "/payouts/{id}/transactions",
             Operation::ListPayouts => "/payouts",
+            Operation::ListWebhookEvents => "/webhooks/events",
+            Operation::ListWebhookSubscriptions => "/webhooks",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
         }
@@ -245,6 +275,8 @@ impl Operation {
             Operation::CreateInvoice => &[],
             Operation::CreatePayment => &[],
             Operation::CreatePaymentRequest => &[],
+            Operation::CreateWebhookSubscription => &[],
+            Operation::DeleteWebhookSubscription => &[],
             Operation::GetCustomer => &[],
             Operation::GetInvoice => &[],
             Operation::GetInvoicePaymentLink => &[],
@@ -306,6 +338,12 @@ impl Operation {
                     "end_date",
                 ]
             }
+            Operation::ListWebhookEvents => {
+                &["limit", "after", "before", "topic", "status", "from_date", "to_date"]
+            }
+            Operation::ListWebhookSubscriptions => {
+                &["limit", "after", "before", "topic", "is_active"]
+            }
             Operation::RestoreCustomer => &[],
             Operation::UpdateCustomer => &[],
         }
@@ -352,6 +390,10 @@ impl Operation {
             Operation::CreatePaymentRequest => {
                 Some(&["amount", "redirect_url", "reference_id"])
             }
+            Operation::CreateWebhookSubscription => {
+                Some(&["endpoint_url", "secret_key", "topic"])
+            }
+            Operation::DeleteWebhookSubscription => None,
             Operation::GetCustomer => None,
             Operation::GetInvoice => None,
             Operation::GetInvoicePaymentLink => None,
@@ -367,6 +409,8 @@ impl Operation {
             Operation::ListPayments => None,
             Operation::ListPayoutTransactions => None,
             Operation::ListPayouts => None,
+            Operation::ListWebhookEvents => None,
+            Operation::ListWebhookSubscriptions => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
                 Some(
@@ -396,6 +440,8 @@ impl Operation {
             Operation::CreateInvoice => false,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => false,
+            Operation::CreateWebhookSubscription => false,
+            Operation::DeleteWebhookSubscription => false,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
             Operation::GetInvoicePaymentLink => false,
@@ -411,6 +457,8 @@ impl Operation {
             Operation::ListPayments => false,
             Operation::ListPayoutTransactions => false,
             Operation::ListPayouts => false,
+            Operation::ListWebhookEvents => false,
+            Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => false,
             Operation::UpdateCustomer => false,
         }
@@ -425,6 +473,8 @@ impl Operation {
             Operation::CreateInvoice => RetryClass::NotIdempotent,
             Operation::CreatePayment => RetryClass::NotIdempotent,
             Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
+            Operation::CreateWebhookSubscription => RetryClass::NotIdempotent,
+            Operation::DeleteWebhookSubscription => RetryClass::Idempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
             Operation::GetInvoice => RetryClass::Idempotent,
             Operation::GetInvoicePaymentLink => RetryClass::Idempotent,
@@ -440,6 +490,8 @@ impl Operation {
             Operation::ListPayments => RetryClass::Idempotent,
             Operation::ListPayoutTransactions => RetryClass::Idempotent,
             Operation::ListPayouts => RetryClass::Idempotent,
+            Operation::ListWebhookEvents => RetryClass::Idempotent,
+            Operation::ListWebhookSubscriptions => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
         }
@@ -457,6 +509,8 @@ impl Operation {
             Operation::CreateInvoice => true,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => true,
+            Operation::CreateWebhookSubscription => true,
+            Operation::DeleteWebhookSubscription => true,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
             Operation::GetInvoicePaymentLink => false,
@@ -472,6 +526,8 @@ impl Operation {
             Operation::ListPayments => false,
             Operation::ListPayoutTransactions => false,
             Operation::ListPayouts => false,
+            Operation::ListWebhookEvents => false,
+            Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
         }
@@ -486,6 +542,8 @@ impl Operation {
             Operation::CreateInvoice => 201u16,
             Operation::CreatePayment => 200u16,
             Operation::CreatePaymentRequest => 200u16,
+            Operation::CreateWebhookSubscription => 201u16,
+            Operation::DeleteWebhookSubscription => 200u16,
             Operation::GetCustomer => 200u16,
             Operation::GetInvoice => 200u16,
             Operation::GetInvoicePaymentLink => 200u16,
@@ -501,6 +559,8 @@ impl Operation {
             Operation::ListPayments => 200u16,
             Operation::ListPayoutTransactions => 200u16,
             Operation::ListPayouts => 200u16,
+            Operation::ListWebhookEvents => 200u16,
+            Operation::ListWebhookSubscriptions => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
         }
@@ -530,6 +590,12 @@ impl Operation {
                 Resource::PaymentRequest(
                     payment_request::Operation::CreatePaymentRequest,
                 )
+            }
+            Operation::CreateWebhookSubscription => {
+                Resource::Webhooks(webhooks::Operation::CreateWebhookSubscription)
+            }
+            Operation::DeleteWebhookSubscription => {
+                Resource::Webhooks(webhooks::Operation::DeleteWebhookSubscription)
             }
             Operation::GetCustomer => {
                 Resource::Customers(customers::Operation::GetCustomer)
@@ -568,6 +634,12 @@ impl Operation {
                 Resource::Payouts(payouts::Operation::ListPayoutTransactions)
             }
             Operation::ListPayouts => Resource::Payouts(payouts::Operation::ListPayouts),
+            Operation::ListWebhookEvents => {
+                Resource::Webhooks(webhooks::Operation::ListWebhookEvents)
+            }
+            Operation::ListWebhookSubscriptions => {
+                Resource::Webhooks(webhooks::Operation::ListWebhookSubscriptions)
+            }
             Operation::RestoreCustomer => {
                 Resource::Customers(customers::Operation::RestoreCustomer)
             }
@@ -611,6 +683,12 @@ impl Operation {
                     "{\"properties\":{\"amount\":{\"type\":\"string\"},\"redirect_url\":{\"type\":\"string\"},\"reference_id\":{\"type\":\"string\"}},\"type\":\"object\"}",
                 )
             }
+            Operation::CreateWebhookSubscription => {
+                Some(
+                    "{\"properties\":{\"endpoint_url\":{\"type\":\"string\"},\"secret_key\":{\"type\":\"string\"},\"topic\":{\"enum\":[\"payout_paid\",\"payout_failed\",\"payout_processing\",\"payout_scheduled\",\"customer_created\",\"customer_updated\",\"customer_archived\",\"payment_succeeded\",\"payment_chargeback\",\"payment_refunded\",\"invoice_paid\",\"invoice_archived\",\"invoice_created\",\"invoice_updated\",\"payment_failed\",\"payment_method_added\",\"payment_method_deleted\",\"default_payment_method_changed\"],\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+            Operation::DeleteWebhookSubscription => None,
             Operation::GetCustomer => None,
             Operation::GetInvoice => None,
             Operation::GetInvoicePaymentLink => None,
@@ -626,6 +704,8 @@ impl Operation {
             Operation::ListPayments => None,
             Operation::ListPayoutTransactions => None,
             Operation::ListPayouts => None,
+            Operation::ListWebhookEvents => None,
+            Operation::ListWebhookSubscriptions => None,
             Operation::RestoreCustomer => None,
             Operation::UpdateCustomer => {
                 Some(
@@ -654,6 +734,10 @@ pub mod ids {
     pub const CREATE_PAYMENT: &str = "createPayment";
     /// `createPaymentRequest`: `POST /payments/request`
     pub const CREATE_PAYMENT_REQUEST: &str = "createPaymentRequest";
+    /// `createWebhookSubscription`: `POST /webhooks`
+    pub const CREATE_WEBHOOK_SUBSCRIPTION: &str = "createWebhookSubscription";
+    /// `deleteWebhookSubscription`: `DELETE /webhooks/{subscription_id}`
+    pub const DELETE_WEBHOOK_SUBSCRIPTION: &str = "deleteWebhookSubscription";
     /// `getCustomer`: `GET /customers/{id}`
     pub const GET_CUSTOMER: &str = "getCustomer";
     /// `getInvoice`: `GET /invoices/{id}`
@@ -684,6 +768,10 @@ pub mod ids {
     pub const LIST_PAYOUT_TRANSACTIONS: &str = "listPayoutTransactions";
     /// `listPayouts`: `GET /payouts`
     pub const LIST_PAYOUTS: &str = "listPayouts";
+    /// `listWebhookEvents`: `GET /webhooks/events`
+    pub const LIST_WEBHOOK_EVENTS: &str = "listWebhookEvents";
+    /// `listWebhookSubscriptions`: `GET /webhooks`
+    pub const LIST_WEBHOOK_SUBSCRIPTIONS: &str = "listWebhookSubscriptions";
     /// `restoreCustomer`: `POST /customers/{id}/restore`
     pub const RESTORE_CUSTOMER: &str = "restoreCustomer";
     /// `updateCustomer`: `PATCH /customers/{id}`
@@ -851,6 +939,42 @@ pub(crate) mod payouts {
                     super::Operation::ListPayoutTransactions
                 }
                 Operation::ListPayouts => super::Operation::ListPayouts,
+            }
+        }
+    }
+}
+/// The operations tagged `Webhooks`.
+pub(crate) mod webhooks {
+    /// The operations tagged `Webhooks`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub(crate) enum Operation {
+        CreateWebhookSubscription,
+        DeleteWebhookSubscription,
+        ListWebhookEvents,
+        ListWebhookSubscriptions,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub(crate) const ALL: [Operation; 4] = [
+            Operation::CreateWebhookSubscription,
+            Operation::DeleteWebhookSubscription,
+            Operation::ListWebhookEvents,
+            Operation::ListWebhookSubscriptions,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::CreateWebhookSubscription => {
+                    super::Operation::CreateWebhookSubscription
+                }
+                Operation::DeleteWebhookSubscription => {
+                    super::Operation::DeleteWebhookSubscription
+                }
+                Operation::ListWebhookEvents => super::Operation::ListWebhookEvents,
+                Operation::ListWebhookSubscriptions => {
+                    super::Operation::ListWebhookSubscriptions
+                }
             }
         }
     }

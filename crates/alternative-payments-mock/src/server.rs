@@ -236,7 +236,8 @@ impl MockServer {
     }
 
     /// How many records of each kind the server holds (`customers`,
-    /// `payment_requests`, ...: every resource's, archived ones included),
+    /// `payment_requests`, ...: every resource's, archived ones included;
+    /// not the events it records about them),
     /// whatever created them: what a test compares before and after a call
     /// to know how many records it created.
     pub fn record_counts(&self) -> std::collections::BTreeMap<&'static str, usize> {

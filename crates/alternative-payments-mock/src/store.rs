@@ -112,6 +112,8 @@ impl Table {
 #[derive(Default)]
 pub(crate) struct Store {
     tables: BTreeMap<&'static str, Table>,
+    /// The kinds kept with [`Store::insert_aside`].
+    aside: BTreeSet<&'static str>,
     next_seq: u64,
     /// When set, the time given to the next record (then moved on by one
     /// second), so tests can create records at known times.
@@ -119,10 +121,12 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    /// How many records of each kind are stored.
+    /// How many records of each kind are stored; not those that record
+    /// something else (events, [`Store::insert_aside`]).
     pub(crate) fn counts(&self) -> BTreeMap<&'static str, usize> {
         self.tables
             .iter()
+            .filter(|(kind, _)| !self.aside.contains(*kind))
             .map(|(kind, t)| (*kind, t.len()))
             .collect()
     }
@@ -161,6 +165,35 @@ impl Store {
             id: format!("{prefix}_{seq:06}"),
             created_at,
             parent: parent.map(String::from),
+            fields,
+            flags: BTreeSet::new(),
+        };
+        table.by_id.insert(record.id.clone(), table.rows.len());
+        table.rows.push(record);
+        table.rows.last_mut().expect("just pushed")
+    }
+}
+
+impl Store {
+    /// Stores a record that records something else (an event): numbered in
+    /// its own table (`<prefix>_000001`, ...) and stamped with the clock's
+    /// current time without moving it, so that keeping such records changes
+    /// no other record's id or time.
+    pub(crate) fn insert_aside(
+        &mut self,
+        kind: &'static str,
+        prefix: &str,
+        fields: Map<String, Value>,
+    ) -> &mut Record {
+        let created_at = self.clock.unwrap_or_else(OffsetDateTime::now_utc);
+        self.aside.insert(kind);
+        let table = self.table_mut(kind);
+        let seq = table.rows.len() as u64 + 1;
+        let record = Record {
+            seq,
+            id: format!("{prefix}_{seq:06}"),
+            created_at,
+            parent: None,
             fields,
             flags: BTreeSet::new(),
         };

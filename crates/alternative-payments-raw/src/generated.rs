@@ -484,6 +484,27 @@ pub mod types {
             Default::default()
         }
     }
+    ///Subscribe to a webhook
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct NewWebhookSubscription {
+        ///The new webhook subscription's endpoint URL.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub endpoint_url: ::std::option::Option<::std::string::String>,
+        ///The new webhook subscription's secret key.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub secret_key: ::std::option::Option<crate::types::Secret>,
+        ///The new webhook subscription's topic.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<crate::types::WebhookTopic>,
+    }
+    impl NewWebhookSubscription {
+        /// A builder of a [`NewWebhookSubscription`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::NewWebhookSubscription {
+            Default::default()
+        }
+    }
     ///A payment, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -744,6 +765,97 @@ pub mod types {
     impl PayoutPage {
         /// A builder of a [`PayoutPage`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::PayoutPage {
+            Default::default()
+        }
+    }
+    ///One page of items, with the cursors of the pages around it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct WebhookEventPage {
+        ///The items of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookEventPage {
+        /// A builder of a [`WebhookEventPage`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::WebhookEventPage {
+            Default::default()
+        }
+    }
+    ///Webhook subscription information
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct WebhookSubscription {
+        ///When the webhook subscription was created, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The webhook subscription's endpoint URL, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub endpoint_url: ::std::option::Option<::std::string::String>,
+        ///The webhook subscription's ID: what every operation on it takes.
+        pub id: crate::types::WebhookSubscriptionId,
+        ///Whether the webhook subscription is active.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_active: ::std::option::Option<bool>,
+        ///The webhook subscription's partner ID, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub partner_id: ::std::option::Option<::std::string::String>,
+        ///The webhook subscription's secret last 4 digits, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub secret_last_4_digits: ::std::option::Option<::std::string::String>,
+        ///The webhook subscription's topic, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub topic: ::std::option::Option<crate::types::WebhookTopic>,
+        ///When the webhook subscription was updated, as RFC 3339 text (its accessor parses it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookSubscription {
+        /// A builder of a [`WebhookSubscription`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::WebhookSubscription {
+            Default::default()
+        }
+    }
+    ///One page of webhook subscriptions, with the cursors of the pages around it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct WebhookSubscriptionPage {
+        ///The items of this page.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<WebhookSubscription>,
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub end_cursor: ::std::option::Option<::std::string::String>,
+        ///Whether a page follows this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_next_page: ::std::option::Option<bool>,
+        ///Whether a page comes before this one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub has_previous_page: ::std::option::Option<bool>,
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_cursor: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookSubscriptionPage {
+        /// A builder of a [`WebhookSubscriptionPage`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::WebhookSubscriptionPage {
             Default::default()
         }
     }
@@ -2697,6 +2809,83 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`NewWebhookSubscription`](super::NewWebhookSubscription) field by field (`NewWebhookSubscription::builder()`); a method may take it where it takes a `NewWebhookSubscription`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct NewWebhookSubscription {
+            endpoint_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            secret_key: ::std::result::Result<
+                ::std::option::Option<crate::types::Secret>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<crate::types::WebhookTopic>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NewWebhookSubscription {
+            fn default() -> Self {
+                Self {
+                    endpoint_url: Ok(Default::default()),
+                    secret_key: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                }
+            }
+        }
+        impl NewWebhookSubscription {
+            /// Sets `endpoint_url`:
+            ///The new webhook subscription's endpoint URL.
+            pub fn endpoint_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.endpoint_url = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `secret_key`:
+            ///The new webhook subscription's secret key.
+            pub fn secret_key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::Secret>,
+            {
+                self.secret_key = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `topic`:
+            ///The new webhook subscription's topic.
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::WebhookTopic>,
+            {
+                self.topic = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NewWebhookSubscription>
+        for super::NewWebhookSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NewWebhookSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    endpoint_url: value.endpoint_url?,
+                    secret_key: value.secret_key?,
+                    topic: value.topic?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NewWebhookSubscription>
+        for NewWebhookSubscription {
+            fn from(value: super::NewWebhookSubscription) -> Self {
+                Self {
+                    endpoint_url: Ok(value.endpoint_url),
+                    secret_key: Ok(value.secret_key),
+                    topic: Ok(value.topic),
+                }
+            }
+        }
         /// Builds a [`Payment`](super::Payment) field by field (`Payment::builder()`); a method may take it where it takes a `Payment`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct Payment {
@@ -3753,6 +3942,397 @@ pub mod types {
                 }
             }
         }
+        /// Builds a [`WebhookEventPage`](super::WebhookEventPage) field by field (`WebhookEventPage::builder()`); a method may take it where it takes a `WebhookEventPage`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct WebhookEventPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookEventPage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookEventPage {
+            /// Sets `data`:
+            ///The items of this page.
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookEventPage> for super::WebhookEventPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookEventPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookEventPage> for WebhookEventPage {
+            fn from(value: super::WebhookEventPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
+        /// Builds a [`WebhookSubscription`](super::WebhookSubscription) field by field (`WebhookSubscription::builder()`); a method may take it where it takes a `WebhookSubscription`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct WebhookSubscription {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            endpoint_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                crate::types::WebhookSubscriptionId,
+                ::std::string::String,
+            >,
+            is_active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            partner_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            secret_last_4_digits: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            topic: ::std::result::Result<
+                ::std::option::Option<crate::types::WebhookTopic>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookSubscription {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    endpoint_url: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    is_active: Ok(Default::default()),
+                    partner_id: Ok(Default::default()),
+                    secret_last_4_digits: Ok(Default::default()),
+                    topic: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookSubscription {
+            /// Sets `created_at`:
+            ///When the webhook subscription was created, as RFC 3339 text (its accessor parses it).
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.created_at = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `endpoint_url`:
+            ///The webhook subscription's endpoint URL, as the API returns it.
+            pub fn endpoint_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.endpoint_url = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `id`:
+            ///The webhook subscription's ID: what every operation on it takes.
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<crate::types::WebhookSubscriptionId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            /// Sets `is_active`:
+            ///Whether the webhook subscription is active.
+            pub fn is_active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.is_active = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `partner_id`:
+            ///The webhook subscription's partner ID, as the API returns it.
+            pub fn partner_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.partner_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `secret_last_4_digits`:
+            ///The webhook subscription's secret last 4 digits, as the API returns it.
+            pub fn secret_last_4_digits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.secret_last_4_digits = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `topic`:
+            ///The webhook subscription's topic, as the API returns it.
+            pub fn topic<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::WebhookTopic>,
+            {
+                self.topic = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `updated_at`:
+            ///When the webhook subscription was updated, as RFC 3339 text (its accessor parses it).
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.updated_at = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookSubscription>
+        for super::WebhookSubscription {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookSubscription,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    endpoint_url: value.endpoint_url?,
+                    id: value.id?,
+                    is_active: value.is_active?,
+                    partner_id: value.partner_id?,
+                    secret_last_4_digits: value.secret_last_4_digits?,
+                    topic: value.topic?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookSubscription> for WebhookSubscription {
+            fn from(value: super::WebhookSubscription) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    endpoint_url: Ok(value.endpoint_url),
+                    id: Ok(value.id),
+                    is_active: Ok(value.is_active),
+                    partner_id: Ok(value.partner_id),
+                    secret_last_4_digits: Ok(value.secret_last_4_digits),
+                    topic: Ok(value.topic),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        /// Builds a [`WebhookSubscriptionPage`](super::WebhookSubscriptionPage) field by field (`WebhookSubscriptionPage::builder()`); a method may take it where it takes a `WebhookSubscriptionPage`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct WebhookSubscriptionPage {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::WebhookSubscription>,
+                ::std::string::String,
+            >,
+            end_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_next_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            has_previous_page: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            start_cursor: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookSubscriptionPage {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    end_cursor: Ok(Default::default()),
+                    has_next_page: Ok(Default::default()),
+                    has_previous_page: Ok(Default::default()),
+                    start_cursor: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookSubscriptionPage {
+            /// Sets `data`:
+            ///The items of this page.
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookSubscription>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            /// Sets `end_cursor`:
+            ///The cursor of this page's last item: give it as `after` for the next page.
+            pub fn end_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.end_cursor = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_next_page`:
+            ///Whether a page follows this one.
+            pub fn has_next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_next_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `has_previous_page`:
+            ///Whether a page comes before this one.
+            pub fn has_previous_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.has_previous_page = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `start_cursor`:
+            ///The cursor of this page's first item: give it as `before` for the previous page.
+            pub fn start_cursor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.start_cursor = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookSubscriptionPage>
+        for super::WebhookSubscriptionPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookSubscriptionPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    end_cursor: value.end_cursor?,
+                    has_next_page: value.has_next_page?,
+                    has_previous_page: value.has_previous_page?,
+                    start_cursor: value.start_cursor?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookSubscriptionPage>
+        for WebhookSubscriptionPage {
+            fn from(value: super::WebhookSubscriptionPage) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    end_cursor: Ok(value.end_cursor),
+                    has_next_page: Ok(value.has_next_page),
+                    has_previous_page: Ok(value.has_previous_page),
+                    start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -4409,6 +4989,130 @@ pub mod types {
             self.0 == *other
         }
     }
+    /** The id of a [`WebhookSubscription`]: displays and serializes as the bare string.
+
+ Made from a `&str` or `String` (`"cus_1".into()`); the SDK refuses an empty id, or one holding `/` or a control character, before sending.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        PartialEq,
+        Eq,
+        PartialOrd,
+        Ord,
+        Hash
+    )]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct WebhookSubscriptionId(::std::string::String);
+    impl WebhookSubscriptionId {
+        /// The id as text.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+        /// The id as an owned `String`.
+        pub fn into_string(self) -> ::std::string::String {
+            self.0
+        }
+    }
+    impl ::std::fmt::Display for WebhookSubscriptionId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::str::FromStr for WebhookSubscriptionId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for WebhookSubscriptionId {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebhookSubscriptionId {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
+    impl ::std::convert::From<&::std::string::String> for WebhookSubscriptionId {
+        fn from(s: &::std::string::String) -> Self {
+            Self(s.clone())
+        }
+    }
+    impl ::std::convert::From<&WebhookSubscriptionId> for WebhookSubscriptionId {
+        fn from(id: &WebhookSubscriptionId) -> Self {
+            id.clone()
+        }
+    }
+    impl ::std::convert::From<WebhookSubscriptionId> for ::std::string::String {
+        fn from(id: WebhookSubscriptionId) -> Self {
+            id.0
+        }
+    }
+    impl ::std::ops::Deref for WebhookSubscriptionId {
+        type Target = str;
+        fn deref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::convert::AsRef<str> for WebhookSubscriptionId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::cmp::PartialEq<str> for WebhookSubscriptionId {
+        fn eq(&self, other: &str) -> bool {
+            self.0 == other
+        }
+    }
+    impl ::std::cmp::PartialEq<::std::string::String> for WebhookSubscriptionId {
+        fn eq(&self, other: &::std::string::String) -> bool {
+            self.0 == *other
+        }
+    }
+    impl ::std::cmp::PartialEq<&str> for WebhookSubscriptionId {
+        fn eq(&self, other: &&str) -> bool {
+            self.0 == *other
+        }
+    }
+    /// A secret the API takes (a webhook subscription's `secret_key`):
+    /// serialized as its text, never shown. Its `Debug` prints
+    /// `[redacted]` and it has no `Display`, so a model holding one can
+    /// be logged; [`expose`](Self::expose) gives the text.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq, Eq)]
+    #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    pub struct Secret(::std::string::String);
+    impl Secret {
+        /// The secret's text, to give it where it belongs.
+        pub fn expose(&self) -> &str {
+            &self.0
+        }
+    }
+    impl ::std::fmt::Debug for Secret {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str("Secret([redacted])")
+        }
+    }
+    impl ::std::str::FromStr for Secret {
+        type Err = ::std::convert::Infallible;
+        fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(s.to_owned()))
+        }
+    }
+    impl ::std::convert::From<&str> for Secret {
+        fn from(s: &str) -> Self {
+            Self(s.to_owned())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Secret {
+        fn from(s: ::std::string::String) -> Self {
+            Self(s)
+        }
+    }
     /// A timestamp field whose text is not RFC 3339. The text stays in
     /// the field; this error says which one, and what it held.
     #[derive(Clone, Debug)]
@@ -4924,6 +5628,20 @@ pub mod types {
             self.reference_id.as_deref()
         }
     }
+    impl NewWebhookSubscription {
+        ///The new webhook subscription's endpoint URL.
+        pub fn endpoint_url(&self) -> ::std::option::Option<&str> {
+            self.endpoint_url.as_deref()
+        }
+        ///The new webhook subscription's secret key.
+        pub fn secret_key(&self) -> ::std::option::Option<&crate::types::Secret> {
+            self.secret_key.as_ref()
+        }
+        ///The new webhook subscription's topic.
+        pub fn topic(&self) -> ::std::option::Option<&crate::types::WebhookTopic> {
+            self.topic.as_ref()
+        }
+    }
     impl Payment {
         ///When the payment was created, as RFC 3339 text (its accessor parses it).
         /**
@@ -5152,6 +5870,108 @@ pub mod types {
     impl PayoutPage {
         ///The items of this page.
         pub fn data(&self) -> &[Payout] {
+            &self.data
+        }
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        ///Whether a page follows this one.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        ///Whether a page comes before this one.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
+    impl WebhookEventPage {
+        ///The items of this page.
+        pub fn data(
+            &self,
+        ) -> &[::serde_json::Map<::std::string::String, ::serde_json::Value>] {
+            &self.data
+        }
+        ///The cursor of this page's last item: give it as `after` for the next page.
+        pub fn end_cursor(&self) -> ::std::option::Option<&str> {
+            self.end_cursor.as_deref()
+        }
+        ///Whether a page follows this one.
+        pub fn has_next_page(&self) -> ::std::option::Option<bool> {
+            self.has_next_page
+        }
+        ///Whether a page comes before this one.
+        pub fn has_previous_page(&self) -> ::std::option::Option<bool> {
+            self.has_previous_page
+        }
+        ///The cursor of this page's first item: give it as `before` for the previous page.
+        pub fn start_cursor(&self) -> ::std::option::Option<&str> {
+            self.start_cursor.as_deref()
+        }
+    }
+    impl WebhookSubscription {
+        ///When the webhook subscription was created, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `created_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn created_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.created_at
+                .as_deref()
+                .map(|v| parse_timestamp("WebhookSubscription", "created_at", v))
+                .transpose()
+        }
+        ///The webhook subscription's endpoint URL, as the API returns it.
+        pub fn endpoint_url(&self) -> ::std::option::Option<&str> {
+            self.endpoint_url.as_deref()
+        }
+        ///The webhook subscription's ID: what every operation on it takes.
+        pub fn id(&self) -> &crate::types::WebhookSubscriptionId {
+            &self.id
+        }
+        ///Whether the webhook subscription is active.
+        pub fn is_active(&self) -> ::std::option::Option<bool> {
+            self.is_active
+        }
+        ///The webhook subscription's partner ID, as the API returns it.
+        pub fn partner_id(&self) -> ::std::option::Option<&str> {
+            self.partner_id.as_deref()
+        }
+        ///The webhook subscription's secret last 4 digits, as the API returns it.
+        pub fn secret_last_4_digits(&self) -> ::std::option::Option<&str> {
+            self.secret_last_4_digits.as_deref()
+        }
+        ///The webhook subscription's topic, as the API returns it.
+        pub fn topic(&self) -> ::std::option::Option<&crate::types::WebhookTopic> {
+            self.topic.as_ref()
+        }
+        ///When the webhook subscription was updated, as RFC 3339 text (its accessor parses it).
+        /**
+
+ `updated_at` as a time: `Ok(None)` when absent, an error naming the field when the text is not RFC 3339 (the text stays in the field).*/
+        pub fn updated_at(
+            &self,
+        ) -> ::std::result::Result<
+            ::std::option::Option<::time::OffsetDateTime>,
+            TimestampError,
+        > {
+            self.updated_at
+                .as_deref()
+                .map(|v| parse_timestamp("WebhookSubscription", "updated_at", v))
+                .transpose()
+        }
+    }
+    impl WebhookSubscriptionPage {
+        ///The items of this page.
+        pub fn data(&self) -> &[WebhookSubscription] {
             &self.data
         }
         ///The cursor of this page's last item: give it as `after` for the next page.
@@ -5742,6 +6562,203 @@ pub mod types {
                 .into()
         }
     }
+    ///A webhook topic value, as the API spells it; values it adds later are kept as `Unknown`.
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`payout_paid`, `payout_failed`, `payout_processing`, `payout_scheduled`, `customer_created`, `customer_updated`, `customer_archived`, `payment_succeeded`, `payment_chargeback`, `payment_refunded`, `invoice_paid`, `invoice_archived`, `invoice_created`, `invoice_updated`, `payment_failed`, `payment_method_added`, `payment_method_deleted`, `default_payment_method_changed`), any other string decodes into [`WebhookTopic::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum WebhookTopic {
+        ///`payout_paid`
+        PayoutPaid,
+        ///`payout_failed`
+        PayoutFailed,
+        ///`payout_processing`
+        PayoutProcessing,
+        ///`payout_scheduled`
+        PayoutScheduled,
+        ///`customer_created`
+        CustomerCreated,
+        ///`customer_updated`
+        CustomerUpdated,
+        ///`customer_archived`
+        CustomerArchived,
+        ///`payment_succeeded`
+        PaymentSucceeded,
+        ///`payment_chargeback`
+        PaymentChargeback,
+        ///`payment_refunded`
+        PaymentRefunded,
+        ///`invoice_paid`
+        InvoicePaid,
+        ///`invoice_archived`
+        InvoiceArchived,
+        ///`invoice_created`
+        InvoiceCreated,
+        ///`invoice_updated`
+        InvoiceUpdated,
+        ///`payment_failed`
+        PaymentFailed,
+        ///`payment_method_added`
+        PaymentMethodAdded,
+        ///`payment_method_deleted`
+        PaymentMethodDeleted,
+        ///`default_payment_method_changed`
+        DefaultPaymentMethodChanged,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl WebhookTopic {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &[
+            "payout_paid",
+            "payout_failed",
+            "payout_processing",
+            "payout_scheduled",
+            "customer_created",
+            "customer_updated",
+            "customer_archived",
+            "payment_succeeded",
+            "payment_chargeback",
+            "payment_refunded",
+            "invoice_paid",
+            "invoice_archived",
+            "invoice_created",
+            "invoice_updated",
+            "payment_failed",
+            "payment_method_added",
+            "payment_method_deleted",
+            "default_payment_method_changed",
+        ];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::PayoutPaid => "payout_paid",
+                Self::PayoutFailed => "payout_failed",
+                Self::PayoutProcessing => "payout_processing",
+                Self::PayoutScheduled => "payout_scheduled",
+                Self::CustomerCreated => "customer_created",
+                Self::CustomerUpdated => "customer_updated",
+                Self::CustomerArchived => "customer_archived",
+                Self::PaymentSucceeded => "payment_succeeded",
+                Self::PaymentChargeback => "payment_chargeback",
+                Self::PaymentRefunded => "payment_refunded",
+                Self::InvoicePaid => "invoice_paid",
+                Self::InvoiceArchived => "invoice_archived",
+                Self::InvoiceCreated => "invoice_created",
+                Self::InvoiceUpdated => "invoice_updated",
+                Self::PaymentFailed => "payment_failed",
+                Self::PaymentMethodAdded => "payment_method_added",
+                Self::PaymentMethodDeleted => "payment_method_deleted",
+                Self::DefaultPaymentMethodChanged => "default_payment_method_changed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for WebhookTopic {
+        fn from(value: &str) -> Self {
+            match value {
+                "payout_paid" => Self::PayoutPaid,
+                "payout_failed" => Self::PayoutFailed,
+                "payout_processing" => Self::PayoutProcessing,
+                "payout_scheduled" => Self::PayoutScheduled,
+                "customer_created" => Self::CustomerCreated,
+                "customer_updated" => Self::CustomerUpdated,
+                "customer_archived" => Self::CustomerArchived,
+                "payment_succeeded" => Self::PaymentSucceeded,
+                "payment_chargeback" => Self::PaymentChargeback,
+                "payment_refunded" => Self::PaymentRefunded,
+                "invoice_paid" => Self::InvoicePaid,
+                "invoice_archived" => Self::InvoiceArchived,
+                "invoice_created" => Self::InvoiceCreated,
+                "invoice_updated" => Self::InvoiceUpdated,
+                "payment_failed" => Self::PaymentFailed,
+                "payment_method_added" => Self::PaymentMethodAdded,
+                "payment_method_deleted" => Self::PaymentMethodDeleted,
+                "default_payment_method_changed" => Self::DefaultPaymentMethodChanged,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebhookTopic {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "payout_paid" => Self::PayoutPaid,
+                "payout_failed" => Self::PayoutFailed,
+                "payout_processing" => Self::PayoutProcessing,
+                "payout_scheduled" => Self::PayoutScheduled,
+                "customer_created" => Self::CustomerCreated,
+                "customer_updated" => Self::CustomerUpdated,
+                "customer_archived" => Self::CustomerArchived,
+                "payment_succeeded" => Self::PaymentSucceeded,
+                "payment_chargeback" => Self::PaymentChargeback,
+                "payment_refunded" => Self::PaymentRefunded,
+                "invoice_paid" => Self::InvoicePaid,
+                "invoice_archived" => Self::InvoiceArchived,
+                "invoice_created" => Self::InvoiceCreated,
+                "invoice_updated" => Self::InvoiceUpdated,
+                "payment_failed" => Self::PaymentFailed,
+                "payment_method_added" => Self::PaymentMethodAdded,
+                "payment_method_deleted" => Self::PaymentMethodDeleted,
+                "default_payment_method_changed" => Self::DefaultPaymentMethodChanged,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebhookTopic {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WebhookTopic {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WebhookTopic {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebhookTopic {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for WebhookTopic {
+        fn schema_name() -> ::std::string::String {
+            "WebhookTopic".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: payout_paid, payout_failed, payout_processing, payout_scheduled, customer_created, customer_updated, customer_archived, payment_succeeded, payment_chargeback, payment_refunded, invoice_paid, invoice_archived, invoice_created, invoice_updated, payment_failed, payment_method_added, payment_method_deleted, default_payment_method_changed. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Alternative Payments
@@ -6301,6 +7318,94 @@ let response = client.list_payout_transactions()
     #[cfg(feature = "payouts")]
     pub fn list_payout_transactions(&self) -> builder::ListPayoutTransactions<'_> {
         builder::ListPayoutTransactions::new(self)
+    }
+    /**List webhook subscriptions
+
+Get a paginated list of webhook subscriptions with optional filtering
+
+Sends a `GET` request to `/webhooks`
+
+Arguments:
+- `after`: Cursor for forward pagination
+- `before`: Cursor for backward pagination
+- `is_active`: Filter by active status
+- `limit`: Number of items to return
+- `topic`: Filter by webhook topic
+```ignore
+let response = client.list_webhook_subscriptions()
+    .after(after)
+    .before(before)
+    .is_active(is_active)
+    .limit(limit)
+    .topic(topic)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "webhooks")]
+    pub fn list_webhook_subscriptions(&self) -> builder::ListWebhookSubscriptions<'_> {
+        builder::ListWebhookSubscriptions::new(self)
+    }
+    /**Subscribe to a webhook
+
+Subscribe to a webhook with the provided information
+
+Sends a `POST` request to `/webhooks`
+
+```ignore
+let response = client.create_webhook_subscription()
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "webhooks")]
+    pub fn create_webhook_subscription(&self) -> builder::CreateWebhookSubscription<'_> {
+        builder::CreateWebhookSubscription::new(self)
+    }
+    /**Get a paginated list of webhook events with optional filtering
+
+Sends a `GET` request to `/webhooks/events`
+
+Arguments:
+- `after`: Cursor for forward pagination
+- `before`: Cursor for backward pagination
+- `from_date`: Filter events created after this date (ISO 8601)
+- `limit`: Number of items to return
+- `status`: Filter by event status
+- `to_date`: Filter events created before this date (ISO 8601)
+- `topic`: Filter by webhook topic
+```ignore
+let response = client.list_webhook_events()
+    .after(after)
+    .before(before)
+    .from_date(from_date)
+    .limit(limit)
+    .status(status)
+    .to_date(to_date)
+    .topic(topic)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "webhooks")]
+    pub fn list_webhook_events(&self) -> builder::ListWebhookEvents<'_> {
+        builder::ListWebhookEvents::new(self)
+    }
+    /**Unsubscribe from a webhook
+
+Remove a webhook subscription by ID
+
+Sends a `DELETE` request to `/webhooks/{subscription_id}`
+
+Arguments:
+- `subscription_id`: Subscription ID
+```ignore
+let response = client.delete_webhook_subscription()
+    .subscription_id(subscription_id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "webhooks")]
+    pub fn delete_webhook_subscription(&self) -> builder::DeleteWebhookSubscription<'_> {
+        builder::DeleteWebhookSubscription::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -8959,6 +10064,498 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_webhook_subscriptions`]
+
+[`Client::list_webhook_subscriptions`]: super::Client::list_webhook_subscriptions*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "webhooks")]
+    pub struct ListWebhookSubscriptions<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        is_active: Result<Option<bool>, String>,
+        limit: Result<Option<i64>, String>,
+        topic: Result<Option<crate::types::WebhookTopic>, String>,
+    }
+    #[cfg(feature = "webhooks")]
+    impl<'a> ListWebhookSubscriptions<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                is_active: Ok(None),
+                limit: Ok(None),
+                topic: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn is_active<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.is_active = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for is_active failed".to_string());
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn topic<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::WebhookTopic>,
+        {
+            self.topic = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: WebhookTopic` for topic failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/webhooks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookSubscriptionPage>, Error<()>> {
+            let Self { client, after, before, is_active, limit, topic } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let is_active = is_active.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let topic = topic.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/webhooks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("is_active", &is_active))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("topic", &topic))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_webhook_subscriptions",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_webhook_subscription`]
+
+[`Client::create_webhook_subscription`]: super::Client::create_webhook_subscription*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "webhooks")]
+    pub struct CreateWebhookSubscription<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::NewWebhookSubscription, String>,
+    }
+    #[cfg(feature = "webhooks")]
+    impl<'a> CreateWebhookSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::NewWebhookSubscription>,
+            <V as std::convert::TryInto<
+                types::NewWebhookSubscription,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `NewWebhookSubscription` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::NewWebhookSubscription,
+            ) -> types::builder::NewWebhookSubscription,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/webhooks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookSubscription>, Error<types::HttpError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::NewWebhookSubscription::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/webhooks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_webhook_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_webhook_events`]
+
+[`Client::list_webhook_events`]: super::Client::list_webhook_events*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "webhooks")]
+    pub struct ListWebhookEvents<'a> {
+        client: &'a super::Client,
+        after: Result<Option<::std::string::String>, String>,
+        before: Result<Option<::std::string::String>, String>,
+        from_date: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<i64>, String>,
+        status: Result<Option<::std::string::String>, String>,
+        to_date: Result<Option<::std::string::String>, String>,
+        topic: Result<Option<crate::types::WebhookTopic>, String>,
+    }
+    #[cfg(feature = "webhooks")]
+    impl<'a> ListWebhookEvents<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                before: Ok(None),
+                from_date: Ok(None),
+                limit: Ok(None),
+                status: Ok(None),
+                to_date: Ok(None),
+                topic: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for after failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for before failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn from_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.from_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for from_date failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn to_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.to_date = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for to_date failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn topic<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::WebhookTopic>,
+        {
+            self.topic = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `crate :: types :: WebhookTopic` for topic failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/webhooks/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookEventPage>, Error<()>> {
+            let Self {
+                client,
+                after,
+                before,
+                from_date,
+                limit,
+                status,
+                to_date,
+                topic,
+            } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
+            let from_date = from_date.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let to_date = to_date.map_err(Error::InvalidRequest)?;
+            let topic = topic.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/webhooks/events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("before", &before))
+                .query(&progenitor_client::QueryParam::new("from_date", &from_date))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("to_date", &to_date))
+                .query(&progenitor_client::QueryParam::new("topic", &topic))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_webhook_events",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_webhook_subscription`]
+
+[`Client::delete_webhook_subscription`]: super::Client::delete_webhook_subscription*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "webhooks")]
+    pub struct DeleteWebhookSubscription<'a> {
+        client: &'a super::Client,
+        subscription_id: Result<crate::types::WebhookSubscriptionId, String>,
+    }
+    #[cfg(feature = "webhooks")]
+    impl<'a> DeleteWebhookSubscription<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                subscription_id: Err("subscription_id was not initialized".to_string()),
+            }
+        }
+        pub fn subscription_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::WebhookSubscriptionId>,
+        {
+            self.subscription_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: WebhookSubscriptionId` for subscription_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/webhooks/{subscription_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookSubscription>, Error<types::HttpError>> {
+            let Self { client, subscription_id } = self;
+            let subscription_id = subscription_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/webhooks/{}", client.baseurl, encode_path(& subscription_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_webhook_subscription",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::{Map, Value, json};
 
+use super::webhooks::record_event;
 use super::{
     AppState, error, json_object, not_found, page_request, query_pairs, timestamp, validated,
 };
@@ -128,7 +129,13 @@ async fn create_customer(State(shared): State<AppState>, body: Bytes) -> Respons
 }
 
 fn insert_customer(store: &mut Store, fields: Map<String, Value>) -> String {
-    store.insert(CUSTOMERS, "cus", None, fields).id.clone()
+    let id = store.insert(CUSTOMERS, "cus", None, fields).id.clone();
+    let json = store
+        .table(CUSTOMERS)
+        .get(&id)
+        .map(|c| customer_json(store, c));
+    record_event(store, "customer_created", json.unwrap_or_default());
+    id
 }
 
 async fn get_customer(State(shared): State<AppState>, Path(id): Path<String>) -> Response {
@@ -157,6 +164,11 @@ async fn update_customer(
         return not_found("customer", &id);
     };
     customer.fields.extend(changes);
+    let json = customer_json(
+        &state.store,
+        state.store.table(CUSTOMERS).get(&id).expect("found"),
+    );
+    record_event(&mut state.store, "customer_updated", json);
     customer_response(&state.store, &id)
 }
 
@@ -180,6 +192,13 @@ fn set_archived(shared: &AppState, id: &str, archive: bool) -> Response {
         );
     }
     customer.set_flag(ARCHIVED, archive);
+    if archive {
+        let json = customer_json(
+            &state.store,
+            state.store.table(CUSTOMERS).get(id).expect("found"),
+        );
+        record_event(&mut state.store, "customer_archived", json);
+    }
     customer_response(&state.store, id)
 }
 

@@ -30,6 +30,7 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+use super::webhooks::record_event;
 use super::{
     AppState, bad_parameter, error, json_object, not_found, page_request, query_pairs, timestamp,
     validated, validation_error,
@@ -110,7 +111,7 @@ fn priced(lines: &[Value]) -> Result<(Vec<Value>, Decimal), Response> {
     Ok((out, total))
 }
 
-fn invoice_json(invoice: &Record) -> Value {
+pub(crate) fn invoice_json(invoice: &Record) -> Value {
     let mut out = invoice.to_json();
     // Not a field of the page's Invoice.
     out.remove("exclude_from_autopay");
@@ -271,7 +272,9 @@ fn insert(store: &mut Store, mut fields: Map<String, Value>) -> Result<String, R
         let due = date_text(record.created_at.date());
         record.fields.insert("due_date".into(), json!(due));
     }
-    Ok(record.id.clone())
+    let (id, json) = (record.id.clone(), invoice_json(record));
+    record_event(store, "invoice_created", json);
+    Ok(id)
 }
 
 async fn get_invoice(State(shared): State<AppState>, Path(id): Path<String>) -> Response {
@@ -296,7 +299,9 @@ async fn archive_invoice(State(shared): State<AppState>, Path(id): Path<String>)
     }
     invoice.set_flag(ARCHIVED, true);
     invoice.fields.insert("status".into(), json!("void"));
-    axum::Json(invoice_json(invoice)).into_response()
+    let json = invoice_json(invoice);
+    record_event(&mut state.store, "invoice_archived", json.clone());
+    axum::Json(json).into_response()
 }
 
 /// An invoice's link (`{base}/{path}`), or its 404.

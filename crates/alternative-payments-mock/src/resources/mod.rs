@@ -24,6 +24,7 @@ pub(crate) mod invoices;
 pub(crate) mod payment_request;
 pub(crate) mod payments;
 pub(crate) mod payouts;
+pub(crate) mod webhooks;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its
@@ -39,6 +40,7 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
         Resource::Invoices(op) => invoices::handler(op, method),
         Resource::Payments(op) => payments::handler(op, method),
         Resource::Payouts(op) => payouts::handler(op, method),
+        Resource::Webhooks(op) => webhooks::handler(op, method),
     }
 }
 
@@ -229,6 +231,16 @@ fn is_decimal(text: &str) -> bool {
     !whole.is_empty()
         && whole.bytes().all(|b| b.is_ascii_digit())
         && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The client a request's bearer token was issued to, if any.
+fn client_of(shared: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let token = value.strip_prefix("Bearer ")?;
+    shared.lock().tokens.get(token).map(|t| t.client_id.clone())
 }
 
 /// A 422 naming one field: a rule of the mock's own beyond the spec's.

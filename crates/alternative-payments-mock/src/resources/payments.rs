@@ -28,6 +28,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value, json};
 
 use super::invoices::{decimal, number};
+use super::webhooks::record_event;
 use super::{
     AppState, json_object, not_found, page_request, query_pairs, timestamp, validated,
     validation_error,
@@ -255,10 +256,14 @@ pub(crate) fn charge(
         .filter(|p| p.fields.get("invoice_id").and_then(Value::as_str) == Some(invoice_id.as_str()))
         .filter_map(|p| p.fields.get("total").and_then(decimal))
         .sum();
+    let payment = payment_json(store.table(PAYMENTS).get(&id).expect("stored"));
+    record_event(store, "payment_succeeded", payment);
     if paid >= due
         && let Some(invoice) = store.table_mut(INVOICES).get_mut(&invoice_id)
     {
         invoice.fields.insert("status".into(), json!("paid"));
+        let json = super::invoices::invoice_json(invoice);
+        record_event(store, "invoice_paid", json);
     }
     Ok(id)
 }

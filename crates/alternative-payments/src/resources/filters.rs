@@ -3,6 +3,7 @@
 //! The filters of every list, one setter per query parameter the spec
 //! documents (the cursor ones aside), generated from the spec: each
 //! puts its value on every page's request.
+#![allow(clippy::clone_on_copy)]
 #[allow(unused_imports)]
 use alternative_payments_raw::operations as op;
 #[allow(unused_imports)]
@@ -127,5 +128,47 @@ impl List<'_, Filters<op::payouts::ListPayouts>> {
     pub fn end_date(self, value: impl Into<::std::string::String>) -> Self {
         let value: ::std::string::String = value.into();
         self.filter(move |_, builder| builder.end_date(value.clone()))
+    }
+}
+#[cfg(feature = "webhooks")]
+impl List<'_, Filters<op::webhooks::ListWebhookEvents>> {
+    /// Filter by webhook topic (the `topic` query parameter).
+    pub fn topic(
+        self,
+        value: impl Into<::alternative_payments_raw::types::WebhookTopic>,
+    ) -> Self {
+        let value: ::alternative_payments_raw::types::WebhookTopic = value.into();
+        self.filter(move |_, builder| builder.topic(value.clone()))
+    }
+    /// Filter by event status (the `status` query parameter).
+    pub fn status(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.status(value.clone()))
+    }
+    /// Filter events created after this date (ISO 8601) (the `from_date` query parameter).
+    pub fn from_date(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.from_date(value.clone()))
+    }
+    /// Filter events created before this date (ISO 8601) (the `to_date` query parameter).
+    pub fn to_date(self, value: impl Into<::std::string::String>) -> Self {
+        let value: ::std::string::String = value.into();
+        self.filter(move |_, builder| builder.to_date(value.clone()))
+    }
+}
+#[cfg(feature = "webhooks")]
+impl List<'_, Filters<op::webhooks::ListWebhookSubscriptions>> {
+    /// Filter by webhook topic (the `topic` query parameter).
+    pub fn topic(
+        self,
+        value: impl Into<::alternative_payments_raw::types::WebhookTopic>,
+    ) -> Self {
+        let value: ::alternative_payments_raw::types::WebhookTopic = value.into();
+        self.filter(move |_, builder| builder.topic(value.clone()))
+    }
+    /// Filter by active status (the `is_active` query parameter).
+    pub fn is_active(self, value: impl Into<bool>) -> Self {
+        let value: bool = value.into();
+        self.filter(move |_, builder| builder.is_active(value.clone()))
     }
 }

@@ -42,6 +42,8 @@ mod payment_request;
 mod payments;
 #[cfg(feature = "payouts")]
 mod payouts;
+#[cfg(feature = "webhooks")]
+mod webhooks;
 
 #[cfg(feature = "customers")]
 pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
@@ -53,6 +55,8 @@ pub use payment_request::PaymentRequests;
 pub use payments::{ListPayments, Payments};
 #[cfg(feature = "payouts")]
 pub use payouts::{ListPayouts, Payouts};
+#[cfg(feature = "webhooks")]
+pub use webhooks::{ListWebhookEvents, ListWebhookSubscriptions, Webhooks};
 
 /// How a wrapper builds its request: the generated method of operation `E`
 /// with the checked arguments `A` set (`|raw, id| raw.get_customer().id(id)`).
