@@ -18,7 +18,15 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::ArchiveCustomer => Self::cli_archive_customer(),
             CliCommand::UpdateCustomer => Self::cli_update_customer(),
             CliCommand::ListPaymentMethods => Self::cli_list_payment_methods(),
+            CliCommand::VerifyCardCvv => Self::cli_verify_card_cvv(),
+            CliCommand::CalculateCardPaymentFees => {
+                Self::cli_calculate_card_payment_fees()
+            }
             CliCommand::GetPaymentMethod => Self::cli_get_payment_method(),
+            CliCommand::DeletePaymentMethod => Self::cli_delete_payment_method(),
+            CliCommand::ChangeDefaultPaymentMethod => {
+                Self::cli_change_default_payment_method()
+            }
             CliCommand::RestoreCustomer => Self::cli_restore_customer(),
             CliCommand::ListCustomerUsers => Self::cli_list_customer_users(),
             CliCommand::CreateCustomerUser => Self::cli_create_customer_user(),
@@ -338,6 +346,133 @@ impl<T: CliConfig> Cli<T> {
                 "List payment methods\n\nGet payment methods associated with a customer",
             )
     }
+    pub fn cli_verify_card_cvv() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("card-id")
+                    .long("card-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true)
+                    .help("Card ID"),
+            )
+            .arg(
+                ::clap::Arg::new("cvv-secret")
+                    .long("cvv-secret")
+                    .value_parser(
+                        ::clap::value_parser!(::alternative_payments_raw::types::Secret),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(true)
+                    .help("Customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("product-id")
+                    .long("product-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The card cvv's product ID."),
+            )
+            .arg(
+                ::clap::Arg::new("product-type")
+                    .long("product-type")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CardCvvProductType
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("provider")
+                    .long("provider")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CardCvvProvider
+                        ),
+                    )
+                    .required(false),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about(
+                "Register CVV for a card payment\n\nRegister an encrypted CVV token for a specific card and invoice",
+            )
+    }
+    pub fn cli_calculate_card_payment_fees() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("amount")
+                    .long("amount")
+                    .value_parser(
+                        ::clap::value_parser!(::alternative_payments_raw::money::Decimal),
+                    )
+                    .required(false)
+                    .help("The card fees request's amount."),
+            )
+            .arg(
+                ::clap::Arg::new("card-id")
+                    .long("card-id")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(true)
+                    .help("Card ID"),
+            )
+            .arg(
+                ::clap::Arg::new("currency")
+                    .long("currency")
+                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .required(false)
+                    .help("The card fees request's currency."),
+            )
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(true)
+                    .help("Customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("json-body")
+                    .long("json-body")
+                    .value_name("JSON-FILE")
+                    .required(false)
+                    .value_parser(::clap::value_parser!(std::path::PathBuf))
+                    .help("Path to a file that contains the full json body."),
+            )
+            .arg(
+                ::clap::Arg::new("json-body-template")
+                    .long("json-body-template")
+                    .action(::clap::ArgAction::SetTrue)
+                    .help("XXX"),
+            )
+            .about(
+                "Calculate card payment fees\n\nCalculate payment fees for a specific card payment method",
+            )
+    }
     pub fn cli_get_payment_method() -> ::clap::Command {
         ::clap::Command::new("")
             .arg(
@@ -364,6 +499,60 @@ impl<T: CliConfig> Cli<T> {
             )
             .about(
                 "Get payment method by ID\n\nGet a specific payment method associated with a customer by payment method ID",
+            )
+    }
+    pub fn cli_delete_payment_method() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(true)
+                    .help("Customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("method-id")
+                    .long("method-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentMethodId
+                        ),
+                    )
+                    .required(true)
+                    .help("Payment Method ID"),
+            )
+            .about("Delete a customer's payment method\n\nDelete this payment method")
+    }
+    pub fn cli_change_default_payment_method() -> ::clap::Command {
+        ::clap::Command::new("")
+            .arg(
+                ::clap::Arg::new("id")
+                    .long("id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::CustomerId
+                        ),
+                    )
+                    .required(true)
+                    .help("Customer ID"),
+            )
+            .arg(
+                ::clap::Arg::new("method-id")
+                    .long("method-id")
+                    .value_parser(
+                        ::clap::value_parser!(
+                            ::alternative_payments_raw::types::PaymentMethodId
+                        ),
+                    )
+                    .required(true)
+                    .help("Payment Method ID"),
+            )
+            .about(
+                "Change a customer's default payment method\n\nChange the customer's default payment method to this one",
             )
     }
     pub fn cli_restore_customer() -> ::clap::Command {
@@ -1171,8 +1360,18 @@ impl<T: CliConfig> Cli<T> {
             CliCommand::ListPaymentMethods => {
                 self.execute_list_payment_methods(matches).await
             }
+            CliCommand::VerifyCardCvv => self.execute_verify_card_cvv(matches).await,
+            CliCommand::CalculateCardPaymentFees => {
+                self.execute_calculate_card_payment_fees(matches).await
+            }
             CliCommand::GetPaymentMethod => {
                 self.execute_get_payment_method(matches).await
+            }
+            CliCommand::DeletePaymentMethod => {
+                self.execute_delete_payment_method(matches).await
+            }
+            CliCommand::ChangeDefaultPaymentMethod => {
+                self.execute_change_default_payment_method(matches).await
             }
             CliCommand::RestoreCustomer => self.execute_restore_customer(matches).await,
             CliCommand::ListCustomerUsers => {
@@ -1440,6 +1639,100 @@ impl<T: CliConfig> Cli<T> {
             }
         }
     }
+    pub async fn execute_verify_card_cvv(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.verify_card_cvv();
+        if let Some(value) = matches.get_one::<::std::string::String>("card-id") {
+            request = request.card_id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::Secret>("cvv-secret")
+        {
+            request = request.body_map(|body| { body.cvv_secret(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("product-id") {
+            request = request.body_map(|body| { body.product_id(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<
+                ::alternative_payments_raw::types::CardCvvProductType,
+            >("product-type")
+        {
+            request = request.body_map(|body| { body.product_type(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CardCvvProvider>("provider")
+        {
+            request = request.body_map(|body| { body.provider(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::CardCvv>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_verify_card_cvv(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_calculate_card_payment_fees(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.calculate_card_payment_fees();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::money::Decimal>("amount")
+        {
+            request = request.body_map(|body| { body.amount(value.clone()) });
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("card-id") {
+            request = request.card_id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<::std::string::String>("currency") {
+            request = request.body_map(|body| { body.currency(value.clone()) });
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches.get_one::<std::path::PathBuf>("json-body") {
+            let body_txt = std::fs::read_to_string(value)
+                .with_context(|| format!("failed to read {}", value.display()))?;
+            let body_value = serde_json::from_str::<types::CardFeesRequest>(&body_txt)
+                .with_context(|| format!("failed to parse {}", value.display()))?;
+            request = request.body(body_value);
+        }
+        self.config.execute_calculate_card_payment_fees(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
     pub async fn execute_get_payment_method(
         &self,
         matches: &::clap::ArgMatches,
@@ -1456,6 +1749,62 @@ impl<T: CliConfig> Cli<T> {
             request = request.method_id(value.clone());
         }
         self.config.execute_get_payment_method(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_delete_payment_method(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.delete_payment_method();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PaymentMethodId>("method-id")
+        {
+            request = request.method_id(value.clone());
+        }
+        self.config.execute_delete_payment_method(matches, &mut request)?;
+        let result = request.send().await;
+        match result {
+            Ok(r) => {
+                self.config.success_item(&r);
+                Ok(())
+            }
+            Err(r) => {
+                self.config.error(&r);
+                Err(anyhow::Error::new(r))
+            }
+        }
+    }
+    pub async fn execute_change_default_payment_method(
+        &self,
+        matches: &::clap::ArgMatches,
+    ) -> anyhow::Result<()> {
+        let mut request = self.client.change_default_payment_method();
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::CustomerId>("id")
+        {
+            request = request.id(value.clone());
+        }
+        if let Some(value) = matches
+            .get_one::<::alternative_payments_raw::types::PaymentMethodId>("method-id")
+        {
+            request = request.method_id(value.clone());
+        }
+        self.config.execute_change_default_payment_method(matches, &mut request)?;
         let result = request.send().await;
         match result {
             Ok(r) => {
@@ -2224,10 +2573,38 @@ pub trait CliConfig {
     ) -> anyhow::Result<()> {
         Ok(())
     }
+    fn execute_verify_card_cvv(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::VerifyCardCvv,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_calculate_card_payment_fees(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::CalculateCardPaymentFees,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn execute_get_payment_method(
         &self,
         matches: &::clap::ArgMatches,
         request: &mut builder::GetPaymentMethod,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_delete_payment_method(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::DeletePaymentMethod,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn execute_change_default_payment_method(
+        &self,
+        matches: &::clap::ArgMatches,
+        request: &mut builder::ChangeDefaultPaymentMethod,
     ) -> anyhow::Result<()> {
         Ok(())
     }
@@ -2387,7 +2764,11 @@ pub enum CliCommand {
     ArchiveCustomer,
     UpdateCustomer,
     ListPaymentMethods,
+    VerifyCardCvv,
+    CalculateCardPaymentFees,
     GetPaymentMethod,
+    DeletePaymentMethod,
+    ChangeDefaultPaymentMethod,
     RestoreCustomer,
     ListCustomerUsers,
     CreateCustomerUser,
@@ -2416,7 +2797,9 @@ impl CliCommand {
             CliCommand::ListCustomers, CliCommand::CreateCustomer,
             CliCommand::GetCustomer, CliCommand::ArchiveCustomer,
             CliCommand::UpdateCustomer, CliCommand::ListPaymentMethods,
-            CliCommand::GetPaymentMethod, CliCommand::RestoreCustomer,
+            CliCommand::VerifyCardCvv, CliCommand::CalculateCardPaymentFees,
+            CliCommand::GetPaymentMethod, CliCommand::DeletePaymentMethod,
+            CliCommand::ChangeDefaultPaymentMethod, CliCommand::RestoreCustomer,
             CliCommand::ListCustomerUsers, CliCommand::CreateCustomerUser,
             CliCommand::ListInvoices, CliCommand::CreateInvoice, CliCommand::GetInvoice,
             CliCommand::ArchiveInvoice, CliCommand::GetInvoicePaymentLink,
@@ -2438,7 +2821,11 @@ impl CliCommand {
             CliCommand::ArchiveCustomer => "archive_customer",
             CliCommand::UpdateCustomer => "update_customer",
             CliCommand::ListPaymentMethods => "list_payment_methods",
+            CliCommand::VerifyCardCvv => "verify_card_cvv",
+            CliCommand::CalculateCardPaymentFees => "calculate_card_payment_fees",
             CliCommand::GetPaymentMethod => "get_payment_method",
+            CliCommand::DeletePaymentMethod => "delete_payment_method",
+            CliCommand::ChangeDefaultPaymentMethod => "change_default_payment_method",
             CliCommand::RestoreCustomer => "restore_customer",
             CliCommand::ListCustomerUsers => "list_customer_users",
             CliCommand::CreateCustomerUser => "create_customer_user",
@@ -2470,6 +2857,10 @@ impl CliCommand {
     /// - `altpay customers create`: `createCustomer`
     /// - `altpay customers get`: `getCustomer`
     /// - `altpay customers list`: `listCustomers`
+    /// - `altpay customers payment-methods cvv verify`: `verifyCardCvv`
+    /// - `altpay customers payment-methods default change`: `changeDefaultPaymentMethod`
+    /// - `altpay customers payment-methods delete`: `deletePaymentMethod`
+    /// - `altpay customers payment-methods fees calculate`: `calculateCardPaymentFees`
     /// - `altpay customers payment-methods get`: `getPaymentMethod`
     /// - `altpay customers payment-methods list`: `listPaymentMethods`
     /// - `altpay customers restore`: `restoreCustomer`
@@ -2498,12 +2889,21 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => &["customers", "archive"],
             CliCommand::ArchiveInvoice => &["invoices", "archive"],
+            CliCommand::CalculateCardPaymentFees => {
+                &["customers", "payment-methods", "fees", "calculate"]
+            }
+            CliCommand::ChangeDefaultPaymentMethod => {
+                &["customers", "payment-methods", "default", "change"]
+            }
             CliCommand::CreateCustomer => &["customers", "create"],
             CliCommand::CreateCustomerUser => &["customers", "users", "create"],
             CliCommand::CreateInvoice => &["invoices", "create"],
             CliCommand::CreatePayment => &["payments", "create"],
             CliCommand::CreatePaymentRequest => &["payments", "request", "create"],
             CliCommand::CreateWebhookSubscription => &["webhooks", "create"],
+            CliCommand::DeletePaymentMethod => {
+                &["customers", "payment-methods", "delete"]
+            }
             CliCommand::DeleteWebhookSubscription => &["webhooks", "delete"],
             CliCommand::GetCustomer => &["customers", "get"],
             CliCommand::GetInvoice => &["invoices", "get"],
@@ -2524,6 +2924,9 @@ impl CliCommand {
             CliCommand::ListWebhookSubscriptions => &["webhooks", "list"],
             CliCommand::RestoreCustomer => &["customers", "restore"],
             CliCommand::UpdateCustomer => &["customers", "update"],
+            CliCommand::VerifyCardCvv => {
+                &["customers", "payment-methods", "cvv", "verify"]
+            }
         }
     }
     /// Path parameters, taken as positional arguments in this order.
@@ -2531,12 +2934,15 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => &["id"],
             CliCommand::ArchiveInvoice => &["id"],
+            CliCommand::CalculateCardPaymentFees => &["id", "card-id"],
+            CliCommand::ChangeDefaultPaymentMethod => &["id", "method-id"],
             CliCommand::CreateCustomer => &[],
             CliCommand::CreateCustomerUser => &["id"],
             CliCommand::CreateInvoice => &[],
             CliCommand::CreatePayment => &[],
             CliCommand::CreatePaymentRequest => &[],
             CliCommand::CreateWebhookSubscription => &[],
+            CliCommand::DeletePaymentMethod => &["id", "method-id"],
             CliCommand::DeleteWebhookSubscription => &["subscription-id"],
             CliCommand::GetCustomer => &["id"],
             CliCommand::GetInvoice => &["id"],
@@ -2557,6 +2963,7 @@ impl CliCommand {
             CliCommand::ListWebhookSubscriptions => &[],
             CliCommand::RestoreCustomer => &["id"],
             CliCommand::UpdateCustomer => &["id"],
+            CliCommand::VerifyCardCvv => &["id", "card-id"],
         }
     }
     /// Whether `--all` can page through it with its `after` cursor.
@@ -2564,12 +2971,15 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => false,
             CliCommand::ArchiveInvoice => false,
+            CliCommand::CalculateCardPaymentFees => false,
+            CliCommand::ChangeDefaultPaymentMethod => false,
             CliCommand::CreateCustomer => false,
             CliCommand::CreateCustomerUser => false,
             CliCommand::CreateInvoice => false,
             CliCommand::CreatePayment => false,
             CliCommand::CreatePaymentRequest => false,
             CliCommand::CreateWebhookSubscription => false,
+            CliCommand::DeletePaymentMethod => false,
             CliCommand::DeleteWebhookSubscription => false,
             CliCommand::GetCustomer => false,
             CliCommand::GetInvoice => false,
@@ -2590,6 +3000,7 @@ impl CliCommand {
             CliCommand::ListWebhookSubscriptions => true,
             CliCommand::RestoreCustomer => false,
             CliCommand::UpdateCustomer => false,
+            CliCommand::VerifyCardCvv => false,
         }
     }
     /// The request body's top-level fields, when the spec lists them.
@@ -2597,6 +3008,8 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => None,
             CliCommand::ArchiveInvoice => None,
+            CliCommand::CalculateCardPaymentFees => Some(&["amount", "currency"]),
+            CliCommand::ChangeDefaultPaymentMethod => None,
             CliCommand::CreateCustomer => {
                 Some(
                     &[
@@ -2637,6 +3050,7 @@ impl CliCommand {
             CliCommand::CreateWebhookSubscription => {
                 Some(&["endpoint_url", "secret_key", "topic"])
             }
+            CliCommand::DeletePaymentMethod => None,
             CliCommand::DeleteWebhookSubscription => None,
             CliCommand::GetCustomer => None,
             CliCommand::GetInvoice => None,
@@ -2671,6 +3085,9 @@ impl CliCommand {
                     ],
                 )
             }
+            CliCommand::VerifyCardCvv => {
+                Some(&["cvv_secret", "product_id", "product_type", "provider"])
+            }
         }
     }
     /// Help for flags (by id) beyond progenitor's: body fields, enum values.
@@ -2678,6 +3095,13 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => &[],
             CliCommand::ArchiveInvoice => &[],
+            CliCommand::CalculateCardPaymentFees => {
+                &[
+                    ("amount", "The request body's `amount` (string)"),
+                    ("currency", "The request body's `currency` (string)"),
+                ]
+            }
+            CliCommand::ChangeDefaultPaymentMethod => &[],
             CliCommand::CreateCustomer => {
                 &[
                     ("city", "The request body's `city` (string)"),
@@ -2748,6 +3172,7 @@ impl CliCommand {
                     ),
                 ]
             }
+            CliCommand::DeletePaymentMethod => &[],
             CliCommand::DeleteWebhookSubscription => &[],
             CliCommand::GetCustomer => &[],
             CliCommand::GetInvoice => &[],
@@ -2794,6 +3219,20 @@ impl CliCommand {
                     ("sub-premise", "The request body's `sub_premise` (string)"),
                 ]
             }
+            CliCommand::VerifyCardCvv => {
+                &[
+                    ("cvv-secret", "The request body's `cvv_secret` (string)"),
+                    ("product-id", "The request body's `product_id` (string)"),
+                    (
+                        "product-type",
+                        "The request body's `product_type` (string). Known values: invoice; any other is sent as given",
+                    ),
+                    (
+                        "provider",
+                        "The request body's `provider` (string). Known values: evervault; any other is sent as given",
+                    ),
+                ]
+            }
         }
     }
     /// What `--json-body-template` prints.
@@ -2801,6 +3240,10 @@ impl CliCommand {
         match self {
             CliCommand::ArchiveCustomer => None,
             CliCommand::ArchiveInvoice => None,
+            CliCommand::CalculateCardPaymentFees => {
+                Some("{\n  \"amount\": \"string\",\n  \"currency\": \"string\"\n}")
+            }
+            CliCommand::ChangeDefaultPaymentMethod => None,
             CliCommand::CreateCustomer => {
                 Some(
                     "{\n  \"city\": \"string\",\n  \"country\": \"string\",\n  \"ein\": \"string\",\n  \"email\": \"string\",\n  \"external_id\": \"string\",\n  \"legal_name\": \"string\",\n  \"name\": \"string\",\n  \"postal_code\": \"string\",\n  \"state\": \"string\",\n  \"street_address\": \"string\",\n  \"sub_premise\": \"string\"\n}",
@@ -2831,6 +3274,7 @@ impl CliCommand {
                     "{\n  \"endpoint_url\": \"string\",\n  \"secret_key\": \"string\",\n  \"topic\": \"payout_paid|payout_failed|payout_processing|payout_scheduled|customer_created|customer_updated|customer_archived|payment_succeeded|payment_chargeback|payment_refunded|invoice_paid|invoice_archived|invoice_created|invoice_updated|payment_failed|payment_method_added|payment_method_deleted|default_payment_method_changed\"\n}",
                 )
             }
+            CliCommand::DeletePaymentMethod => None,
             CliCommand::DeleteWebhookSubscription => None,
             CliCommand::GetCustomer => None,
             CliCommand::GetInvoice => None,
@@ -2853,6 +3297,11 @@ impl CliCommand {
             CliCommand::UpdateCustomer => {
                 Some(
                     "{\n  \"city\": \"string\",\n  \"country\": \"string\",\n  \"ein\": \"string\",\n  \"legal_name\": \"string\",\n  \"name\": \"string\",\n  \"postal_code\": \"string\",\n  \"state\": \"string\",\n  \"street_address\": \"string\",\n  \"sub_premise\": \"string\"\n}",
+                )
+            }
+            CliCommand::VerifyCardCvv => {
+                Some(
+                    "{\n  \"cvv_secret\": \"string\",\n  \"product_id\": \"string\",\n  \"product_type\": \"invoice\",\n  \"provider\": \"evervault\"\n}",
                 )
             }
         }

@@ -23,6 +23,10 @@ pub(crate) enum Operation {
     ArchiveCustomer,
     /// `archiveInvoice`: `DELETE /invoices/{id}`
     ArchiveInvoice,
+    /// `calculateCardPaymentFees`: `POST /customers/{id}/payment-methods/{card_id}/fees`
+    CalculateCardPaymentFees,
+    /// `changeDefaultPaymentMethod`: `PATCH /customers/{id}/payment-methods/{method_id}/default`
+    ChangeDefaultPaymentMethod,
     /// `createCustomer`: `POST /customers`
     CreateCustomer,
     /// `createCustomerUser`: `POST /customers/{id}/users`
@@ -35,6 +39,8 @@ pub(crate) enum Operation {
     CreatePaymentRequest,
     /// `createWebhookSubscription`: `POST /webhooks`
     CreateWebhookSubscription,
+    /// `deletePaymentMethod`: `DELETE /customers/{id}/payment-methods/{method_id}`
+    DeletePaymentMethod,
     /// `deleteWebhookSubscription`: `DELETE /webhooks/{subscription_id}`
     DeleteWebhookSubscription,
     /// `getCustomer`: `GET /customers/{id}`
@@ -75,6 +81,8 @@ pub(crate) enum Operation {
     RestoreCustomer,
     /// `updateCustomer`: `PATCH /customers/{id}`
     UpdateCustomer,
+    /// `verifyCardCvv`: `POST /customers/{id}/payment-methods/{card_id}/cvv`
+    VerifyCardCvv,
 }
 /// An operation, by the resource it belongs to: a layer matches on
 /// this in one place and hands each resource's operations to that
@@ -84,6 +92,7 @@ pub(crate) enum Resource {
     Customers(customers::Operation),
     Invoices(invoices::Operation),
     PaymentRequest(payment_request::Operation),
+    PaymentMethods(payment_methods::Operation),
     Payments(payments::Operation),
     Payouts(payouts::Operation),
     Webhooks(webhooks::Operation),
@@ -95,6 +104,7 @@ impl Resource {
             Resource::Customers(_) => "Customers",
             Resource::Invoices(_) => "Invoices",
             Resource::PaymentRequest(_) => "Payment request",
+            Resource::PaymentMethods(_) => "PaymentMethods",
             Resource::Payments(_) => "Payments",
             Resource::Payouts(_) => "Payouts",
             Resource::Webhooks(_) => "Webhooks",
@@ -103,15 +113,18 @@ impl Resource {
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub(crate) const ALL: [Operation; 28] = [
+    pub(crate) const ALL: [Operation; 32] = [
         Operation::ArchiveCustomer,
         Operation::ArchiveInvoice,
+        Operation::CalculateCardPaymentFees,
+        Operation::ChangeDefaultPaymentMethod,
         Operation::CreateCustomer,
         Operation::CreateCustomerUser,
         Operation::CreateInvoice,
         Operation::CreatePayment,
         Operation::CreatePaymentRequest,
         Operation::CreateWebhookSubscription,
+        Operation::DeletePaymentMethod,
         Operation::DeleteWebhookSubscription,
         Operation::GetCustomer,
         Operation::GetInvoice,
@@ -132,18 +145,22 @@ impl Operation {
         Operation::ListWebhookSubscriptions,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
+        Operation::VerifyCardCvv,
     ];
     /// The spec's operationId, e.g. `getCustomer`.
     pub(crate) const fn operation_id(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "archiveCustomer",
             Operation::ArchiveInvoice => "archiveInvoice",
+            Operation::CalculateCardPaymentFees => "calculateCardPaymentFees",
+            Operation::ChangeDefaultPaymentMethod => "changeDefaultPaymentMethod",
             Operation::CreateCustomer => "createCustomer",
             Operation::CreateCustomerUser => "createCustomerUser",
             Operation::CreateInvoice => "createInvoice",
             Operation::CreatePayment => "createPayment",
             Operation::CreatePaymentRequest => "createPaymentRequest",
             Operation::CreateWebhookSubscription => "createWebhookSubscription",
+            Operation::DeletePaymentMethod => "deletePaymentMethod",
             Operation::DeleteWebhookSubscription => "deleteWebhookSubscription",
             Operation::GetCustomer => "getCustomer",
             Operation::GetInvoice => "getInvoice",
@@ -164,6 +181,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "listWebhookSubscriptions",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
+            Operation::VerifyCardCvv => "verifyCardCvv",
         }
     }
     /// The generated client's method name, e.g. `get_customer`.
@@ -171,12 +189,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "archive_customer",
             Operation::ArchiveInvoice => "archive_invoice",
+            Operation::CalculateCardPaymentFees => "calculate_card_payment_fees",
+            Operation::ChangeDefaultPaymentMethod => "change_default_payment_method",
             Operation::CreateCustomer => "create_customer",
             Operation::CreateCustomerUser => "create_customer_user",
             Operation::CreateInvoice => "create_invoice",
             Operation::CreatePayment => "create_payment",
             Operation::CreatePaymentRequest => "create_payment_request",
             Operation::CreateWebhookSubscription => "create_webhook_subscription",
+            Operation::DeletePaymentMethod => "delete_payment_method",
             Operation::DeleteWebhookSubscription => "delete_webhook_subscription",
             Operation::GetCustomer => "get_customer",
             Operation::GetInvoice => "get_invoice",
@@ -197,6 +218,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "list_webhook_subscriptions",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
+            Operation::VerifyCardCvv => "verify_card_cvv",
         }
     }
     /// The HTTP method, upper case.
@@ -204,12 +226,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "DELETE",
             Operation::ArchiveInvoice => "DELETE",
+            Operation::CalculateCardPaymentFees => "POST",
+            Operation::ChangeDefaultPaymentMethod => "PATCH",
             Operation::CreateCustomer => "POST",
             Operation::CreateCustomerUser => "POST",
             Operation::CreateInvoice => "POST",
             Operation::CreatePayment => "POST",
             Operation::CreatePaymentRequest => "POST",
             Operation::CreateWebhookSubscription => "POST",
+            Operation::DeletePaymentMethod => "DELETE",
             Operation::DeleteWebhookSubscription => "DELETE",
             Operation::GetCustomer => "GET",
             Operation::GetInvoice => "GET",
@@ -230,6 +255,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
+            Operation::VerifyCardCvv => "POST",
         }
     }
     /// The path template, e.g. `/customers/{id}`.
@@ -237,12 +263,21 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "/customers/{id}",
             Operation::ArchiveInvoice => "/invoices/{id}",
+            Operation::CalculateCardPaymentFees => {
+                "/customers/{id}/payment-methods/{card_id}/fees"
+            }
+            Operation::ChangeDefaultPaymentMethod => {
+                "/customers/{id}/payment-methods/{method_id}/default"
+            }
             Operation::CreateCustomer => "/customers",
             Operation::CreateCustomerUser => "/customers/{id}/users",
             Operation::CreateInvoice => "/invoices",
             Operation::CreatePayment => "/payments",
             Operation::CreatePaymentRequest => "/payments/request",
             Operation::CreateWebhookSubscription => "/webhooks",
+            Operation::DeletePaymentMethod => {
+                "/customers/{id}/payment-methods/{method_id}"
+            }
             Operation::DeleteWebhookSubscription => "/webhooks/{subscription_id}",
             Operation::GetCustomer => "/customers/{id}",
             Operation::GetInvoice => "/invoices/{id}",
@@ -263,6 +298,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "/webhooks",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
+            Operation::VerifyCardCvv => "/customers/{id}/payment-methods/{card_id}/cvv",
         }
     }
     /// The query parameters the spec documents.
@@ -270,12 +306,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => &[],
             Operation::ArchiveInvoice => &[],
+            Operation::CalculateCardPaymentFees => &[],
+            Operation::ChangeDefaultPaymentMethod => &[],
             Operation::CreateCustomer => &[],
             Operation::CreateCustomerUser => &[],
             Operation::CreateInvoice => &[],
             Operation::CreatePayment => &[],
             Operation::CreatePaymentRequest => &[],
             Operation::CreateWebhookSubscription => &[],
+            Operation::DeletePaymentMethod => &[],
             Operation::DeleteWebhookSubscription => &[],
             Operation::GetCustomer => &[],
             Operation::GetInvoice => &[],
@@ -346,6 +385,7 @@ impl Operation {
             }
             Operation::RestoreCustomer => &[],
             Operation::UpdateCustomer => &[],
+            Operation::VerifyCardCvv => &[],
         }
     }
     /// The JSON request body's top-level fields, when the spec lists them.
@@ -353,6 +393,8 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => None,
             Operation::ArchiveInvoice => None,
+            Operation::CalculateCardPaymentFees => Some(&["amount", "currency"]),
+            Operation::ChangeDefaultPaymentMethod => None,
             Operation::CreateCustomer => {
                 Some(
                     &[
@@ -393,6 +435,7 @@ impl Operation {
             Operation::CreateWebhookSubscription => {
                 Some(&["endpoint_url", "secret_key", "topic"])
             }
+            Operation::DeletePaymentMethod => None,
             Operation::DeleteWebhookSubscription => None,
             Operation::GetCustomer => None,
             Operation::GetInvoice => None,
@@ -427,6 +470,9 @@ impl Operation {
                     ],
                 )
             }
+            Operation::VerifyCardCvv => {
+                Some(&["cvv_secret", "product_id", "product_type", "provider"])
+            }
         }
     }
     /// Whether the operation moves money (a charge), as
@@ -435,12 +481,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => false,
             Operation::ArchiveInvoice => false,
+            Operation::CalculateCardPaymentFees => false,
+            Operation::ChangeDefaultPaymentMethod => false,
             Operation::CreateCustomer => false,
             Operation::CreateCustomerUser => false,
             Operation::CreateInvoice => false,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => false,
             Operation::CreateWebhookSubscription => false,
+            Operation::DeletePaymentMethod => false,
             Operation::DeleteWebhookSubscription => false,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
@@ -461,6 +510,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => false,
             Operation::UpdateCustomer => false,
+            Operation::VerifyCardCvv => false,
         }
     }
     /// Whether a request may be resent after an unknown outcome.
@@ -468,12 +518,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => RetryClass::Idempotent,
             Operation::ArchiveInvoice => RetryClass::Idempotent,
+            Operation::CalculateCardPaymentFees => RetryClass::Idempotent,
+            Operation::ChangeDefaultPaymentMethod => RetryClass::Idempotent,
             Operation::CreateCustomer => RetryClass::NotIdempotent,
             Operation::CreateCustomerUser => RetryClass::NotIdempotent,
             Operation::CreateInvoice => RetryClass::NotIdempotent,
             Operation::CreatePayment => RetryClass::NotIdempotent,
             Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
             Operation::CreateWebhookSubscription => RetryClass::NotIdempotent,
+            Operation::DeletePaymentMethod => RetryClass::Idempotent,
             Operation::DeleteWebhookSubscription => RetryClass::Idempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
             Operation::GetInvoice => RetryClass::Idempotent,
@@ -494,6 +547,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
+            Operation::VerifyCardCvv => RetryClass::NotIdempotent,
         }
     }
     /// Whether the operation may change the server's state: every
@@ -504,12 +558,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => true,
             Operation::ArchiveInvoice => true,
+            Operation::CalculateCardPaymentFees => true,
+            Operation::ChangeDefaultPaymentMethod => true,
             Operation::CreateCustomer => true,
             Operation::CreateCustomerUser => true,
             Operation::CreateInvoice => true,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => true,
             Operation::CreateWebhookSubscription => true,
+            Operation::DeletePaymentMethod => true,
             Operation::DeleteWebhookSubscription => true,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
@@ -530,6 +587,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
+            Operation::VerifyCardCvv => true,
         }
     }
     /// The first 2xx status the spec documents.
@@ -537,12 +595,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => 200u16,
             Operation::ArchiveInvoice => 200u16,
+            Operation::CalculateCardPaymentFees => 200u16,
+            Operation::ChangeDefaultPaymentMethod => 201u16,
             Operation::CreateCustomer => 201u16,
             Operation::CreateCustomerUser => 201u16,
             Operation::CreateInvoice => 201u16,
             Operation::CreatePayment => 200u16,
             Operation::CreatePaymentRequest => 200u16,
             Operation::CreateWebhookSubscription => 201u16,
+            Operation::DeletePaymentMethod => 201u16,
             Operation::DeleteWebhookSubscription => 200u16,
             Operation::GetCustomer => 200u16,
             Operation::GetInvoice => 200u16,
@@ -563,6 +624,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
+            Operation::VerifyCardCvv => 201u16,
         }
     }
     /// The resource the operation belongs to, with its place there.
@@ -573,6 +635,16 @@ impl Operation {
             }
             Operation::ArchiveInvoice => {
                 Resource::Invoices(invoices::Operation::ArchiveInvoice)
+            }
+            Operation::CalculateCardPaymentFees => {
+                Resource::PaymentMethods(
+                    payment_methods::Operation::CalculateCardPaymentFees,
+                )
+            }
+            Operation::ChangeDefaultPaymentMethod => {
+                Resource::PaymentMethods(
+                    payment_methods::Operation::ChangeDefaultPaymentMethod,
+                )
             }
             Operation::CreateCustomer => {
                 Resource::Customers(customers::Operation::CreateCustomer)
@@ -593,6 +665,9 @@ impl Operation {
             }
             Operation::CreateWebhookSubscription => {
                 Resource::Webhooks(webhooks::Operation::CreateWebhookSubscription)
+            }
+            Operation::DeletePaymentMethod => {
+                Resource::PaymentMethods(payment_methods::Operation::DeletePaymentMethod)
             }
             Operation::DeleteWebhookSubscription => {
                 Resource::Webhooks(webhooks::Operation::DeleteWebhookSubscription)
@@ -646,6 +721,9 @@ impl Operation {
             Operation::UpdateCustomer => {
                 Resource::Customers(customers::Operation::UpdateCustomer)
             }
+            Operation::VerifyCardCvv => {
+                Resource::PaymentMethods(payment_methods::Operation::VerifyCardCvv)
+            }
         }
     }
     /// The operation with this operationId.
@@ -658,6 +736,12 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => None,
             Operation::ArchiveInvoice => None,
+            Operation::CalculateCardPaymentFees => {
+                Some(
+                    "{\"properties\":{\"amount\":{\"type\":\"string\"},\"currency\":{\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
+            Operation::ChangeDefaultPaymentMethod => None,
             Operation::CreateCustomer => {
                 Some(
                     "{\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"ein\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"external_id\":{\"type\":\"string\"},\"legal_name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"postal_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street_address\":{\"type\":\"string\"},\"sub_premise\":{\"type\":\"string\"}},\"type\":\"object\"}",
@@ -688,6 +772,7 @@ impl Operation {
                     "{\"properties\":{\"endpoint_url\":{\"type\":\"string\"},\"secret_key\":{\"type\":\"string\"},\"topic\":{\"enum\":[\"payout_paid\",\"payout_failed\",\"payout_processing\",\"payout_scheduled\",\"customer_created\",\"customer_updated\",\"customer_archived\",\"payment_succeeded\",\"payment_chargeback\",\"payment_refunded\",\"invoice_paid\",\"invoice_archived\",\"invoice_created\",\"invoice_updated\",\"payment_failed\",\"payment_method_added\",\"payment_method_deleted\",\"default_payment_method_changed\"],\"type\":\"string\"}},\"type\":\"object\"}",
                 )
             }
+            Operation::DeletePaymentMethod => None,
             Operation::DeleteWebhookSubscription => None,
             Operation::GetCustomer => None,
             Operation::GetInvoice => None,
@@ -712,6 +797,11 @@ impl Operation {
                     "{\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"ein\":{\"type\":\"string\"},\"legal_name\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"postal_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street_address\":{\"type\":\"string\"},\"sub_premise\":{\"type\":\"string\"}},\"type\":\"object\"}",
                 )
             }
+            Operation::VerifyCardCvv => {
+                Some(
+                    "{\"properties\":{\"cvv_secret\":{\"type\":\"string\"},\"product_id\":{\"type\":\"string\"},\"product_type\":{\"enum\":[\"invoice\"],\"type\":\"string\"},\"provider\":{\"enum\":[\"evervault\"],\"type\":\"string\"}},\"type\":\"object\"}",
+                )
+            }
         }
     }
 }
@@ -724,6 +814,10 @@ pub mod ids {
     pub const ARCHIVE_CUSTOMER: &str = "archiveCustomer";
     /// `archiveInvoice`: `DELETE /invoices/{id}`
     pub const ARCHIVE_INVOICE: &str = "archiveInvoice";
+    /// `calculateCardPaymentFees`: `POST /customers/{id}/payment-methods/{card_id}/fees`
+    pub const CALCULATE_CARD_PAYMENT_FEES: &str = "calculateCardPaymentFees";
+    /// `changeDefaultPaymentMethod`: `PATCH /customers/{id}/payment-methods/{method_id}/default`
+    pub const CHANGE_DEFAULT_PAYMENT_METHOD: &str = "changeDefaultPaymentMethod";
     /// `createCustomer`: `POST /customers`
     pub const CREATE_CUSTOMER: &str = "createCustomer";
     /// `createCustomerUser`: `POST /customers/{id}/users`
@@ -736,6 +830,8 @@ pub mod ids {
     pub const CREATE_PAYMENT_REQUEST: &str = "createPaymentRequest";
     /// `createWebhookSubscription`: `POST /webhooks`
     pub const CREATE_WEBHOOK_SUBSCRIPTION: &str = "createWebhookSubscription";
+    /// `deletePaymentMethod`: `DELETE /customers/{id}/payment-methods/{method_id}`
+    pub const DELETE_PAYMENT_METHOD: &str = "deletePaymentMethod";
     /// `deleteWebhookSubscription`: `DELETE /webhooks/{subscription_id}`
     pub const DELETE_WEBHOOK_SUBSCRIPTION: &str = "deleteWebhookSubscription";
     /// `getCustomer`: `GET /customers/{id}`
@@ -776,6 +872,8 @@ pub mod ids {
     pub const RESTORE_CUSTOMER: &str = "restoreCustomer";
     /// `updateCustomer`: `PATCH /customers/{id}`
     pub const UPDATE_CUSTOMER: &str = "updateCustomer";
+    /// `verifyCardCvv`: `POST /customers/{id}/payment-methods/{card_id}/cvv`
+    pub const VERIFY_CARD_CVV: &str = "verifyCardCvv";
 }
 /// The operations tagged `Customers`.
 pub(crate) mod customers {
@@ -883,6 +981,40 @@ pub(crate) mod payment_request {
             match op {
                 Operation::CreatePaymentRequest => super::Operation::CreatePaymentRequest,
                 Operation::GetPaymentRequest => super::Operation::GetPaymentRequest,
+            }
+        }
+    }
+}
+/// The operations tagged `PaymentMethods`.
+pub(crate) mod payment_methods {
+    /// The operations tagged `PaymentMethods`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub(crate) enum Operation {
+        CalculateCardPaymentFees,
+        ChangeDefaultPaymentMethod,
+        DeletePaymentMethod,
+        VerifyCardCvv,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub(crate) const ALL: [Operation; 4] = [
+            Operation::CalculateCardPaymentFees,
+            Operation::ChangeDefaultPaymentMethod,
+            Operation::DeletePaymentMethod,
+            Operation::VerifyCardCvv,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::CalculateCardPaymentFees => {
+                    super::Operation::CalculateCardPaymentFees
+                }
+                Operation::ChangeDefaultPaymentMethod => {
+                    super::Operation::ChangeDefaultPaymentMethod
+                }
+                Operation::DeletePaymentMethod => super::Operation::DeletePaymentMethod,
+                Operation::VerifyCardCvv => super::Operation::VerifyCardCvv,
             }
         }
     }

@@ -7,6 +7,65 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///CVV registration information
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct CardCvv {
+        ///The card cvv's cvv secret.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cvv_secret: ::std::option::Option<crate::types::Secret>,
+        ///The card cvv's product ID.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_id: ::std::option::Option<::std::string::String>,
+        ///The card cvv's product type.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub product_type: ::std::option::Option<crate::types::CardCvvProductType>,
+        ///The card cvv's provider.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub provider: ::std::option::Option<crate::types::CardCvvProvider>,
+    }
+    impl CardCvv {
+        /// A builder of a [`CardCvv`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::CardCvv {
+            Default::default()
+        }
+    }
+    ///Create card CVV response
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct CardCvvResult {
+        ///Whether the card cvv result is success.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success: ::std::option::Option<bool>,
+    }
+    impl CardCvvResult {
+        /// A builder of a [`CardCvvResult`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::CardCvvResult {
+            Default::default()
+        }
+    }
+    ///Request body for calculating card payment fees
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct CardFeesRequest {
+        ///The card fees request's amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, with = "crate::money::text_opt")]
+        #[cfg_attr(feature = "schemars", schemars(with = "String"))]
+        pub amount: ::std::option::Option<crate::money::Decimal>,
+        ///The card fees request's currency.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+    }
+    impl CardFeesRequest {
+        /// A builder of a [`CardFeesRequest`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::CardFeesRequest {
+            Default::default()
+        }
+    }
     ///A customer, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -187,6 +246,21 @@ pub mod types {
     impl CustomerUserPage {
         /// A builder of a [`CustomerUserPage`], every field unset: set them with its methods, one a field.
         pub fn builder() -> builder::CustomerUserPage {
+            Default::default()
+        }
+    }
+    ///Change default method response
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct DefaultPaymentMethodChange {
+        ///The default payment method change's response, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub response: ::std::option::Option<::std::string::String>,
+    }
+    impl DefaultPaymentMethodChange {
+        /// A builder of a [`DefaultPaymentMethodChange`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::DefaultPaymentMethodChange {
             Default::default()
         }
     }
@@ -608,6 +682,21 @@ pub mod types {
             Default::default()
         }
     }
+    ///Delete a payment method
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[non_exhaustive]
+    pub struct PaymentMethodDeletion {
+        ///The payment method deletion's response, as the API returns it.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub response: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentMethodDeletion {
+        /// A builder of a [`PaymentMethodDeletion`], every field unset: set them with its methods, one a field.
+        pub fn builder() -> builder::PaymentMethodDeletion {
+            Default::default()
+        }
+    }
     ///A payment method list, as the API returns it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -861,6 +950,195 @@ pub mod types {
     }
     /// Types for composing complex structures.
     pub mod builder {
+        /// Builds a [`CardCvv`](super::CardCvv) field by field (`CardCvv::builder()`); a method may take it where it takes a `CardCvv`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct CardCvv {
+            cvv_secret: ::std::result::Result<
+                ::std::option::Option<crate::types::Secret>,
+                ::std::string::String,
+            >,
+            product_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            product_type: ::std::result::Result<
+                ::std::option::Option<crate::types::CardCvvProductType>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::option::Option<crate::types::CardCvvProvider>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardCvv {
+            fn default() -> Self {
+                Self {
+                    cvv_secret: Ok(Default::default()),
+                    product_id: Ok(Default::default()),
+                    product_type: Ok(Default::default()),
+                    provider: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardCvv {
+            /// Sets `cvv_secret`:
+            ///The card cvv's cvv secret.
+            pub fn cvv_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::Secret>,
+            {
+                self.cvv_secret = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `product_id`:
+            ///The card cvv's product ID.
+            pub fn product_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.product_id = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `product_type`:
+            ///The card cvv's product type.
+            pub fn product_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CardCvvProductType>,
+            {
+                self.product_type = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `provider`:
+            ///The card cvv's provider.
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::types::CardCvvProvider>,
+            {
+                self.provider = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardCvv> for super::CardCvv {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardCvv,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cvv_secret: value.cvv_secret?,
+                    product_id: value.product_id?,
+                    product_type: value.product_type?,
+                    provider: value.provider?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardCvv> for CardCvv {
+            fn from(value: super::CardCvv) -> Self {
+                Self {
+                    cvv_secret: Ok(value.cvv_secret),
+                    product_id: Ok(value.product_id),
+                    product_type: Ok(value.product_type),
+                    provider: Ok(value.provider),
+                }
+            }
+        }
+        /// Builds a [`CardCvvResult`](super::CardCvvResult) field by field (`CardCvvResult::builder()`); a method may take it where it takes a `CardCvvResult`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct CardCvvResult {
+            success: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardCvvResult {
+            fn default() -> Self {
+                Self {
+                    success: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardCvvResult {
+            /// Sets `success`:
+            ///Whether the card cvv result is success.
+            pub fn success<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<bool>,
+            {
+                self.success = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardCvvResult> for super::CardCvvResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardCvvResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { success: value.success? })
+            }
+        }
+        impl ::std::convert::From<super::CardCvvResult> for CardCvvResult {
+            fn from(value: super::CardCvvResult) -> Self {
+                Self { success: Ok(value.success) }
+            }
+        }
+        /// Builds a [`CardFeesRequest`](super::CardFeesRequest) field by field (`CardFeesRequest::builder()`); a method may take it where it takes a `CardFeesRequest`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct CardFeesRequest {
+            amount: ::std::result::Result<
+                ::std::option::Option<crate::money::Decimal>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardFeesRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardFeesRequest {
+            /// Sets `amount`:
+            ///The card fees request's amount.
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<crate::money::Decimal>,
+            {
+                self.amount = Ok(Some(value.into()));
+                self
+            }
+            /// Sets `currency`:
+            ///The card fees request's currency.
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.currency = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardFeesRequest> for super::CardFeesRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardFeesRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardFeesRequest> for CardFeesRequest {
+            fn from(value: super::CardFeesRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                }
+            }
+        }
         /// Builds a [`Customer`](super::Customer) field by field (`Customer::builder()`); a method may take it where it takes a `Customer`, or convert it with `try_into()`, which names any required field left unset.
         #[derive(Clone, Debug)]
         pub struct Customer {
@@ -1662,6 +1940,49 @@ pub mod types {
                     has_next_page: Ok(value.has_next_page),
                     has_previous_page: Ok(value.has_previous_page),
                     start_cursor: Ok(value.start_cursor),
+                }
+            }
+        }
+        /// Builds a [`DefaultPaymentMethodChange`](super::DefaultPaymentMethodChange) field by field (`DefaultPaymentMethodChange::builder()`); a method may take it where it takes a `DefaultPaymentMethodChange`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct DefaultPaymentMethodChange {
+            response: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DefaultPaymentMethodChange {
+            fn default() -> Self {
+                Self {
+                    response: Ok(Default::default()),
+                }
+            }
+        }
+        impl DefaultPaymentMethodChange {
+            /// Sets `response`:
+            ///The default payment method change's response, as the API returns it.
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.response = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DefaultPaymentMethodChange>
+        for super::DefaultPaymentMethodChange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DefaultPaymentMethodChange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { response: value.response? })
+            }
+        }
+        impl ::std::convert::From<super::DefaultPaymentMethodChange>
+        for DefaultPaymentMethodChange {
+            fn from(value: super::DefaultPaymentMethodChange) -> Self {
+                Self {
+                    response: Ok(value.response),
                 }
             }
         }
@@ -3310,6 +3631,49 @@ pub mod types {
                     id: Ok(value.id),
                     last4: Ok(value.last4),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        /// Builds a [`PaymentMethodDeletion`](super::PaymentMethodDeletion) field by field (`PaymentMethodDeletion::builder()`); a method may take it where it takes a `PaymentMethodDeletion`, or convert it with `try_into()`, which names any required field left unset.
+        #[derive(Clone, Debug)]
+        pub struct PaymentMethodDeletion {
+            response: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentMethodDeletion {
+            fn default() -> Self {
+                Self {
+                    response: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentMethodDeletion {
+            /// Sets `response`:
+            ///The payment method deletion's response, as the API returns it.
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::Into<::std::string::String>,
+            {
+                self.response = Ok(Some(value.into()));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentMethodDeletion>
+        for super::PaymentMethodDeletion {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentMethodDeletion,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { response: value.response? })
+            }
+        }
+        impl ::std::convert::From<super::PaymentMethodDeletion>
+        for PaymentMethodDeletion {
+            fn from(value: super::PaymentMethodDeletion) -> Self {
+                Self {
+                    response: Ok(value.response),
                 }
             }
         }
@@ -5167,6 +5531,42 @@ pub mod types {
                 source,
             })
     }
+    impl CardCvv {
+        ///The card cvv's cvv secret.
+        pub fn cvv_secret(&self) -> ::std::option::Option<&crate::types::Secret> {
+            self.cvv_secret.as_ref()
+        }
+        ///The card cvv's product ID.
+        pub fn product_id(&self) -> ::std::option::Option<&str> {
+            self.product_id.as_deref()
+        }
+        ///The card cvv's product type.
+        pub fn product_type(
+            &self,
+        ) -> ::std::option::Option<&crate::types::CardCvvProductType> {
+            self.product_type.as_ref()
+        }
+        ///The card cvv's provider.
+        pub fn provider(&self) -> ::std::option::Option<&crate::types::CardCvvProvider> {
+            self.provider.as_ref()
+        }
+    }
+    impl CardCvvResult {
+        ///Whether the card cvv result is success.
+        pub fn success(&self) -> ::std::option::Option<bool> {
+            self.success
+        }
+    }
+    impl CardFeesRequest {
+        ///The card fees request's amount.
+        pub fn amount(&self) -> ::std::option::Option<crate::money::Decimal> {
+            self.amount
+        }
+        ///The card fees request's currency.
+        pub fn currency(&self) -> ::std::option::Option<&str> {
+            self.currency.as_deref()
+        }
+    }
     impl Customer {
         ///The customer's city, as the API returns it.
         pub fn city(&self) -> ::std::option::Option<&str> {
@@ -5363,6 +5763,12 @@ pub mod types {
         ///The cursor of this page's first item: give it as `before` for the previous page.
         pub fn start_cursor(&self) -> ::std::option::Option<&str> {
             self.start_cursor.as_deref()
+        }
+    }
+    impl DefaultPaymentMethodChange {
+        ///The default payment method change's response, as the API returns it.
+        pub fn response(&self) -> ::std::option::Option<&str> {
+            self.response.as_deref()
         }
     }
     impl HttpError {
@@ -5754,6 +6160,12 @@ pub mod types {
             self.type_.as_ref()
         }
     }
+    impl PaymentMethodDeletion {
+        ///The payment method deletion's response, as the API returns it.
+        pub fn response(&self) -> ::std::option::Option<&str> {
+            self.response.as_deref()
+        }
+    }
     impl PaymentMethodList {
         ///The payment method list's data, as the API returns it.
         pub fn data(&self) -> &[PaymentMethod] {
@@ -5989,6 +6401,191 @@ pub mod types {
         ///The cursor of this page's first item: give it as `before` for the previous page.
         pub fn start_cursor(&self) -> ::std::option::Option<&str> {
             self.start_cursor.as_deref()
+        }
+    }
+    ///The card cvv's product type.
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`invoice`), any other string decodes into [`CardCvvProductType::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardCvvProductType {
+        ///`invoice`
+        Invoice,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl CardCvvProductType {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &["invoice"];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Invoice => "invoice",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for CardCvvProductType {
+        fn from(value: &str) -> Self {
+            match value {
+                "invoice" => Self::Invoice,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CardCvvProductType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "invoice" => Self::Invoice,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CardCvvProductType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CardCvvProductType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CardCvvProductType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CardCvvProductType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CardCvvProductType {
+        fn schema_name() -> ::std::string::String {
+            "CardCvvProductType".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: invoice. Other values may appear.".to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
+        }
+    }
+    ///The card cvv's provider.
+    ///
+    ///Open enum: besides the values known when this SDK was generated (`evervault`), any other string decodes into [`CardCvvProvider::Unknown`] and is sent back unchanged.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardCvvProvider {
+        ///`evervault`
+        Evervault,
+        /// A value this version of the SDK does not know, kept verbatim.
+        Unknown(::std::string::String),
+    }
+    impl CardCvvProvider {
+        /// The values known when this SDK was generated.
+        pub const KNOWN_VALUES: &'static [&'static str] = &["evervault"];
+        /// The value as it is sent on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Evervault => "evervault",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value this SDK was generated without.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<&str> for CardCvvProvider {
+        fn from(value: &str) -> Self {
+            match value {
+                "evervault" => Self::Evervault,
+                other => Self::Unknown(other.to_owned()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CardCvvProvider {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "evervault" => Self::Evervault,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CardCvvProvider {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CardCvvProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CardCvvProvider {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CardCvvProvider {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CardCvvProvider {
+        fn schema_name() -> ::std::string::String {
+            "CardCvvProvider".to_owned()
+        }
+        fn json_schema(
+            _: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            ::schemars::schema::SchemaObject {
+                instance_type: Some(::schemars::schema::InstanceType::String.into()),
+                metadata: Some(
+                    ::std::boxed::Box::new(::schemars::schema::Metadata {
+                        description: Some(
+                            "Known values: evervault. Other values may appear."
+                                .to_owned(),
+                        ),
+                        ..::std::default::Default::default()
+                    }),
+                ),
+                ..::std::default::Default::default()
+            }
+                .into()
         }
     }
     ///A method type value, as the API spells it; values it adds later are kept as `Unknown`.
@@ -6945,6 +7542,50 @@ let response = client.list_payment_methods()
     pub fn list_payment_methods(&self) -> builder::ListPaymentMethods<'_> {
         builder::ListPaymentMethods::new(self)
     }
+    /**Register CVV for a card payment
+
+Register an encrypted CVV token for a specific card and invoice
+
+Sends a `POST` request to `/customers/{id}/payment-methods/{card_id}/cvv`
+
+Arguments:
+- `id`: Customer ID
+- `card_id`: Card ID
+- `body`
+```ignore
+let response = client.verify_card_cvv()
+    .id(id)
+    .card_id(card_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_methods")]
+    pub fn verify_card_cvv(&self) -> builder::VerifyCardCvv<'_> {
+        builder::VerifyCardCvv::new(self)
+    }
+    /**Calculate card payment fees
+
+Calculate payment fees for a specific card payment method
+
+Sends a `POST` request to `/customers/{id}/payment-methods/{card_id}/fees`
+
+Arguments:
+- `id`: Customer ID
+- `card_id`: Card ID
+- `body`
+```ignore
+let response = client.calculate_card_payment_fees()
+    .id(id)
+    .card_id(card_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_methods")]
+    pub fn calculate_card_payment_fees(&self) -> builder::CalculateCardPaymentFees<'_> {
+        builder::CalculateCardPaymentFees::new(self)
+    }
     /**Get payment method by ID
 
 Get a specific payment method associated with a customer by payment method ID
@@ -6964,6 +7605,48 @@ let response = client.get_payment_method()
     #[cfg(feature = "customers")]
     pub fn get_payment_method(&self) -> builder::GetPaymentMethod<'_> {
         builder::GetPaymentMethod::new(self)
+    }
+    /**Delete a customer's payment method
+
+Delete this payment method
+
+Sends a `DELETE` request to `/customers/{id}/payment-methods/{method_id}`
+
+Arguments:
+- `id`: Customer ID
+- `method_id`: Payment Method ID
+```ignore
+let response = client.delete_payment_method()
+    .id(id)
+    .method_id(method_id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_methods")]
+    pub fn delete_payment_method(&self) -> builder::DeletePaymentMethod<'_> {
+        builder::DeletePaymentMethod::new(self)
+    }
+    /**Change a customer's default payment method
+
+Change the customer's default payment method to this one
+
+Sends a `PATCH` request to `/customers/{id}/payment-methods/{method_id}/default`
+
+Arguments:
+- `id`: Customer ID
+- `method_id`: Payment Method ID
+```ignore
+let response = client.change_default_payment_method()
+    .id(id)
+    .method_id(method_id)
+    .send()
+    .await;
+```*/
+    #[cfg(feature = "payment_methods")]
+    pub fn change_default_payment_method(
+        &self,
+    ) -> builder::ChangeDefaultPaymentMethod<'_> {
+        builder::ChangeDefaultPaymentMethod::new(self)
     }
     /**Restore a customer
 
@@ -8033,6 +8716,260 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::verify_card_cvv`]
+
+[`Client::verify_card_cvv`]: super::Client::verify_card_cvv*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_methods")]
+    pub struct VerifyCardCvv<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::CustomerId, String>,
+        card_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CardCvv, String>,
+    }
+    #[cfg(feature = "payment_methods")]
+    impl<'a> VerifyCardCvv<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::CustomerId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CustomerId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for card_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardCvv>,
+            <V as std::convert::TryInto<types::CardCvv>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `CardCvv` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::CardCvv) -> types::builder::CardCvv,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/customers/{id}/payment-methods/{card_id}/cvv`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardCvvResult>, Error<types::HttpError>> {
+            let Self { client, id, card_id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::CardCvv::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customers/{}/payment-methods/{}/cvv", client.baseurl, encode_path(&
+                id.to_string()), encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_card_cvv",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::calculate_card_payment_fees`]
+
+[`Client::calculate_card_payment_fees`]: super::Client::calculate_card_payment_fees*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_methods")]
+    pub struct CalculateCardPaymentFees<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::CustomerId, String>,
+        card_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CardFeesRequest, String>,
+    }
+    #[cfg(feature = "payment_methods")]
+    impl<'a> CalculateCardPaymentFees<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                card_id: Err("card_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::CustomerId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CustomerId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for card_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardFeesRequest>,
+            <V as std::convert::TryInto<
+                types::CardFeesRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardFeesRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardFeesRequest,
+            ) -> types::builder::CardFeesRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/customers/{id}/payment-methods/{card_id}/fees`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::serde_json::Value>, Error<types::HttpError>> {
+            let Self { client, id, card_id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CardFeesRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customers/{}/payment-methods/{}/fees", client.baseurl, encode_path(&
+                id.to_string()), encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "calculate_card_payment_fees",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::get_payment_method`]
 
 [`Client::get_payment_method`]: super::Client::get_payment_method*/
@@ -8122,6 +9059,210 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::delete_payment_method`]
+
+[`Client::delete_payment_method`]: super::Client::delete_payment_method*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_methods")]
+    pub struct DeletePaymentMethod<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::CustomerId, String>,
+        method_id: Result<crate::types::PaymentMethodId, String>,
+    }
+    #[cfg(feature = "payment_methods")]
+    impl<'a> DeletePaymentMethod<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                method_id: Err("method_id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::CustomerId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CustomerId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn method_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PaymentMethodId>,
+        {
+            self.method_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PaymentMethodId` for method_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/customers/{id}/payment-methods/{method_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PaymentMethodDeletion>,
+            Error<types::HttpError>,
+        > {
+            let Self { client, id, method_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let method_id = method_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customers/{}/payment-methods/{}", client.baseurl, encode_path(& id
+                .to_string()), encode_path(& method_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "delete_payment_method",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::change_default_payment_method`]
+
+[`Client::change_default_payment_method`]: super::Client::change_default_payment_method*/
+    #[derive(Debug, Clone)]
+    #[cfg(feature = "payment_methods")]
+    pub struct ChangeDefaultPaymentMethod<'a> {
+        client: &'a super::Client,
+        id: Result<crate::types::CustomerId, String>,
+        method_id: Result<crate::types::PaymentMethodId, String>,
+    }
+    #[cfg(feature = "payment_methods")]
+    impl<'a> ChangeDefaultPaymentMethod<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                method_id: Err("method_id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::CustomerId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: CustomerId` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn method_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<crate::types::PaymentMethodId>,
+        {
+            self.method_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `crate :: types :: PaymentMethodId` for method_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/customers/{id}/payment-methods/{method_id}/default`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DefaultPaymentMethodChange>,
+            Error<types::HttpError>,
+        > {
+            let Self { client, id, method_id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let method_id = method_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customers/{}/payment-methods/{}/default", client.baseurl,
+                encode_path(& id.to_string()), encode_path(& method_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "change_default_payment_method",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -23,6 +23,10 @@ pub enum Operation {
     ArchiveCustomer,
     /// `archiveInvoice`: `DELETE /invoices/{id}`
     ArchiveInvoice,
+    /// `calculateCardPaymentFees`: `POST /customers/{id}/payment-methods/{card_id}/fees`
+    CalculateCardPaymentFees,
+    /// `changeDefaultPaymentMethod`: `PATCH /customers/{id}/payment-methods/{method_id}/default`
+    ChangeDefaultPaymentMethod,
     /// `createCustomer`: `POST /customers`
     CreateCustomer,
     /// `createCustomerUser`: `POST /customers/{id}/users`
@@ -35,6 +39,8 @@ pub enum Operation {
     CreatePaymentRequest,
     /// `createWebhookSubscription`: `POST /webhooks`
     CreateWebhookSubscription,
+    /// `deletePaymentMethod`: `DELETE /customers/{id}/payment-methods/{method_id}`
+    DeletePaymentMethod,
     /// `deleteWebhookSubscription`: `DELETE /webhooks/{subscription_id}`
     DeleteWebhookSubscription,
     /// `getCustomer`: `GET /customers/{id}`
@@ -75,6 +81,8 @@ pub enum Operation {
     RestoreCustomer,
     /// `updateCustomer`: `PATCH /customers/{id}`
     UpdateCustomer,
+    /// `verifyCardCvv`: `POST /customers/{id}/payment-methods/{card_id}/cvv`
+    VerifyCardCvv,
 }
 /// An operation, by the resource it belongs to: a layer matches on
 /// this in one place and hands each resource's operations to that
@@ -84,6 +92,7 @@ pub enum Resource {
     Customers(customers::Operation),
     Invoices(invoices::Operation),
     PaymentRequest(payment_request::Operation),
+    PaymentMethods(payment_methods::Operation),
     Payments(payments::Operation),
     Payouts(payouts::Operation),
     Webhooks(webhooks::Operation),
@@ -95,6 +104,7 @@ impl Resource {
             Resource::Customers(_) => "Customers",
             Resource::Invoices(_) => "Invoices",
             Resource::PaymentRequest(_) => "Payment request",
+            Resource::PaymentMethods(_) => "PaymentMethods",
             Resource::Payments(_) => "Payments",
             Resource::Payouts(_) => "Payouts",
             Resource::Webhooks(_) => "Webhooks",
@@ -103,15 +113,18 @@ impl Resource {
 }
 impl Operation {
     /// Every operation, sorted by operationId.
-    pub const ALL: [Operation; 28] = [
+    pub const ALL: [Operation; 32] = [
         Operation::ArchiveCustomer,
         Operation::ArchiveInvoice,
+        Operation::CalculateCardPaymentFees,
+        Operation::ChangeDefaultPaymentMethod,
         Operation::CreateCustomer,
         Operation::CreateCustomerUser,
         Operation::CreateInvoice,
         Operation::CreatePayment,
         Operation::CreatePaymentRequest,
         Operation::CreateWebhookSubscription,
+        Operation::DeletePaymentMethod,
         Operation::DeleteWebhookSubscription,
         Operation::GetCustomer,
         Operation::GetInvoice,
@@ -132,18 +145,22 @@ impl Operation {
         Operation::ListWebhookSubscriptions,
         Operation::RestoreCustomer,
         Operation::UpdateCustomer,
+        Operation::VerifyCardCvv,
     ];
     /// The spec's operationId, e.g. `getCustomer`.
     pub const fn operation_id(self) -> &'static str {
         match self {
             Operation::ArchiveCustomer => "archiveCustomer",
             Operation::ArchiveInvoice => "archiveInvoice",
+            Operation::CalculateCardPaymentFees => "calculateCardPaymentFees",
+            Operation::ChangeDefaultPaymentMethod => "changeDefaultPaymentMethod",
             Operation::CreateCustomer => "createCustomer",
             Operation::CreateCustomerUser => "createCustomerUser",
             Operation::CreateInvoice => "createInvoice",
             Operation::CreatePayment => "createPayment",
             Operation::CreatePaymentRequest => "createPaymentRequest",
             Operation::CreateWebhookSubscription => "createWebhookSubscription",
+            Operation::DeletePaymentMethod => "deletePaymentMethod",
             Operation::DeleteWebhookSubscription => "deleteWebhookSubscription",
             Operation::GetCustomer => "getCustomer",
             Operation::GetInvoice => "getInvoice",
@@ -164,6 +181,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "listWebhookSubscriptions",
             Operation::RestoreCustomer => "restoreCustomer",
             Operation::UpdateCustomer => "updateCustomer",
+            Operation::VerifyCardCvv => "verifyCardCvv",
         }
     }
     /// The generated client's method name, e.g. `get_customer`.
@@ -171,12 +189,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "archive_customer",
             Operation::ArchiveInvoice => "archive_invoice",
+            Operation::CalculateCardPaymentFees => "calculate_card_payment_fees",
+            Operation::ChangeDefaultPaymentMethod => "change_default_payment_method",
             Operation::CreateCustomer => "create_customer",
             Operation::CreateCustomerUser => "create_customer_user",
             Operation::CreateInvoice => "create_invoice",
             Operation::CreatePayment => "create_payment",
             Operation::CreatePaymentRequest => "create_payment_request",
             Operation::CreateWebhookSubscription => "create_webhook_subscription",
+            Operation::DeletePaymentMethod => "delete_payment_method",
             Operation::DeleteWebhookSubscription => "delete_webhook_subscription",
             Operation::GetCustomer => "get_customer",
             Operation::GetInvoice => "get_invoice",
@@ -197,6 +218,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "list_webhook_subscriptions",
             Operation::RestoreCustomer => "restore_customer",
             Operation::UpdateCustomer => "update_customer",
+            Operation::VerifyCardCvv => "verify_card_cvv",
         }
     }
     /// The HTTP method, upper case.
@@ -204,12 +226,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "DELETE",
             Operation::ArchiveInvoice => "DELETE",
+            Operation::CalculateCardPaymentFees => "POST",
+            Operation::ChangeDefaultPaymentMethod => "PATCH",
             Operation::CreateCustomer => "POST",
             Operation::CreateCustomerUser => "POST",
             Operation::CreateInvoice => "POST",
             Operation::CreatePayment => "POST",
             Operation::CreatePaymentRequest => "POST",
             Operation::CreateWebhookSubscription => "POST",
+            Operation::DeletePaymentMethod => "DELETE",
             Operation::DeleteWebhookSubscription => "DELETE",
             Operation::GetCustomer => "GET",
             Operation::GetInvoice => "GET",
@@ -230,6 +255,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "GET",
             Operation::RestoreCustomer => "POST",
             Operation::UpdateCustomer => "PATCH",
+            Operation::VerifyCardCvv => "POST",
         }
     }
     /// The path template, e.g. `/customers/{id}`.
@@ -237,12 +263,21 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => "/customers/{id}",
             Operation::ArchiveInvoice => "/invoices/{id}",
+            Operation::CalculateCardPaymentFees => {
+                "/customers/{id}/payment-methods/{card_id}/fees"
+            }
+            Operation::ChangeDefaultPaymentMethod => {
+                "/customers/{id}/payment-methods/{method_id}/default"
+            }
             Operation::CreateCustomer => "/customers",
             Operation::CreateCustomerUser => "/customers/{id}/users",
             Operation::CreateInvoice => "/invoices",
             Operation::CreatePayment => "/payments",
             Operation::CreatePaymentRequest => "/payments/request",
             Operation::CreateWebhookSubscription => "/webhooks",
+            Operation::DeletePaymentMethod => {
+                "/customers/{id}/payment-methods/{method_id}"
+            }
             Operation::DeleteWebhookSubscription => "/webhooks/{subscription_id}",
             Operation::GetCustomer => "/customers/{id}",
             Operation::GetInvoice => "/invoices/{id}",
@@ -263,6 +298,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => "/webhooks",
             Operation::RestoreCustomer => "/customers/{id}/restore",
             Operation::UpdateCustomer => "/customers/{id}",
+            Operation::VerifyCardCvv => "/customers/{id}/payment-methods/{card_id}/cvv",
         }
     }
     /// The query parameters the spec documents.
@@ -270,12 +306,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => &[],
             Operation::ArchiveInvoice => &[],
+            Operation::CalculateCardPaymentFees => &[],
+            Operation::ChangeDefaultPaymentMethod => &[],
             Operation::CreateCustomer => &[],
             Operation::CreateCustomerUser => &[],
             Operation::CreateInvoice => &[],
             Operation::CreatePayment => &[],
             Operation::CreatePaymentRequest => &[],
             Operation::CreateWebhookSubscription => &[],
+            Operation::DeletePaymentMethod => &[],
             Operation::DeleteWebhookSubscription => &[],
             Operation::GetCustomer => &[],
             Operation::GetInvoice => &[],
@@ -346,6 +385,7 @@ impl Operation {
             }
             Operation::RestoreCustomer => &[],
             Operation::UpdateCustomer => &[],
+            Operation::VerifyCardCvv => &[],
         }
     }
     /// The JSON request body's top-level fields, when the spec lists them.
@@ -353,6 +393,8 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => None,
             Operation::ArchiveInvoice => None,
+            Operation::CalculateCardPaymentFees => Some(&["amount", "currency"]),
+            Operation::ChangeDefaultPaymentMethod => None,
             Operation::CreateCustomer => {
                 Some(
                     &[
@@ -393,6 +435,7 @@ impl Operation {
             Operation::CreateWebhookSubscription => {
                 Some(&["endpoint_url", "secret_key", "topic"])
             }
+            Operation::DeletePaymentMethod => None,
             Operation::DeleteWebhookSubscription => None,
             Operation::GetCustomer => None,
             Operation::GetInvoice => None,
@@ -427,6 +470,9 @@ impl Operation {
                     ],
                 )
             }
+            Operation::VerifyCardCvv => {
+                Some(&["cvv_secret", "product_id", "product_type", "provider"])
+            }
         }
     }
     /// Whether the operation moves money (a charge), as
@@ -435,12 +481,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => false,
             Operation::ArchiveInvoice => false,
+            Operation::CalculateCardPaymentFees => false,
+            Operation::ChangeDefaultPaymentMethod => false,
             Operation::CreateCustomer => false,
             Operation::CreateCustomerUser => false,
             Operation::CreateInvoice => false,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => false,
             Operation::CreateWebhookSubscription => false,
+            Operation::DeletePaymentMethod => false,
             Operation::DeleteWebhookSubscription => false,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
@@ -461,6 +510,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => false,
             Operation::UpdateCustomer => false,
+            Operation::VerifyCardCvv => false,
         }
     }
     /// Whether a request may be resent after an unknown outcome.
@@ -468,12 +518,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => RetryClass::Idempotent,
             Operation::ArchiveInvoice => RetryClass::Idempotent,
+            Operation::CalculateCardPaymentFees => RetryClass::Idempotent,
+            Operation::ChangeDefaultPaymentMethod => RetryClass::Idempotent,
             Operation::CreateCustomer => RetryClass::NotIdempotent,
             Operation::CreateCustomerUser => RetryClass::NotIdempotent,
             Operation::CreateInvoice => RetryClass::NotIdempotent,
             Operation::CreatePayment => RetryClass::NotIdempotent,
             Operation::CreatePaymentRequest => RetryClass::NotIdempotent,
             Operation::CreateWebhookSubscription => RetryClass::NotIdempotent,
+            Operation::DeletePaymentMethod => RetryClass::Idempotent,
             Operation::DeleteWebhookSubscription => RetryClass::Idempotent,
             Operation::GetCustomer => RetryClass::Idempotent,
             Operation::GetInvoice => RetryClass::Idempotent,
@@ -494,6 +547,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => RetryClass::Idempotent,
             Operation::RestoreCustomer => RetryClass::Idempotent,
             Operation::UpdateCustomer => RetryClass::Idempotent,
+            Operation::VerifyCardCvv => RetryClass::NotIdempotent,
         }
     }
     /// Whether the operation may change the server's state: every
@@ -504,12 +558,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => true,
             Operation::ArchiveInvoice => true,
+            Operation::CalculateCardPaymentFees => true,
+            Operation::ChangeDefaultPaymentMethod => true,
             Operation::CreateCustomer => true,
             Operation::CreateCustomerUser => true,
             Operation::CreateInvoice => true,
             Operation::CreatePayment => true,
             Operation::CreatePaymentRequest => true,
             Operation::CreateWebhookSubscription => true,
+            Operation::DeletePaymentMethod => true,
             Operation::DeleteWebhookSubscription => true,
             Operation::GetCustomer => false,
             Operation::GetInvoice => false,
@@ -530,6 +587,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => false,
             Operation::RestoreCustomer => true,
             Operation::UpdateCustomer => true,
+            Operation::VerifyCardCvv => true,
         }
     }
     /// The first 2xx status the spec documents.
@@ -537,12 +595,15 @@ impl Operation {
         match self {
             Operation::ArchiveCustomer => 200u16,
             Operation::ArchiveInvoice => 200u16,
+            Operation::CalculateCardPaymentFees => 200u16,
+            Operation::ChangeDefaultPaymentMethod => 201u16,
             Operation::CreateCustomer => 201u16,
             Operation::CreateCustomerUser => 201u16,
             Operation::CreateInvoice => 201u16,
             Operation::CreatePayment => 200u16,
             Operation::CreatePaymentRequest => 200u16,
             Operation::CreateWebhookSubscription => 201u16,
+            Operation::DeletePaymentMethod => 201u16,
             Operation::DeleteWebhookSubscription => 200u16,
             Operation::GetCustomer => 200u16,
             Operation::GetInvoice => 200u16,
@@ -563,6 +624,7 @@ impl Operation {
             Operation::ListWebhookSubscriptions => 200u16,
             Operation::RestoreCustomer => 200u16,
             Operation::UpdateCustomer => 200u16,
+            Operation::VerifyCardCvv => 201u16,
         }
     }
     /// The resource the operation belongs to, with its place there.
@@ -573,6 +635,16 @@ impl Operation {
             }
             Operation::ArchiveInvoice => {
                 Resource::Invoices(invoices::Operation::ArchiveInvoice)
+            }
+            Operation::CalculateCardPaymentFees => {
+                Resource::PaymentMethods(
+                    payment_methods::Operation::CalculateCardPaymentFees,
+                )
+            }
+            Operation::ChangeDefaultPaymentMethod => {
+                Resource::PaymentMethods(
+                    payment_methods::Operation::ChangeDefaultPaymentMethod,
+                )
             }
             Operation::CreateCustomer => {
                 Resource::Customers(customers::Operation::CreateCustomer)
@@ -593,6 +665,9 @@ impl Operation {
             }
             Operation::CreateWebhookSubscription => {
                 Resource::Webhooks(webhooks::Operation::CreateWebhookSubscription)
+            }
+            Operation::DeletePaymentMethod => {
+                Resource::PaymentMethods(payment_methods::Operation::DeletePaymentMethod)
             }
             Operation::DeleteWebhookSubscription => {
                 Resource::Webhooks(webhooks::Operation::DeleteWebhookSubscription)
@@ -645,6 +720,9 @@ impl Operation {
             }
             Operation::UpdateCustomer => {
                 Resource::Customers(customers::Operation::UpdateCustomer)
+            }
+            Operation::VerifyCardCvv => {
+                Resource::PaymentMethods(payment_methods::Operation::VerifyCardCvv)
             }
         }
     }
@@ -1346,6 +1424,136 @@ pub mod payment_request {
         type ErrorBody = crate::types::HttpError;
         fn builder(client: &crate::Client) -> Self::Builder<'_> {
             client.get_payment_request()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+}
+/// The operations tagged `PaymentMethods`.
+pub mod payment_methods {
+    /// The operations tagged `PaymentMethods`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Operation {
+        CalculateCardPaymentFees,
+        ChangeDefaultPaymentMethod,
+        DeletePaymentMethod,
+        VerifyCardCvv,
+    }
+    impl Operation {
+        /// Every operation of the resource, sorted by operationId.
+        pub const ALL: [Operation; 4] = [
+            Operation::CalculateCardPaymentFees,
+            Operation::ChangeDefaultPaymentMethod,
+            Operation::DeletePaymentMethod,
+            Operation::VerifyCardCvv,
+        ];
+    }
+    impl From<Operation> for super::Operation {
+        fn from(op: Operation) -> Self {
+            match op {
+                Operation::CalculateCardPaymentFees => {
+                    super::Operation::CalculateCardPaymentFees
+                }
+                Operation::ChangeDefaultPaymentMethod => {
+                    super::Operation::ChangeDefaultPaymentMethod
+                }
+                Operation::DeletePaymentMethod => super::Operation::DeletePaymentMethod,
+                Operation::VerifyCardCvv => super::Operation::VerifyCardCvv,
+            }
+        }
+    }
+    /// `calculateCardPaymentFees`: `POST /customers/{id}/payment-methods/{card_id}/fees`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payment_methods")]
+    pub struct CalculateCardPaymentFees;
+    #[cfg(feature = "payment_methods")]
+    impl super::Endpoint for CalculateCardPaymentFees {
+        const OPERATION: super::Operation = super::Operation::CalculateCardPaymentFees;
+        type Builder<'a> = crate::builder::CalculateCardPaymentFees<'a>;
+        type Output = ::serde_json::Value;
+        type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.calculate_card_payment_fees()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+    /// `changeDefaultPaymentMethod`: `PATCH /customers/{id}/payment-methods/{method_id}/default`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payment_methods")]
+    pub struct ChangeDefaultPaymentMethod;
+    #[cfg(feature = "payment_methods")]
+    impl super::Endpoint for ChangeDefaultPaymentMethod {
+        const OPERATION: super::Operation = super::Operation::ChangeDefaultPaymentMethod;
+        type Builder<'a> = crate::builder::ChangeDefaultPaymentMethod<'a>;
+        type Output = crate::types::DefaultPaymentMethodChange;
+        type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.change_default_payment_method()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+    /// `deletePaymentMethod`: `DELETE /customers/{id}/payment-methods/{method_id}`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payment_methods")]
+    pub struct DeletePaymentMethod;
+    #[cfg(feature = "payment_methods")]
+    impl super::Endpoint for DeletePaymentMethod {
+        const OPERATION: super::Operation = super::Operation::DeletePaymentMethod;
+        type Builder<'a> = crate::builder::DeletePaymentMethod<'a>;
+        type Output = crate::types::PaymentMethodDeletion;
+        type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.delete_payment_method()
+        }
+        fn send<'a>(
+            builder: Self::Builder<'a>,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<
+                crate::ResponseValue<Self::Output>,
+                crate::Error<Self::ErrorBody>,
+            >,
+        > + Send + 'a {
+            builder.send()
+        }
+    }
+    /// `verifyCardCvv`: `POST /customers/{id}/payment-methods/{card_id}/cvv`
+    #[derive(Clone, Copy, Debug)]
+    #[cfg(feature = "payment_methods")]
+    pub struct VerifyCardCvv;
+    #[cfg(feature = "payment_methods")]
+    impl super::Endpoint for VerifyCardCvv {
+        const OPERATION: super::Operation = super::Operation::VerifyCardCvv;
+        type Builder<'a> = crate::builder::VerifyCardCvv<'a>;
+        type Output = crate::types::CardCvvResult;
+        type ErrorBody = crate::types::HttpError;
+        fn builder(client: &crate::Client) -> Self::Builder<'_> {
+            client.verify_card_cvv()
         }
         fn send<'a>(
             builder: Self::Builder<'a>,

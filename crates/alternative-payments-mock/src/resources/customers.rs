@@ -14,17 +14,15 @@ use super::webhooks::record_event;
 use super::{
     AppState, error, json_object, not_found, page_request, query_pairs, timestamp, validated,
 };
+use super::{DEFAULT, PAYMENT_METHODS, REMOVED};
 use crate::operations::customers::Operation;
 use crate::server::MockServer;
 use crate::store::{Record, Store};
 
 const CUSTOMERS: &str = "customers";
-const PAYMENT_METHODS: &str = "payment_methods";
 const USERS: &str = "users";
 /// A customer's flag: archived (not in the list).
 const ARCHIVED: &str = "archived";
-/// A payment method's flag: the customer's default.
-const DEFAULT: &str = "default";
 
 /// The handler of each operation of the resource. Exhaustive: an operation
 /// the spec gains fails to compile here until the mock implements it.
@@ -47,13 +45,16 @@ pub(crate) fn handler(operation: Operation, method: MethodFilter) -> MethodRoute
 fn customer_json(store: &Store, customer: &Record) -> Value {
     let mut out = customer.to_json();
     let methods = store.table(PAYMENT_METHODS);
-    if let Some(default) = methods.children(&customer.id).find(|m| m.flag(DEFAULT)) {
+    if let Some(default) = methods
+        .children(&customer.id)
+        .find(|m| m.flag(DEFAULT) && !m.flag(REMOVED))
+    {
         out.insert("default_payment_method_id".into(), json!(default.id));
     }
     Value::Object(out)
 }
 
-fn payment_method_json(method: &Record) -> Value {
+pub(crate) fn payment_method_json(method: &Record) -> Value {
     let mut out = method.to_json();
     out.insert("default".into(), json!(method.flag(DEFAULT)));
     Value::Object(out)
@@ -219,6 +220,7 @@ async fn list_payment_methods(State(shared): State<AppState>, Path(id): Path<Str
         .store
         .table(PAYMENT_METHODS)
         .children(&id)
+        .filter(|m| !m.flag(REMOVED))
         .map(payment_method_json)
         .collect();
     axum::Json(json!({ "data": data })).into_response()
@@ -233,7 +235,7 @@ async fn get_payment_method(
         return not_found("customer", &id);
     }
     match state.store.table(PAYMENT_METHODS).get(&method_id) {
-        Some(method) if method.parent.as_deref() == Some(id.as_str()) => {
+        Some(method) if method.parent.as_deref() == Some(id.as_str()) && !method.flag(REMOVED) => {
             axum::Json(payment_method_json(method)).into_response()
         }
         _ => not_found("payment method", &method_id),

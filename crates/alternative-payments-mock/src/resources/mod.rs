@@ -19,8 +19,17 @@ use crate::operations::{Operation, Resource};
 use crate::state::AppState;
 use crate::store::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, decode_cursor};
 
+/// Payment methods, kept by the Customers resource and changed by the
+/// PaymentMethods one.
+const PAYMENT_METHODS: &str = "payment_methods";
+/// A payment method's flag: the customer's default.
+const DEFAULT: &str = "default";
+/// A record's flag: removed (deleted through the API; answered as unknown).
+const REMOVED: &str = "removed";
+
 pub(crate) mod customers;
 pub(crate) mod invoices;
+pub(crate) mod payment_methods;
 pub(crate) mod payment_request;
 pub(crate) mod payments;
 pub(crate) mod payouts;
@@ -41,6 +50,7 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
         Resource::Payments(op) => payments::handler(op, method),
         Resource::Payouts(op) => payouts::handler(op, method),
         Resource::Webhooks(op) => webhooks::handler(op, method),
+        Resource::PaymentMethods(op) => payment_methods::handler(op, method),
     }
 }
 

@@ -217,8 +217,9 @@ impl<'a> Customers<'a> {
 /// A customer's payment methods: `client.customers().payment_methods(id)`.
 #[derive(Clone, Debug)]
 pub struct PaymentMethods<'a> {
-    client: &'a Client,
-    customer_id: CustomerId,
+    // The PaymentMethods resource's file adds its operations to this handle.
+    pub(super) client: &'a Client,
+    pub(super) customer_id: CustomerId,
 }
 
 impl<'a> PaymentMethods<'a> {

@@ -36,6 +36,9 @@ mod filters;
 
 #[cfg(feature = "invoices")]
 mod invoices;
+// Its operations live on the Customers resource's handle.
+#[cfg(all(feature = "customers", feature = "payment_methods"))]
+mod payment_methods;
 #[cfg(feature = "payment_request")]
 mod payment_request;
 #[cfg(feature = "payments")]
