@@ -1370,3 +1370,21 @@ fn every_amount_generates_as_a_decimal_in_its_wire_form() {
         assert!(f64s.is_empty(), "an f64 in the {what}: {f64s:?}");
     }
 }
+
+/// Issue #29: no amount is an `f64` in the public API users compile
+/// against: the only floats are the rate limit's requests per second.
+#[test]
+fn no_float_in_the_public_api_but_the_rate_limits() {
+    for listing in [
+        "crates/alternative-payments/public-api.txt",
+        "crates/alternative-payments-raw/public-api.txt",
+    ] {
+        let text = fs::read_to_string(real().root.join(listing)).expect("listing");
+        let floats: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("f64") || l.contains("f32"))
+            .filter(|l| !l.contains("alternative_payments::RateLimit::"))
+            .collect();
+        assert!(floats.is_empty(), "{listing}: {floats:#?}");
+    }
+}
