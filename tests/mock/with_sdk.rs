@@ -983,3 +983,42 @@ async fn webhook_subscriptions_never_show_their_secret_and_events_are_recorded()
         .expect_err("gone");
     assert!(again.is_not_found(), "{again:?}");
 }
+
+/// Issue #29: `--seed demo` seeds every resource, related by id: invoices
+/// of the customers, payments of the invoices, a payout of the payments.
+#[tokio::test]
+async fn the_demo_data_set_holds_every_resource_related_by_id() {
+    let mock = MockServer::builder()
+        .seed_demo(true)
+        .start()
+        .await
+        .expect("mock");
+    let client = sdk(&mock);
+    let invoices = client.invoices().list().send().await.expect("invoices");
+    let invoice = &invoices.items()[0];
+    assert!(invoice.customer_id().is_some());
+    let payments = client.payments().list().send().await.expect("payments");
+    assert!(!payments.items().is_empty());
+    let payouts = client.payouts().list().send().await.expect("payouts");
+    let payout = &payouts.items()[0];
+    let settled = client
+        .payouts()
+        .payments(payout.id())
+        .send()
+        .await
+        .expect("settled");
+    assert_eq!(settled.len(), payments.items().len());
+    let subscriptions = client.webhooks().list().send().await.expect("webhooks");
+    assert_eq!(subscriptions.items().len(), 1);
+    let kinds = mock.record_counts();
+    for kind in [
+        "customers",
+        "invoices",
+        "payments",
+        "payouts",
+        "payment_requests",
+        "webhook_subscriptions",
+    ] {
+        assert!(kinds.get(kind).is_some_and(|n| *n > 0), "{kind}: {kinds:?}");
+    }
+}

@@ -77,7 +77,19 @@ async fn main() -> ExitCode {
         "  client secret: {}  (demo credentials, accepted only by this mock)",
         mock.client_secret()
     );
-    println!("  customers:     {}", mock.customer_count());
+    let counts = mock.record_counts();
+    let held: Vec<String> = counts
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    println!(
+        "  records:       {}",
+        if held.is_empty() {
+            "none (--seed demo for a demo data set)".into()
+        } else {
+            held.join(", ")
+        }
+    );
     match rate_limit {
         Some(rate) => {
             println!("  rate limit:    {rate} requests/s per client (--rate-limit off to lift)")

@@ -235,6 +235,39 @@ impl MockServer {
         self.shared.lock().log.clear();
     }
 
+    /// Seeds the demo data set, every resource of it: a dozen customers
+    /// with cards, bank accounts and users; two invoices for each of the
+    /// first six, the first one paid by card; a payout of those payments; a
+    /// pending payment request; a webhook subscription. Returns the
+    /// customer ids.
+    pub fn seed_demo(&self) -> Vec<String> {
+        let customers = self.seed_demo_customers();
+        let mut payments = Vec::new();
+        for (i, customer) in customers.iter().take(6).enumerate() {
+            let lines = |amount: &str, quantity: u32| serde_json::json!([{ "description": "Managed services", "amount": amount.parse::<serde_json::Number>().ok(), "quantity": quantity }]);
+            let first = self.create_invoice(serde_json::json!({
+                "customer_id": customer, "line_items": lines("199.99", (i % 3 + 1) as u32), "due_date": "2026-12-31"
+            }));
+            let _ = self.create_invoice(serde_json::json!({
+                "customer_id": customer, "line_items": lines("49.90", 2), "due_date": "2027-01-31"
+            }));
+            if let Ok(invoice) = first
+                && let Ok(payment) = self.create_payment(
+                    serde_json::json!({ "invoice_id": invoice, "payment_method": "card" }),
+                )
+            {
+                payments.push(payment);
+            }
+        }
+        let paid: Vec<&str> = payments.iter().map(String::as_str).collect();
+        let _ = self.create_payout(&paid);
+        self.create_payment_request(serde_json::json!({
+            "amount": "75.00", "reference_id": "demo-order-1", "redirect_url": "https://shop.example/thanks"
+        }));
+        self.create_webhook_subscription("https://hooks.example/altpay", "invoice_paid", None);
+        customers
+    }
+
     /// How many records of each kind the server holds (`customers`,
     /// `payment_requests`, ...: every resource's, archived ones included;
     /// not the events it records about them),

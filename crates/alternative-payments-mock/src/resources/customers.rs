@@ -427,9 +427,9 @@ impl MockServer {
         self.shared.lock().store.table(CUSTOMERS).len()
     }
 
-    /// Seeds a small demo data set: a dozen customers with cards, bank
-    /// accounts and users. Returns the customer ids.
-    pub fn seed_demo(&self) -> Vec<String> {
+    /// The Customers resource's part of [`seed_demo`](Self::seed_demo): a
+    /// dozen customers with cards, bank accounts and users; their ids.
+    pub(crate) fn seed_demo_customers(&self) -> Vec<String> {
         const COMPANIES: [(&str, &str); 12] = [
             ("Acme Corporation", "billing@acme.example"),
             ("Globex", "ap@globex.example"),
