@@ -83,6 +83,9 @@ pub struct Row {
     pub body_schema: Option<Value>,
     /// It moves money (the overlay says so): `altpay` asks first.
     pub moves_money: bool,
+    /// Each query parameter's schema, references resolved: the mock checks
+    /// a request's query with it.
+    pub query_schema: serde_json::Map<String, Value>,
 }
 
 impl Row {
@@ -121,6 +124,20 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
                 && !query.iter().any(|q| q == name)
             {
                 query.push(name.to_string());
+            }
+        }
+        let mut query_schema = serde_json::Map::new();
+        for param in json["parameters"]
+            .as_array()
+            .into_iter()
+            .chain(merged["paths"][&op.path]["parameters"].as_array())
+            .flatten()
+        {
+            let param = spec::ref_target(merged, param).unwrap_or(param);
+            if param["in"] == "query"
+                && let Some(name) = param["name"].as_str()
+            {
+                query_schema.insert(name.into(), validation_schema(merged, &param["schema"], 0));
             }
         }
         let retry = match json.get(RETRY_EXTENSION) {
@@ -174,6 +191,7 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             body_fields,
             body_schema,
             moves_money: json.get(MOVES_MONEY_EXTENSION) == Some(&Value::Bool(true)),
+            query_schema,
         });
     }
     rows.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
@@ -469,11 +487,20 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
                 }
                 None => quote!(None),
             });
+            let queries = rows.iter().map(|r| {
+                serde_json::to_string(&files::sorted(&Value::Object(r.query_schema.clone())))
+                    .expect("a JSON value serializes")
+            });
             quote! {
                 /// The JSON request body's schema (references resolved; the
                 /// keywords that say what is valid), as JSON text.
                 #vis const fn body_schema(self) -> Option<&'static str> {
                     match self { #( Operation::#variants => #schemas, )* }
+                }
+
+                /// Each query parameter's schema, as a JSON object by name.
+                #vis const fn query_schema(self) -> &'static str {
+                    match self { #( Operation::#variants => #queries, )* }
                 }
             }
         }

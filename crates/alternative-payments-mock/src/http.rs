@@ -170,7 +170,8 @@ async fn answer(shared: &AppState, request: Request, next: Next) -> (Response, b
     let response = match route {
         Some(Route::Token) | None => None,
         Some(Route::Api(op)) => match authorise(shared, &parts.headers, op) {
-            Ok(client) => rate_limited(shared, &client),
+            Ok(client) => rate_limited(shared, &client)
+                .or_else(|| resources::checked_query(op, parts.uri.query()).err()),
             Err(refusal) => Some(refusal),
         },
     };

@@ -804,6 +804,57 @@ impl Operation {
             }
         }
     }
+    /// Each query parameter's schema, as a JSON object by name.
+    pub(crate) const fn query_schema(self) -> &'static str {
+        match self {
+            Operation::ArchiveCustomer => "{}",
+            Operation::ArchiveInvoice => "{}",
+            Operation::CalculateCardPaymentFees => "{}",
+            Operation::ChangeDefaultPaymentMethod => "{}",
+            Operation::CreateCustomer => "{}",
+            Operation::CreateCustomerUser => "{}",
+            Operation::CreateInvoice => "{}",
+            Operation::CreatePayment => "{}",
+            Operation::CreatePaymentRequest => "{}",
+            Operation::CreateWebhookSubscription => "{}",
+            Operation::DeletePaymentMethod => "{}",
+            Operation::DeleteWebhookSubscription => "{}",
+            Operation::GetCustomer => "{}",
+            Operation::GetInvoice => "{}",
+            Operation::GetInvoicePaymentLink => "{}",
+            Operation::GetInvoicePdfLink => "{}",
+            Operation::GetPayment => "{}",
+            Operation::GetPaymentMethod => "{}",
+            Operation::GetPaymentRequest => "{}",
+            Operation::GetPayout => "{}",
+            Operation::ListCustomerUsers => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"}}"
+            }
+            Operation::ListCustomers => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"company_name\":{\"type\":\"string\"},\"created_at_end\":{\"type\":\"string\"},\"created_at_start\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"}}"
+            }
+            Operation::ListInvoices => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"created_at_end\":{\"type\":\"string\"},\"created_at_start\":{\"type\":\"string\"},\"customer_id\":{\"type\":\"string\"},\"due_date_end\":{\"type\":\"string\"},\"due_date_start\":{\"type\":\"string\"},\"invoice_number\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"status\":{\"type\":\"string\"}}"
+            }
+            Operation::ListPaymentMethods => "{}",
+            Operation::ListPayments => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"created_at_end\":{\"type\":\"string\"},\"created_at_start\":{\"type\":\"string\"},\"customer_id\":{\"type\":\"string\"},\"invoice_id\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"payment_method\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}}"
+            }
+            Operation::ListPayoutTransactions => "{}",
+            Operation::ListPayouts => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"customer_id\":{\"type\":\"string\"},\"end_date\":{\"type\":\"string\"},\"invoice_id\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"start_date\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"}}"
+            }
+            Operation::ListWebhookEvents => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"from_date\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\"},\"status\":{\"type\":\"string\"},\"to_date\":{\"type\":\"string\"},\"topic\":{\"enum\":[\"payout_paid\",\"payout_failed\",\"payout_processing\",\"payout_scheduled\",\"customer_created\",\"customer_updated\",\"customer_archived\",\"payment_succeeded\",\"payment_chargeback\",\"payment_refunded\",\"invoice_paid\",\"invoice_archived\",\"invoice_created\",\"invoice_updated\",\"payment_failed\",\"payment_method_added\",\"payment_method_deleted\",\"default_payment_method_changed\"],\"type\":\"string\"}}"
+            }
+            Operation::ListWebhookSubscriptions => {
+                "{\"after\":{\"type\":\"string\"},\"before\":{\"type\":\"string\"},\"is_active\":{\"type\":\"boolean\"},\"limit\":{\"type\":\"integer\"},\"topic\":{\"enum\":[\"payout_paid\",\"payout_failed\",\"payout_processing\",\"payout_scheduled\",\"customer_created\",\"customer_updated\",\"customer_archived\",\"payment_succeeded\",\"payment_chargeback\",\"payment_refunded\",\"invoice_paid\",\"invoice_archived\",\"invoice_created\",\"invoice_updated\",\"payment_failed\",\"payment_method_added\",\"payment_method_deleted\",\"default_payment_method_changed\"],\"type\":\"string\"}}"
+            }
+            Operation::RestoreCustomer => "{}",
+            Operation::UpdateCustomer => "{}",
+            Operation::VerifyCardCvv => "{}",
+        }
+    }
 }
 /// The spec's operationIds, one constant per operation: what
 /// [`MockServer::enqueue`](crate::MockServer::enqueue) and

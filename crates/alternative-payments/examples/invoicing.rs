@@ -16,10 +16,14 @@ use alternative_payments_mock::MockServer;
 async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mock = MockServer::start().await?;
     let client = Client::builder()
-        .credentials(Credentials::client_credentials(mock.client_id(), mock.client_secret()))
+        .credentials(Credentials::client_credentials(
+            mock.client_id(),
+            mock.client_secret(),
+        ))
         .base_url(mock.base_url())
         .build()?;
-    let customer = mock.create_customer(serde_json::json!({ "name": "Acme", "email": "ap@acme.test" }));
+    let customer =
+        mock.create_customer(serde_json::json!({ "name": "Acme", "email": "ap@acme.test" }));
 
     let invoice = invoice(&client, &customer).await?;
     // The payer pays through the link; this integration charges the card
@@ -36,7 +40,12 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     // same payment: nothing more is charged.
     let again = client.payments().create(charge()).send().await?;
     assert_eq!(again.id(), payment.id());
-    println!("payment {} {:?} of {:?}", payment.id(), payment.status(), payment.total());
+    println!(
+        "payment {} {:?} of {:?}",
+        payment.id(),
+        payment.status(),
+        payment.total()
+    );
     let paid = client.invoices().get(invoice.as_str()).send().await?;
     println!("invoice {} is now {:?}", paid.id(), paid.status());
 

@@ -95,10 +95,11 @@ async fn card_fees(
 ) -> Response {
     let strict = shared.config.extra_rules;
     let fields = match json_object(&body).and_then(|o| {
+        // The page documents 400 for this one, not 422.
         validated(
             Operation::CalculateCardPaymentFees,
             o,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::BAD_REQUEST,
             strict,
         )
     }) {
@@ -109,7 +110,7 @@ async fn card_fees(
         return not_found("payment method", &card);
     }
     let Some(amount) = fields.get("amount").and_then(decimal) else {
-        return validation_error("amount", "is required");
+        return super::bad_parameter("amount", "is required, as a decimal");
     };
     let fee = (amount * Decimal::new(29, 3) + Decimal::new(30, 2))
         .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
