@@ -61,13 +61,7 @@ fn start_mock(slot: &'static OnceLock<Served>, retry: &RetryPolicy) -> &'static 
             .build()
             .expect("runtime");
         let mock = server_runtime.block_on(MockServer::start()).expect("mock");
-        let id = mock.create_customer(json!({ "name": "Acme" }));
-        // The queued response answers before any handler looks an id up.
-        let ids = alternative_payments_test_support::Ids {
-            customer: id.clone(),
-            archived: id,
-            ..alternative_payments_test_support::Ids::fixed()
-        };
+        let ids = alternative_payments_test_support::seed(&mock);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .start_paused(true)

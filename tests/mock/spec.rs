@@ -4,13 +4,13 @@
 
 use std::fmt::Write as _;
 
-use alternative_payments_mock::{MockServer, PaymentMethodSeed};
+use alternative_payments_mock::MockServer;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use super::token;
 use alternative_payments_raw::operations::Operation;
-use alternative_payments_test_support::{Caller, Seeded, SpecCase, fixture, token_for};
+use alternative_payments_test_support::{Caller, Record, SpecCase, fixture, seed, token_for};
 
 fn spec() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
@@ -73,68 +73,9 @@ async fn every_response_the_mock_produces_matches_the_spec() {
     let full = token(&mock, &http).await;
     let reader = token_for(&mock, &http, "reader", "reader-secret").await;
 
-    let id = mock.create_customer(json!({ "name": "Acme", "email": "a@acme.test", "city": "Paris", "legal_name": "Acme SA",
-        "ein": "12-3456789", "country": "FR", "state": "IDF", "postal_code": "75001", "street_address": "1 rue X",
-        "sub_premise": "2F", "external_id": "ext" }));
-    let archived = mock.create_customer(json!({ "name": "Gone" }));
-    let pm = mock
-        .add_payment_method(&id, PaymentMethodSeed::card("visa", "4242", "12", "2030"))
-        .expect("pm");
-    mock.add_payment_method(&id, PaymentMethodSeed::ach("6789"))
-        .expect("pm");
-    mock.add_user(
-        &id,
-        json!({ "email": "u@acme.test", "first_name": "U", "last_name": "Ser" }),
-    )
-    .expect("user");
-    let payment_request = mock.create_payment_request(
-        json!({ "amount": "49.99", "reference_id": "order-0", "redirect_url": "https://shop.test/thanks" }),
-    );
-    let invoice = mock
-        .create_invoice(
-            json!({ "customer_id": id, "memo": "seeded", "due_date": "2026-12-31", "line_items": [
-            { "description": "Managed backup", "amount": 199.99, "quantity": 3 }
-        ] }),
-        )
-        .expect("invoice");
-    let paid = mock
-        .create_invoice(
-            json!({ "customer_id": id, "line_items": [{ "amount": 10, "quantity": 1 }] }),
-        )
-        .expect("invoice");
-    let payment = mock
-        .create_payment(json!({ "invoice_id": paid, "payment_method": "card" }))
-        .expect("payment");
-    let payable = mock
-        .create_invoice(
-            json!({ "customer_id": id, "line_items": [{ "amount": 25.5, "quantity": 2 }] }),
-        )
-        .expect("invoice");
-    let payout = mock.create_payout(&[&payment]).expect("payout");
-    let subscription = mock.create_webhook_subscription(
-        "https://hooks.test/spec",
-        "invoice_paid",
-        Some("whsec-spec-5678"),
-    );
-    let second_method = mock
-        .add_payment_method(
-            &archived,
-            PaymentMethodSeed::card("amex", "0005", "01", "2031"),
-        )
-        .expect("pm");
-    let seeded = |record: Seeded| match record {
-        Seeded::Customer => id.clone(),
-        Seeded::SecondMethod => second_method.clone(),
-        Seeded::WebhookSubscription => subscription.clone(),
-        Seeded::Payout => payout.clone(),
-        Seeded::Invoice => invoice.clone(),
-        Seeded::Payable => payable.clone(),
-        Seeded::Payment => payment.clone(),
-        Seeded::PaymentRequest => payment_request.clone(),
-        Seeded::Second => archived.clone(),
-        Seeded::Method => pm.clone(),
-        Seeded::Unknown(id) => id.to_string(),
-    };
+    // Every resource's records, from its fixtures' file.
+    let ids = seed(&mock);
+    let seeded = |record: Record| ids.get(record).to_string();
 
     // Every operation's cases, from its fixture; each operation has some.
     let mut cases = Vec::new();

@@ -7,6 +7,8 @@ use std::time::Duration;
 use alternative_payments::OffsetDateTime;
 use alternative_payments_mock::{MockResponse, MockServer, MockServerBuilder, PaymentMethodSeed};
 use alternative_payments_raw::operations::Operation;
+use alternative_payments_test_support::customers::CUSTOMER;
+use alternative_payments_test_support::invoices::INVOICE;
 use alternative_payments_test_support::{Ids, fixture, seed};
 use serde_json::{Value, json};
 
@@ -117,28 +119,28 @@ fn every_operation_runs_through_its_command() {
 fn commands_have_the_effect_they_say() {
     let api = api();
     let ids = ids(&api);
-    let users_before = api.mock.user_count(&ids.customer);
+    let users_before = api.mock.user_count(ids.get(CUSTOMER));
     let created = run(
         &api,
         &[
             "customers",
             "users",
             "create",
-            &ids.customer,
+            ids.get(CUSTOMER),
             "--email",
             "ops@acme.test",
         ],
     );
     assert_eq!(created.code, 0, "{created:?}");
     assert_eq!(created.json()["email"], "ops@acme.test");
-    assert_eq!(api.mock.user_count(&ids.customer), users_before + 1);
+    assert_eq!(api.mock.user_count(ids.get(CUSTOMER)), users_before + 1);
 
     let updated = run(
         &api,
-        &["customers", "update", &ids.customer, "--city", "Lyon"],
+        &["customers", "update", ids.get(CUSTOMER), "--city", "Lyon"],
     );
     assert_eq!(updated.json()["city"], "Lyon");
-    let got = run(&api, &["customers", "get", &ids.customer]);
+    let got = run(&api, &["customers", "get", ids.get(CUSTOMER)]);
     assert_eq!(got.json()["city"], "Lyon");
 }
 
@@ -351,7 +353,7 @@ fn exit_codes_follow_the_class_of_failure() {
             [MockResponse::status(409).header("x-request-id", "req_42")],
         )
         .expect("known operation");
-    let out = run(&api, &["customers", "get", &ids.customer]);
+    let out = run(&api, &["customers", "get", ids.get(CUSTOMER)]);
     assert_eq!(out.code, 4, "{out:?}");
     assert!(out.stderr.ends_with("\n  request id: req_42\n"), "{out:?}");
 
@@ -727,10 +729,10 @@ fn verbose_shows_one_line_per_attempt() {
 fn request_calls_any_path_under_the_base_url_and_refuses_others() {
     let api = api();
     let ids = seed(&api.mock);
-    let path = format!("/customers/{}", ids.customer);
+    let path = format!("/customers/{}", ids.get(CUSTOMER));
     let out = run(&api, &["request", "get", &path]);
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.json()["id"], json!(ids.customer.to_string()));
+    assert_eq!(out.json()["id"], json!(ids.get(CUSTOMER)));
 
     let out = run_with(
         &api,
@@ -785,7 +787,7 @@ fn a_command_that_moves_money_needs_yes_off_a_terminal() {
         "payments",
         "create",
         "--invoice-id",
-        &ids.invoice,
+        ids.get(INVOICE),
         "--amount",
         "10.00",
     ];

@@ -66,7 +66,7 @@ mod oauth;
 #[allow(dead_code)]
 #[rustfmt::skip]
 mod operations;
-mod resources;
+pub mod resources;
 mod server;
 mod state;
 mod store;
@@ -74,10 +74,5 @@ mod store;
 pub use builder::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, MockServerBuilder};
 pub use operations::ids as operation_ids;
 pub use resources::customers::{PaymentMethodSeed, UnknownCustomer};
-pub use resources::invoices::INVOICE_STATUSES;
-pub use resources::payment_request::PAYMENT_REQUEST_STATUSES;
-pub use resources::payments::PAYMENT_STATUSES;
-pub use resources::payouts::PAYOUT_STATUSES;
-pub use resources::webhooks::WEBHOOK_EVENT_STATUSES;
 pub use server::{MockResponse, MockServer, UnknownOperation};
 pub use state::{MockStats, RecordedRequest, TOKEN};

@@ -1,5 +1,7 @@
 //! The API's resources, one file each (`customers.rs`): its handlers and
-//! validation, its seeding methods on the server. This module routes an
+//! validation, its seeding methods on the server, and what the mock decides
+//! where the provider's pages are silent (its docs, and its statuses:
+//! [`invoices::INVOICE_STATUSES`], ...). This module routes an
 //! operation to its resource's file and holds what their handlers share:
 //! error bodies, body validation, page and filter parameters.
 
@@ -27,13 +29,13 @@ const DEFAULT: &str = "default";
 /// A record's flag: removed (deleted through the API; answered as unknown).
 const REMOVED: &str = "removed";
 
-pub(crate) mod customers;
-pub(crate) mod invoices;
-pub(crate) mod payment_methods;
-pub(crate) mod payment_request;
-pub(crate) mod payments;
-pub(crate) mod payouts;
-pub(crate) mod webhooks;
+pub mod customers;
+pub mod invoices;
+pub mod payment_methods;
+pub mod payment_request;
+pub mod payments;
+pub mod payouts;
+pub mod webhooks;
 
 /// The handler of `operation`, from its resource's file. Exhaustive: a
 /// resource the spec gains fails to compile here until the mock has its
