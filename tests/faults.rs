@@ -21,8 +21,17 @@ fn operation(op: &str) -> Operation {
 }
 
 /// Operations that must not be sent twice after an unknown outcome (the
-/// creates), as the spec's table classes them.
+/// creates without an idempotency key), as the spec's table classes them.
 fn creates(op: &str) -> bool {
+    writes_records(op) && operation(op).idempotency_key().is_none()
+}
+
+/// Operations that create a record (not idempotent by their method), with
+/// or without an idempotency key: one call must leave at most one record,
+/// exactly one where the server carried it out. A charge (createPayment)
+/// is one: resent with its key after a lost answer, it must not charge
+/// twice.
+fn writes_records(op: &str) -> bool {
     operation(op).retry_class() == RetryClass::NotIdempotent
 }
 
@@ -425,12 +434,20 @@ fn after_effect(op: &str, lost: Outcome, waited: (Duration, Duration)) -> Expect
 fn outcome_of(result: &Result<(), Error>) -> Outcome {
     match result {
         Ok(()) => Outcome::Ok,
-        Err(Error::Api(api)) => Outcome::Api(api.status.as_u16()),
-        Err(Error::Auth(_)) => Outcome::Auth,
-        Err(Error::Transport { .. }) => Outcome::Transport,
-        Err(Error::Timeout { .. }) => Outcome::Timeout,
-        Err(Error::Decode { .. }) => Outcome::Decode,
-        Err(other) => panic!("unexpected error kind: {other:?}"),
+        Err(e) => error_kind(e),
+    }
+}
+
+fn error_kind(error: &Error) -> Outcome {
+    match error {
+        Error::Api(api) => Outcome::Api(api.status.as_u16()),
+        Error::Auth(_) => Outcome::Auth,
+        Error::Transport { .. } => Outcome::Transport,
+        Error::Timeout { .. } => Outcome::Timeout,
+        Error::Decode { .. } => Outcome::Decode,
+        // A charge's error carries its key; the outcome is its source's.
+        Error::Keyed { source, .. } => error_kind(source),
+        other => panic!("unexpected error kind: {other:?}"),
     }
 }
 
@@ -514,7 +531,7 @@ fn run_case(servers: &tokio::runtime::Runtime, fault: &Fault, op: &str) -> Optio
         .iter()
         .map(|(kind, n)| n.saturating_sub(before.get(kind).copied().unwrap_or(0)))
         .sum();
-    if let Some(problem) = duplicates(created, fault.after_effect && creates(op)) {
+    if let Some(problem) = duplicates(created, fault.after_effect && writes_records(op)) {
         problems.push(problem);
     }
     if let Err(e) = &result

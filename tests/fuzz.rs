@@ -227,6 +227,11 @@ fn check_api_response(operation: Operation, status: u16, body: &[u8]) {
         // not archived is a 400).
         return;
     }
+    // A charge's error carries its idempotency key around its cause.
+    let result = result.map_err(|e| match e {
+        Error::Keyed { source, .. } => *source,
+        other => other,
+    });
     match &result {
         Ok(()) => assert!((200..300).contains(&status), "{}", input()),
         Err(Error::Api(api)) => {

@@ -1,5 +1,6 @@
 //! The SDK against the mock server, and the mock against the spec.
 
+mod charges;
 mod server;
 mod spec;
 mod with_sdk;

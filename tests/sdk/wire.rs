@@ -34,7 +34,18 @@ fn render(request: &wiremock::Request) -> String {
     }
     if !request.body.is_empty() {
         let body = match serde_json::from_slice::<Value>(&request.body) {
-            Ok(json) => serde_json::to_string(&json).expect("json"),
+            Ok(mut json) => {
+                // A charge's generated key differs per run: its shape is
+                // what is fixed (a UUID, 36 characters).
+                if let Some(key) = json.get_mut("idempotency_key")
+                    && key.as_str().is_some_and(|k| {
+                        k.len() == 36 && [8, 13, 18, 23].iter().all(|&i| k.as_bytes()[i] == b'-')
+                    })
+                {
+                    *key = Value::from("<generated UUID>");
+                }
+                serde_json::to_string(&json).expect("json")
+            }
             Err(_) => String::from_utf8_lossy(&request.body).into_owned(),
         };
         let _ = write!(out, "\n  body: {body}");

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::files::{self, Layout};
 use crate::spec::{self, escape_pointer};
-use crate::table::{MOVES_MONEY_EXTENSION, RETRY_EXTENSION, RetryClass};
+use crate::table::{IDEMPOTENCY_KEY_EXTENSION, MOVES_MONEY_EXTENSION, RETRY_EXTENSION, RetryClass};
 
 /// Applies the overlay (if the file exists) to `merged`. Every problem names
 /// the file and the JSON pointer inside it.
@@ -314,11 +314,19 @@ fn overlay_entry<'a>(entry: &'a Map<String, Value>, at: &str) -> Result<EntryPar
                 }
                 extensions.insert(MOVES_MONEY_EXTENSION.into(), value.clone());
             }
+            "idempotency_key" => {
+                if value.as_str().is_none_or(|field| field.trim().is_empty()) {
+                    return Err(format!(
+                        "{at}/idempotency_key: expected the name of the request body's key field, found {value}"
+                    ));
+                }
+                extensions.insert(IDEMPOTENCY_KEY_EXTENSION.into(), value.clone());
+            }
             "why" if value.as_str().is_some_and(|s| !s.trim().is_empty()) => {}
             "why" => return Err(format!("{at}/why: expected a non-empty string")),
             other => {
                 return Err(format!(
-                    "{at}/{}: unknown key (expected \"retry\", \"responses\", \"moves_money\" and \"why\")",
+                    "{at}/{}: unknown key (expected \"retry\", \"responses\", \"moves_money\", \"idempotency_key\" and \"why\")",
                     escape_pointer(other)
                 ));
             }

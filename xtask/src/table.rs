@@ -24,6 +24,9 @@ pub const RETRY_EXTENSION: &str = "x-alternative-payments-retry";
 /// The extension marking an operation that moves money (a charge), from
 /// `openapi/overlay.json`: `altpay` asks before sending it.
 pub const MOVES_MONEY_EXTENSION: &str = "x-alternative-payments-moves-money";
+/// The overlay's `idempotency_key`: the request body field whose key makes
+/// a resend act at most once.
+pub const IDEMPOTENCY_KEY_EXTENSION: &str = "x-alternative-payments-idempotency-key";
 
 /// Whether an operation may be sent again when an attempt's outcome is
 /// unknown (a timeout, a 5xx, a connection lost mid-response).
@@ -83,6 +86,10 @@ pub struct Row {
     pub body_schema: Option<Value>,
     /// It moves money (the overlay says so): `altpay` asks first.
     pub moves_money: bool,
+    /// The body field holding a key that makes a resend act at most once
+    /// (the overlay says so): a request that carries one is retried like
+    /// an idempotent one.
+    pub idempotency_key: Option<String>,
     /// Each query parameter's schema, references resolved: the mock checks
     /// a request's query with it.
     pub query_schema: serde_json::Map<String, Value>,
@@ -180,6 +187,18 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             .as_object()
             .map(|fields| fields.keys().cloned().collect());
         let body_schema = body.is_object().then(|| validation_schema(merged, body, 0));
+        let idempotency_key = json
+            .get(IDEMPOTENCY_KEY_EXTENSION)
+            .and_then(Value::as_str)
+            .map(String::from);
+        if let Some(field) = &idempotency_key
+            && !body_fields.iter().flatten().any(|f| f == field)
+        {
+            return Err(format!(
+                "{pointer}/{IDEMPOTENCY_KEY_EXTENSION}: names `{field}`, which the request body does not have (openapi/overlay.json, operation {})",
+                op.operation_id
+            ));
+        }
         rows.push(Row {
             operation_id: op.operation_id,
             method: op.method,
@@ -191,6 +210,7 @@ pub fn rows(merged: &Value) -> Result<Vec<Row>, String> {
             body_fields,
             body_schema,
             moves_money: json.get(MOVES_MONEY_EXTENSION) == Some(&Value::Bool(true)),
+            idempotency_key,
             query_schema,
         });
     }
@@ -331,6 +351,13 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
     let paths: Vec<&str> = rows.iter().map(|r| r.path.as_str()).collect();
     let statuses: Vec<u16> = rows.iter().map(|r| r.success_status).collect();
     let moves_money: Vec<bool> = rows.iter().map(|r| r.moves_money).collect();
+    let idempotency_keys: Vec<_> = rows
+        .iter()
+        .map(|r| match &r.idempotency_key {
+            Some(field) => quote!(Some(#field)),
+            None => quote!(None),
+        })
+        .collect();
     let retries: Vec<_> = rows
         .iter()
         .map(|r| match r.retry {
@@ -663,6 +690,14 @@ pub fn code(rows: &[Row], audience: Audience<'_>) -> Result<String, String> {
             /// `openapi/overlay.json` says: `altpay` asks before sending it.
             #vis const fn moves_money(self) -> bool {
                 match self { #( Operation::#variants => #moves_money, )* }
+            }
+
+            /// The request body field holding an idempotency key, as
+            /// `openapi/overlay.json` says: a request whose body carries a
+            /// non-empty key acts at most once however often it is sent,
+            /// so it is retried like an idempotent one.
+            #vis const fn idempotency_key(self) -> Option<&'static str> {
+                match self { #( Operation::#variants => #idempotency_keys, )* }
             }
 
             /// Whether a request may be resent after an unknown outcome.

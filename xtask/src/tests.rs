@@ -710,6 +710,18 @@ fn bad_inputs_fail_with_a_located_cause_and_leave_the_tree_untouched() {
             )),
         ),
         (
+            "overlay with an empty idempotency key field",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "createCustomer": { "idempotency_key": "", "why": "?" } } }"#,
+            )),
+        ),
+        (
+            "overlay naming an idempotency key field the body does not have",
+            generate_failure(with_overlay(
+                r#"{ "operations": { "createCustomer": { "idempotency_key": "request_key", "why": "?" } } }"#,
+            )),
+        ),
+        (
             "overlay with an unknown key",
             generate_failure(with_overlay(
                 r#"{ "operations": { "createCustomer": { "retries": 3, "why": "?" } } }"#,

@@ -513,6 +513,46 @@ impl Operation {
             Operation::VerifyCardCvv => false,
         }
     }
+    /// The request body field holding an idempotency key, as
+    /// `openapi/overlay.json` says: a request whose body carries a
+    /// non-empty key acts at most once however often it is sent,
+    /// so it is retried like an idempotent one.
+    pub(crate) const fn idempotency_key(self) -> Option<&'static str> {
+        match self {
+            Operation::ArchiveCustomer => None,
+            Operation::ArchiveInvoice => None,
+            Operation::CalculateCardPaymentFees => None,
+            Operation::ChangeDefaultPaymentMethod => None,
+            Operation::CreateCustomer => None,
+            Operation::CreateCustomerUser => None,
+            Operation::CreateInvoice => None,
+            Operation::CreatePayment => Some("idempotency_key"),
+            Operation::CreatePaymentRequest => None,
+            Operation::CreateWebhookSubscription => None,
+            Operation::DeletePaymentMethod => None,
+            Operation::DeleteWebhookSubscription => None,
+            Operation::GetCustomer => None,
+            Operation::GetInvoice => None,
+            Operation::GetInvoicePaymentLink => None,
+            Operation::GetInvoicePdfLink => None,
+            Operation::GetPayment => None,
+            Operation::GetPaymentMethod => None,
+            Operation::GetPaymentRequest => None,
+            Operation::GetPayout => None,
+            Operation::ListCustomerUsers => None,
+            Operation::ListCustomers => None,
+            Operation::ListInvoices => None,
+            Operation::ListPaymentMethods => None,
+            Operation::ListPayments => None,
+            Operation::ListPayoutTransactions => None,
+            Operation::ListPayouts => None,
+            Operation::ListWebhookEvents => None,
+            Operation::ListWebhookSubscriptions => None,
+            Operation::RestoreCustomer => None,
+            Operation::UpdateCustomer => None,
+            Operation::VerifyCardCvv => None,
+        }
+    }
     /// Whether a request may be resent after an unknown outcome.
     pub(crate) const fn retry_class(self) -> RetryClass {
         match self {

@@ -112,6 +112,23 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A call whose request carried an idempotency key (a charge,
+    /// [`Payments::create`](crate::Payments::create)) failed, for the reason
+    /// in `source`. Sending the same request again with the same key acts
+    /// at most once, so after an error whose outcome is unknown
+    /// ([`Error::outcome_unknown`]) send it again with this key, now or
+    /// later, rather than looking for the charge first. The helpers
+    /// ([`status`](Error::status), [`outcome_unknown`](Error::outcome_unknown),
+    /// ...) answer for `source`; see also
+    /// [`is_idempotency_key_reused`](Error::is_idempotency_key_reused).
+    Keyed {
+        /// The key the request carried: the caller's, or the one the SDK
+        /// generated.
+        idempotency_key: String,
+        /// Why the call failed.
+        source: Box<Error>,
+    },
+
     /// An argument was refused before anything was sent (for example a page
     /// size of 0).
     InvalidArgument(String),
@@ -205,6 +222,10 @@ impl fmt::Display for Error {
                     "{operation}: a page failed; the stream can resume at its cursor"
                 )
             }
+            Error::Keyed {
+                idempotency_key,
+                source,
+            } => write!(f, "{source} (idempotency key {idempotency_key})"),
             Error::InvalidArgument(message) => write!(f, "invalid argument: {message}"),
             Error::InvalidTimestamp(e) => e.fmt(f),
             Error::Hook {
@@ -229,6 +250,7 @@ impl std::error::Error for Error {
             Error::Transport { source, .. } => Some(&**source),
             Error::Decode { source, .. } => Some(source),
             Error::PageFailed { source, .. } => Some(&**source),
+            Error::Keyed { source, .. } => std::error::Error::source(&**source),
             Error::InvalidTimestamp(e) => std::error::Error::source(e),
             _ => None,
         }
@@ -248,12 +270,42 @@ impl From<AuthError> for Error {
 }
 
 impl Error {
-    /// The error behind a [`Error::PageFailed`]; any other, itself.
+    /// The error behind a [`Error::PageFailed`] or [`Error::Keyed`]; any
+    /// other, itself.
     fn underlying(&self) -> &Error {
         match self {
-            Error::PageFailed { source, .. } => source.underlying(),
+            Error::PageFailed { source, .. } | Error::Keyed { source, .. } => source.underlying(),
             other => other,
         }
+    }
+
+    /// The idempotency key the failed request carried, for
+    /// [`Error::Keyed`]: send the same request again with it.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        match self {
+            Error::Keyed {
+                idempotency_key, ..
+            } => Some(idempotency_key),
+            Error::PageFailed { source, .. } => source.idempotency_key(),
+            _ => None,
+        }
+    }
+
+    /// Whether the API refused the request because its idempotency key was
+    /// already used with another request (a 409 or 422 naming the key's
+    /// field): a different charge needs a new key; the same charge must be
+    /// sent exactly as before.
+    pub fn is_idempotency_key_reused(&self) -> bool {
+        let Some(api) = self.api() else {
+            return false;
+        };
+        let field =
+            alternative_payments_raw::operations::Operation::from_method_name(api.operation)
+                .and_then(|op| op.idempotency_key());
+        matches!(
+            api.status,
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+        ) && field.is_some_and(|field| api.validation_errors.contains_key(field))
     }
 
     /// Where a stream stopped by a failed page can resume

@@ -88,6 +88,9 @@ pub(super) struct Record {
     pub(super) turn_missed: bool,
     /// How long the last attempt waited for its turn in the limiter.
     pub(super) queued: Duration,
+    /// The last attempt's body carried the operation's idempotency key
+    /// (`Operation::idempotency_key`): it may be resent like a read.
+    pub(super) keyed: bool,
     /// Keep the success's headers (`send_with_response`).
     pub(super) keep_headers: bool,
     /// The last success's headers, when kept.
@@ -275,10 +278,10 @@ impl Call {
             (Some(op), _) => Some(op.retry_class()),
             (None, by_method) => by_method.map(|(class, _)| class),
         };
-        let idempotent = class == Some(RetryClass::Idempotent);
         let changes_state = self.changes_state();
         let may_retry = retries < self.retry.max_retries;
         let mut record = self.record();
+        let idempotent = class == Some(RetryClass::Idempotent) || record.keyed;
         if record.auth_error.is_some()
             || record.too_large.is_some()
             || record.hook_failure.is_some()

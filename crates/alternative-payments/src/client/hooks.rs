@@ -161,6 +161,14 @@ impl Call {
             self.record().hook_failure = Some(failure);
             return Err(message);
         }
+        // A charge that carries an idempotency key (checked on the request
+        // as sent, after the hooks) acts at most once: retried like a read.
+        let keyed = self
+            .operation
+            .get()
+            .and_then(|op| op.idempotency_key())
+            .is_some_and(|field| carries_key(request, field));
+        self.record().keyed = keyed;
         request.headers_mut().insert(AUTHORIZATION, credentials);
         Ok(())
     }
@@ -358,4 +366,18 @@ fn rebuild(mut response: reqwest::Response, body: bytes::Bytes) -> reqwest::Resp
         .body(body)
         .expect("status and headers come from a valid response");
     reqwest::Response::from(rebuilt)
+}
+
+/// Whether the request's JSON body has a non-empty string at `field`.
+fn carries_key(request: &reqwest::Request, field: &str) -> bool {
+    request
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+        .and_then(|body| {
+            body.get(field)
+                .and_then(serde_json::Value::as_str)
+                .map(|key| !key.trim().is_empty())
+        })
+        .unwrap_or(false)
 }

@@ -74,6 +74,9 @@ pub struct Request<'a, T> {
     client: &'a Client,
     operation: Operation,
     options: RequestOptions,
+    /// The idempotency key its body carries, for an operation that takes
+    /// one (`Operation::idempotency_key`): errors carry it too.
+    idempotency_key: Option<String>,
     send: std::result::Result<SendFn<'a, T>, Error>,
 }
 
@@ -88,6 +91,7 @@ impl<T> fmt::Debug for Request<'_, T> {
         f.debug_struct("Request")
             .field("operation", &self.operation.method_name())
             .field("options", &self.options)
+            .field("idempotency_key", &self.idempotency_key)
             .finish_non_exhaustive()
     }
 }
@@ -127,8 +131,35 @@ impl<'a, T: Send + 'a> Request<'a, T> {
             client,
             operation: E::OPERATION,
             options: RequestOptions::default(),
+            idempotency_key: None,
             send,
         }
+    }
+
+    /// The idempotency key this request carries (a charge's:
+    /// [`Payments::create`](crate::Payments::create) gives every charge
+    /// one); `None` for an operation that takes none. Keep it with the
+    /// order: the same request sent again with it, even from another
+    /// process, acts at most once.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
+    /// Sends it, keeping the response's headers when asked; errors of a
+    /// request that carried an idempotency key carry it too
+    /// ([`Error::Keyed`]).
+    async fn run(self, keep_headers: bool) -> Result<Response<T>> {
+        let send = self.send?;
+        let key = self.idempotency_key;
+        send(self.client, self.options, keep_headers)
+            .await
+            .map_err(|error| match key {
+                Some(idempotency_key) => Error::Keyed {
+                    idempotency_key,
+                    source: Box::new(error),
+                },
+                None => error,
+            })
     }
 
     /// Time allowed for each attempt of this request (`None`: no limit).
@@ -152,17 +183,13 @@ impl<'a, T: Send + 'a> Request<'a, T> {
 
     /// Sends the request (retrying as the policy allows).
     pub async fn send(self) -> Result<T> {
-        let send = self.send?;
-        send(self.client, self.options, false)
-            .await
-            .map(Response::into_body)
+        self.run(false).await.map(Response::into_body)
     }
 
     /// Sends the request like [`send`](Self::send), and returns the body
     /// with the status, headers and request id of the response.
     pub async fn send_with_response(self) -> Result<Response<T>> {
-        let send = self.send?;
-        send(self.client, self.options, true).await
+        self.run(true).await
     }
 }
 

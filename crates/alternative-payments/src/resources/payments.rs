@@ -43,10 +43,21 @@ impl<'a> Payments<'a> {
         List::new(self.client, Filters::<op::ListPayments>::default())
     }
 
-    /// Charges an invoice: **money moves**. Never sent twice unless the
-    /// request provably did not reach the server; give it an
-    /// `idempotency_key` (a UUID of yours, kept with the order) so that
-    /// sending it again after a lost answer charges nothing more.
+    /// Charges an invoice: **money moves**, exactly once.
+    ///
+    /// Every charge carries an idempotency key: the `idempotency_key` you
+    /// set (keep one per order, e.g. a UUID stored with it), or a random
+    /// UUID the SDK generates. A charge sent again with the same key is the
+    /// same charge, so unlike the other creates this one *is* retried after
+    /// a timeout, a lost connection or a 5xx, with the same key, and a
+    /// retry whose first attempt did charge gets that charge back. The key
+    /// is on the request ([`Request::idempotency_key`]) and on its error
+    /// ([`Error::Keyed`](crate::Error::Keyed),
+    /// [`Error::idempotency_key`](crate::Error::idempotency_key)): after an
+    /// error whose outcome is unknown, send the same payment again with it,
+    /// now or later. The same key with a different payment is refused
+    /// ([`Error::is_idempotency_key_reused`](crate::Error::is_idempotency_key_reused)).
+    /// An empty key is refused before sending.
     ///
     /// `payment` is a [`NewPayment`] or its builder; the amount is an exact
     /// [`Decimal`](crate::Decimal) (the API takes it as a string).
@@ -61,8 +72,14 @@ impl<'a> Payments<'a> {
     ///     .amount(Decimal::new(59997, 2)) // 599.97
     ///     .payment_method("card")
     ///     .idempotency_key("3f1c6a2e-0d4b-4b8e-9d5a-1c2f0e7b9a11");
-    /// let payment = client.payments().create(new).send().await?;
-    /// println!("{} {:?}", payment.id(), payment.status());
+    /// match client.payments().create(new).send().await {
+    ///     Ok(payment) => println!("{} {:?}", payment.id(), payment.status()),
+    ///     Err(e) if e.outcome_unknown() => {
+    ///         // Send the same payment with this key again later: it charges at most once.
+    ///         println!("unknown outcome; retry with key {:?}", e.idempotency_key());
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
     /// # Ok(()) }
     /// ```
     pub fn create<B>(&self, payment: B) -> Request<'a, Payment>
@@ -70,10 +87,13 @@ impl<'a> Payments<'a> {
         B: TryInto<NewPayment>,
         B::Error: fmt::Display,
     {
-        let body = model("new payment", payment);
-        Request::new::<op::CreatePayment, _>(self.client, body, |raw, body| {
+        let body = model("new payment", payment).and_then(with_idempotency_key);
+        let key = body.as_ref().ok().and_then(|p| p.idempotency_key.clone());
+        let mut request = Request::new::<op::CreatePayment, _>(self.client, body, |raw, body| {
             raw.create_payment().body(body)
-        })
+        });
+        request.idempotency_key = key;
+        request
     }
 
     /// Gets a payment by id.
@@ -87,5 +107,21 @@ impl<'a> Payments<'a> {
     pub fn get(&self, id: impl Into<PaymentId>) -> Request<'a, Payment> {
         let id = valid_id("payment id", id.into());
         Request::new::<op::GetPayment, _>(self.client, id, |raw, id| raw.get_payment().id(id))
+    }
+}
+
+/// The payment with its idempotency key: the caller's, or a new random
+/// UUID; an empty one is refused (it would be no key at all).
+fn with_idempotency_key(mut payment: NewPayment) -> crate::Result<NewPayment> {
+    match payment.idempotency_key.as_deref() {
+        Some(key) if key.trim().is_empty() => Err(crate::Error::InvalidArgument(
+            "new payment: idempotency_key is empty (leave it unset and the SDK generates one)"
+                .into(),
+        )),
+        Some(_) => Ok(payment),
+        None => {
+            payment.idempotency_key = Some(uuid::Uuid::new_v4().to_string());
+            Ok(payment)
+        }
     }
 }
