@@ -403,8 +403,42 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     if cmd.paginated() && leaf.get_flag("all") {
         return all_pages(&client, cmd, &format).await;
     }
+    if let Some(matches) = with_idempotency_key(cmd, leaf)? {
+        let (_, leaf) = chosen(&matches);
+        let value = execute(&client, cmd, leaf).await?;
+        return format.write_one(&value);
+    }
     let value = execute(&client, cmd, leaf).await?;
     format.write_one(&value)
+}
+
+/// A command whose body takes an idempotency key (a charge: the table's
+/// `Operation::idempotency_key`), given none by flag: the command line
+/// again with a new random key, which stderr names so that the same
+/// command can be sent again with it (it then charges at most once). With
+/// the key the SDK resends the charge after a lost answer, as it does for
+/// its own `payments().create`. A `--json-body` is sent as given: put the
+/// key in it.
+fn with_idempotency_key(cmd: CliCommand, leaf: &ArgMatches) -> Result<Option<ArgMatches>, Failure> {
+    let Some(field) = operation(cmd).and_then(|op| op.idempotency_key()) else {
+        return Ok(None);
+    };
+    let given = |id: &str| {
+        leaf.try_get_raw(id)
+            .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
+    };
+    let flag = flag_id(field);
+    if given(&flag) || given("json-body") {
+        return Ok(None);
+    }
+    let key = uuid::Uuid::new_v4().to_string();
+    eprintln!("{field}: {key} (to send this again, add --{flag} {key}: it charges at most once)");
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    args.extend([format!("--{flag}").into(), key.into()]);
+    command()
+        .try_get_matches_from(args)
+        .map(Some)
+        .map_err(|e| Failure::new(Exit::Usage, format!("error: adding the {field}: {e}")))
 }
 
 /// Path parameters the SDK would refuse: empty (`customers get ""` would

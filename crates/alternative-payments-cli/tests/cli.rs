@@ -810,6 +810,57 @@ fn a_command_that_moves_money_needs_yes_off_a_terminal() {
     assert_eq!(api.mock.payment_count(), before + 1);
 }
 
+/// Issue #30: a charge sent without a key gets one, named on stderr; the
+/// SDK resends it with that key after a lost answer (one charge), and the
+/// same command with the printed key is the same charge.
+#[test]
+fn a_charge_gets_a_key_the_cli_names_and_is_resent_with_it() {
+    let api = api();
+    let ids = ids(&api);
+    api.mock
+        .enqueue(
+            "createPayment",
+            [MockResponse::status(500).after_handling()],
+        )
+        .expect("the mock knows the operation");
+    let before = api.mock.payment_count();
+    let charge = [
+        "payments",
+        "create",
+        "--invoice-id",
+        ids.get(INVOICE),
+        "--amount",
+        "10.00",
+        "--yes",
+    ];
+    let out = run(&api, &charge);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(api.mock.payment_count(), before + 1, "charged once");
+    let keys: Vec<String> = api
+        .mock
+        .requests_to("createPayment")
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json body");
+            body["idempotency_key"].as_str().expect("a key").to_string()
+        })
+        .collect();
+    assert_eq!(keys.len(), 2, "resent after the lost answer: {keys:?}");
+    assert_eq!(keys[0], keys[1], "with the same key");
+    assert!(out.stderr.contains(&keys[0]), "the key is named: {out:?}");
+
+    let mut again = charge.to_vec();
+    again.extend(["--idempotency-key", &keys[0]]);
+    let second = run(&api, &again);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(second.json()["id"], out.json()["id"], "the same charge");
+    assert_eq!(api.mock.payment_count(), before + 1, "nothing more charged");
+    assert!(
+        !second.stderr.contains("idempotency_key:"),
+        "no new key: {second:?}"
+    );
+}
+
 #[test]
 fn secrets_are_never_printed_even_verbose() {
     let api = api();
