@@ -403,13 +403,16 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     if cmd.paginated() && leaf.get_flag("all") {
         return all_pages(&client, cmd, &format).await;
     }
-    if let Some(matches) = with_idempotency_key(cmd, leaf)? {
-        let (_, leaf) = chosen(&matches);
-        let value = execute(&client, cmd, leaf).await?;
-        return format.write_one(&value);
-    }
+    let keyed = with_idempotency_key(cmd, leaf)?;
+    let leaf = keyed.as_ref().map_or(leaf, |matches| chosen(matches).1);
     let value = execute(&client, cmd, leaf).await?;
     format.write_one(&value)
+}
+
+/// Whether the command line gave argument `id` a value.
+fn given(leaf: &ArgMatches, id: &str) -> bool {
+    leaf.try_get_raw(id)
+        .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
 }
 
 /// A command whose body takes an idempotency key (a charge: the table's
@@ -423,12 +426,8 @@ fn with_idempotency_key(cmd: CliCommand, leaf: &ArgMatches) -> Result<Option<Arg
     let Some(field) = operation(cmd).and_then(|op| op.idempotency_key()) else {
         return Ok(None);
     };
-    let given = |id: &str| {
-        leaf.try_get_raw(id)
-            .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
-    };
     let flag = flag_id(field);
-    if given(&flag) || given("json-body") {
+    if given(leaf, &flag) || given(leaf, "json-body") {
         return Ok(None);
     }
     let key = uuid::Uuid::new_v4().to_string();
@@ -514,11 +513,7 @@ fn refuse_no_body(cmd: CliCommand, leaf: &ArgMatches) -> Result<(), Failure> {
     let Some(fields) = cmd.body_fields() else {
         return Ok(());
     };
-    let given = |id: &str| {
-        leaf.try_get_raw(id)
-            .is_ok_and(|values| values.is_some_and(|mut v| v.next().is_some()))
-    };
-    if given("json-body") || fields.iter().any(|f| given(&flag_id(f))) {
+    if given(leaf, "json-body") || fields.iter().any(|f| given(leaf, &flag_id(f))) {
         return Ok(());
     }
     let flags: Vec<String> = fields.iter().map(|f| format!("--{}", flag_id(f))).collect();
