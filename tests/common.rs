@@ -86,3 +86,12 @@ pub(crate) fn layers(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 pub(crate) fn report(err: &(dyn std::error::Error + 'static)) -> String {
     layers(err).join(": ")
 }
+
+/// Whether `text` is a random (version 4) UUID as the SDK generates them
+/// for a charge's idempotency key: 8-4-4-4-12 hex digits, version digit 4.
+pub(crate) fn is_uuid_v4(text: &str) -> bool {
+    let groups: Vec<usize> = text.split('-').map(str::len).collect();
+    groups == [8, 4, 4, 4, 12]
+        && text.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+        && text.as_bytes()[14] == b'4'
+}

@@ -36,11 +36,9 @@ fn render(request: &wiremock::Request) -> String {
         let body = match serde_json::from_slice::<Value>(&request.body) {
             Ok(mut json) => {
                 // A charge's generated key differs per run: its shape is
-                // what is fixed (a UUID, 36 characters).
+                // what is fixed (a random UUID).
                 if let Some(key) = json.get_mut("idempotency_key")
-                    && key.as_str().is_some_and(|k| {
-                        k.len() == 36 && [8, 13, 18, 23].iter().all(|&i| k.as_bytes()[i] == b'-')
-                    })
+                    && key.as_str().is_some_and(crate::common::is_uuid_v4)
                 {
                     *key = Value::from("<generated UUID>");
                 }
