@@ -1,6 +1,7 @@
 //! The SDK against the mock server, and the mock against the spec.
 
 mod charges;
+mod flows;
 mod server;
 mod spec;
 mod with_sdk;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::deliveries::{self, RetryPolicy};
 use crate::http;
 use crate::server::MockServer;
 use crate::state::{ClientSpec, Config, Shared, State};
@@ -40,6 +41,7 @@ pub struct MockServerBuilder {
     seed_demo: bool,
     extra_rules: bool,
     rate_limit: Option<f64>,
+    webhook_retries: RetryPolicy,
 }
 
 impl Default for MockServerBuilder {
@@ -54,6 +56,7 @@ impl Default for MockServerBuilder {
             seed_demo: false,
             extra_rules: false,
             rate_limit: None,
+            webhook_retries: RetryPolicy::default(),
         }
     }
 }
@@ -128,6 +131,16 @@ impl MockServerBuilder {
         self
     }
 
+    /// How webhook deliveries are retried: `attempts` in all (at least 1;
+    /// default 5), the first retry after `first_delay` (default 1 s), each
+    /// next one after twice the wait before it. An attempt fails on a
+    /// non-2xx answer, a connection error or no answer within 10 s.
+    pub fn webhook_retries(mut self, attempts: u32, first_delay: Duration) -> Self {
+        self.webhook_retries.attempts = attempts.max(1);
+        self.webhook_retries.first_delay = first_delay;
+        self
+    }
+
     /// Start with the demo data set (see [`MockServer::seed_demo`]).
     pub fn seed_demo(mut self, seed: bool) -> Self {
         self.seed_demo = seed;
@@ -155,6 +168,7 @@ impl MockServerBuilder {
                 body_limit: self.body_limit,
                 log_limit: self.log_limit,
                 extra_rules: self.extra_rules,
+                webhook_retries: self.webhook_retries,
             },
         });
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -167,10 +181,13 @@ impl MockServerBuilder {
                 eprintln!("alternative-payments-mock: server stopped: {e}");
             }
         });
+        let (stop_deliveries, deliveries_stopped) = oneshot::channel::<()>();
+        tokio::spawn(deliveries::run(shared.clone(), deliveries_stopped));
         let server = MockServer {
             base_url,
             shared,
             shutdown: Some(shutdown),
+            stop_deliveries: Some(stop_deliveries),
             client,
         };
         if self.seed_demo {

@@ -15,15 +15,21 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 
-use crate::oauth;
 use crate::operations::Operation;
 use crate::resources::{self, error};
 use crate::state::{AppState, Bucket, Fault, RecordedRequest, Shared, TOKEN};
+use crate::{oauth, pages};
 
 pub(crate) fn router(shared: AppState) -> Router {
-    let mut router = Router::new().route("/oauth/token", post(oauth::token));
+    let mut router = Router::new()
+        .route("/oauth/token", post(oauth::token))
+        // What a payer, a bank or the provider does (pages.rs).
+        .route("/pay/{id}", get(pages::show).post(pages::act))
+        .route("/_mock/payouts/settle", post(pages::settle_all))
+        .route("/_mock/payouts/{id}/settle", post(pages::settle_one))
+        .route("/_mock/{kind}/{id}/status", post(pages::set_status));
     // Paths and methods come from the spec's operation table; axum's path
     // syntax (`/customers/{id}`) is OpenAPI's.
     for operation in Operation::ALL {

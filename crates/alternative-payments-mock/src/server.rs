@@ -16,6 +16,7 @@ pub struct MockServer {
     pub(crate) base_url: String,
     pub(crate) shared: Arc<Shared>,
     pub(crate) shutdown: Option<oneshot::Sender<()>>,
+    pub(crate) stop_deliveries: Option<oneshot::Sender<()>>,
     pub(crate) client: ClientSpec,
 }
 
@@ -29,8 +30,11 @@ impl std::fmt::Debug for MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
+        for stop in [self.shutdown.take(), self.stop_deliveries.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = stop.send(());
         }
     }
 }

@@ -118,6 +118,8 @@ pub(crate) struct Store {
     /// When set, the time given to the next record (then moved on by one
     /// second), so tests can create records at known times.
     pub(crate) clock: Option<OffsetDateTime>,
+    /// Webhook deliveries of the events recorded here.
+    pub(crate) outbox: crate::deliveries::Outbox,
 }
 
 impl Store {

@@ -386,7 +386,9 @@ impl MockServer {
         }
         let method = store.insert(PAYMENT_METHODS, "pm", Some(customer_id), seed.fields);
         method.set_flag(DEFAULT, default);
-        Ok(method.id.clone())
+        let (id, json) = (method.id.clone(), payment_method_json(method));
+        record_event(store, "payment_method_added", json);
+        Ok(id)
     }
 
     /// Adds a user to a customer directly; returns its id.

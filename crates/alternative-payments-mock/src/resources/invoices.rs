@@ -345,15 +345,18 @@ impl MockServer {
     }
 
     /// Sets an invoice's status (one of [`INVOICE_STATUSES`], or any other
-    /// text). `false` for an unknown id.
+    /// text) and records `invoice_paid` for `paid`, `invoice_updated`
+    /// otherwise. `false` for an unknown id.
     pub fn set_invoice_status(&self, id: &str, status: &str) -> bool {
-        let mut state = self.shared.lock();
-        match state.store.table_mut(INVOICES).get_mut(id) {
-            Some(invoice) => {
-                invoice.fields.insert("status".into(), json!(status));
-                true
-            }
-            None => false,
-        }
+        set_invoice_status(&mut self.shared.lock().store, id, status)
     }
+}
+
+pub(crate) fn set_invoice_status(store: &mut Store, id: &str, status: &str) -> bool {
+    let topic = if status == "paid" {
+        "invoice_paid"
+    } else {
+        "invoice_updated"
+    };
+    super::set_status(store, INVOICES, id, status, Some(topic), invoice_json)
 }

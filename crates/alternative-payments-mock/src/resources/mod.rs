@@ -56,6 +56,28 @@ pub(crate) fn handler(operation: Operation) -> MethodRouter<AppState> {
     }
 }
 
+/// Sets the `status` of record `id` of `kind` and, when `topic` names one,
+/// records that event about it (as `json` shows it). `false` for an
+/// unknown id.
+pub(crate) fn set_status(
+    store: &mut crate::store::Store,
+    kind: &'static str,
+    id: &str,
+    status: &str,
+    topic: Option<&str>,
+    json: fn(&crate::store::Record) -> Value,
+) -> bool {
+    let Some(record) = store.table_mut(kind).get_mut(id) else {
+        return false;
+    };
+    record.fields.insert("status".into(), json!(status));
+    let data = json(record);
+    if let Some(topic) = topic {
+        webhooks::record_event(store, topic, data);
+    }
+    true
+}
+
 /// An API error response (the spec's `HttpError`).
 pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::{AppState, json_object, not_found, validated};
 use crate::operations::payment_request::Operation;
 use crate::server::MockServer;
-use crate::store::Record;
+use crate::store::{Record, Store};
 
 const PAYMENT_REQUESTS: &str = "payment_requests";
 
@@ -116,13 +116,18 @@ impl MockServer {
     /// [`PAYMENT_REQUEST_STATUSES`], or any other text: the API's values
     /// are not documented). `false` for an unknown id.
     pub fn set_payment_request_status(&self, id: &str, status: &str) -> bool {
-        let mut state = self.shared.lock();
-        match state.store.table_mut(PAYMENT_REQUESTS).get_mut(id) {
-            Some(request) => {
-                request.fields.insert("status".into(), json!(status));
-                true
-            }
-            None => false,
-        }
+        set_payment_request_status(&mut self.shared.lock().store, id, status)
     }
+}
+
+/// Payment requests have no webhook topic: a status change records no event.
+pub(crate) fn set_payment_request_status(store: &mut Store, id: &str, status: &str) -> bool {
+    super::set_status(
+        store,
+        PAYMENT_REQUESTS,
+        id,
+        status,
+        None,
+        payment_request_json,
+    )
 }

@@ -42,12 +42,13 @@ const INVOICES: &str = "invoices";
 const PAYMENT_METHODS: &str = "payment_methods";
 
 /// The statuses the mock gives payments (the provider's are not
-/// documented).
-pub const PAYMENT_STATUSES: [&str; 2] = ["succeeded", "failed"];
+/// documented): each has the webhook topic `payment_<status>`.
+pub const PAYMENT_STATUSES: [&str; 4] = ["succeeded", "failed", "refunded", "chargeback"];
 
 /// Fields a payment keeps that the page's `Payment` does not show.
-const HIDDEN: [&str; 4] = [
+const HIDDEN: [&str; 5] = [
     "invoice_id",
+    "payment_request_id",
     "amount",
     "idempotency_key",
     "payment_method_id",
@@ -223,6 +224,38 @@ pub(crate) fn charge(
             &format!("no payment method {method} of {customer}"),
         ));
     }
+    if let Some(due_date) = invoice.fields.get("due_date").cloned() {
+        fields.insert("due_date".into(), due_date);
+    }
+    let id = insert_payment(store, Some(&customer), amount, "succeeded", fields);
+    // Paid in full: the invoice is paid.
+    let paid: Decimal = store
+        .table(PAYMENTS)
+        .rows()
+        .filter(|p| p.fields.get("invoice_id").and_then(Value::as_str) == Some(invoice_id.as_str()))
+        .filter(|p| p.fields.get("status").and_then(Value::as_str) == Some("succeeded"))
+        .filter_map(|p| p.fields.get("total").and_then(decimal))
+        .sum();
+    if paid >= due
+        && let Some(invoice) = store.table_mut(INVOICES).get_mut(&invoice_id)
+    {
+        invoice.fields.insert("status".into(), json!("paid"));
+        let json = super::invoices::invoice_json(invoice);
+        record_event(store, "invoice_paid", json);
+    }
+    Ok(id)
+}
+
+/// Stores a payment of `amount` with `status` (its `payment_method` from
+/// `fields`, `card` unless given; a card pays the mock's method fee) and
+/// records its event (`payment_<status>`): its id.
+pub(crate) fn insert_payment(
+    store: &mut Store,
+    customer: Option<&str>,
+    amount: Decimal,
+    status: &str,
+    mut fields: Map<String, Value>,
+) -> String {
     let method = fields
         .get("payment_method")
         .and_then(Value::as_str)
@@ -235,37 +268,20 @@ pub(crate) fn charge(
     } else {
         json!([])
     };
-    let due_date = invoice.fields.get("due_date").cloned();
-    fields.insert("customer_id".into(), json!(customer));
+    if let Some(customer) = customer {
+        fields.insert("customer_id".into(), json!(customer));
+    }
     fields.insert("payment_method".into(), json!(method));
-    fields.insert("status".into(), json!("succeeded"));
+    fields.insert("status".into(), json!(status));
     fields.insert("sub_total".into(), number(amount));
     fields.insert("total".into(), number(amount));
     fields.insert("fees".into(), fees);
-    if let Some(due_date) = due_date {
-        fields.insert("due_date".into(), due_date);
+    let payment = store.insert(PAYMENTS, "pay", customer, fields);
+    let (id, json) = (payment.id.clone(), payment_json(payment));
+    if PAYMENT_STATUSES.contains(&status) {
+        record_event(store, &format!("payment_{status}"), json);
     }
-    let id = store
-        .insert(PAYMENTS, "pay", Some(&customer), fields)
-        .id
-        .clone();
-    // Paid in full: the invoice is paid.
-    let paid: Decimal = store
-        .table(PAYMENTS)
-        .rows()
-        .filter(|p| p.fields.get("invoice_id").and_then(Value::as_str) == Some(invoice_id.as_str()))
-        .filter_map(|p| p.fields.get("total").and_then(decimal))
-        .sum();
-    let payment = payment_json(store.table(PAYMENTS).get(&id).expect("stored"));
-    record_event(store, "payment_succeeded", payment);
-    if paid >= due
-        && let Some(invoice) = store.table_mut(INVOICES).get_mut(&invoice_id)
-    {
-        invoice.fields.insert("status".into(), json!("paid"));
-        let json = super::invoices::invoice_json(invoice);
-        record_event(store, "invoice_paid", json);
-    }
-    Ok(id)
+    id
 }
 
 async fn get_payment(State(shared): State<AppState>, Path(id): Path<String>) -> Response {
@@ -287,20 +303,22 @@ impl MockServer {
     }
 
     /// Sets a payment's status (one of [`PAYMENT_STATUSES`], or any other
-    /// text). `false` for an unknown id.
+    /// text) and records the event of that status (`payment_failed`,
+    /// `payment_refunded`, ...; none for other text). `false` for an
+    /// unknown id.
     pub fn set_payment_status(&self, id: &str, status: &str) -> bool {
-        let mut state = self.shared.lock();
-        match state.store.table_mut(PAYMENTS).get_mut(id) {
-            Some(payment) => {
-                payment.fields.insert("status".into(), json!(status));
-                true
-            }
-            None => false,
-        }
+        set_payment_status(&mut self.shared.lock().store, id, status)
     }
 
     /// How many payments the server made: every charge, whatever asked.
     pub fn payment_count(&self) -> usize {
         self.shared.lock().store.table(PAYMENTS).len()
     }
+}
+
+pub(crate) fn set_payment_status(store: &mut Store, id: &str, status: &str) -> bool {
+    let topic = PAYMENT_STATUSES
+        .contains(&status)
+        .then(|| format!("payment_{status}"));
+    super::set_status(store, PAYMENTS, id, status, topic.as_deref(), payment_json)
 }

@@ -2,13 +2,17 @@
 //! partner; each lists the payments in it.
 //!
 //! What the mock decides where the provider's pages are silent: a payout
-//! groups succeeded payments ([`MockServer::create_payout`]); its
+//! groups succeeded payments ([`MockServer::create_payout`], or
+//! [`MockServer::settle_payments`] for every one not paid out yet); its
 //! `sub_total` is their totals' sum, its `fees` the payments' fees not
 //! covered by the customer (as `method` fees), its `total` the sub total
 //! less those fees, exactly; its `customer_id` is the payments' customer
 //! when they share one; its `status` one of the page's
 //! [`PAYOUT_STATUSES`] (`pending` when made; [`MockServer::set_payout_status`]),
-//! its `arrival_date` two days after it was made. The list filters `status`,
+//! its `arrival_date` two days after it was made. [`MockServer::settle_payout`]
+//! takes it through the statuses in order to `succeeded`, recording
+//! `payout_processing`, `payout_scheduled` and `payout_paid` on the way
+//! ([`payout_topic`]). The list filters `status`,
 //! `customer_id` and `invoice_id` (a payout holding a payment of that
 //! invoice) match exactly; `start_date`/`end_date` are inclusive
 //! `YYYY-MM-DD` bounds on `arrival_date`.
@@ -45,6 +49,28 @@ pub const PAYOUT_STATUSES: [&str; 10] = [
     "failed",
     "unspecified",
 ];
+
+/// The order a payout goes through [`PAYOUT_STATUSES`] when it succeeds.
+const SUCCESS_ORDER: [&str; 7] = [
+    "pending",
+    "creating",
+    "processing",
+    "analyzing",
+    "approved",
+    "scheduled",
+    "succeeded",
+];
+
+/// The webhook topic of a payout reaching `status`, if it has one.
+pub fn payout_topic(status: &str) -> Option<&'static str> {
+    match status {
+        "processing" => Some("payout_processing"),
+        "scheduled" => Some("payout_scheduled"),
+        "succeeded" => Some("payout_paid"),
+        "failed" => Some("payout_failed"),
+        _ => None,
+    }
+}
 
 /// The handler of each operation of the resource. Exhaustive: an operation
 /// the spec gains fails to compile here until the mock implements it.
@@ -214,15 +240,76 @@ impl MockServer {
     }
 
     /// Sets a payout's status (one of [`PAYOUT_STATUSES`], or any other
-    /// text). `false` for an unknown id.
+    /// text), recording its topic's event ([`payout_topic`]). `false` for
+    /// an unknown id.
     pub fn set_payout_status(&self, id: &str, status: &str) -> bool {
-        let mut state = self.shared.lock();
-        match state.store.table_mut(PAYOUTS).get_mut(id) {
-            Some(payout) => {
-                payout.fields.insert("status".into(), json!(status));
-                true
-            }
-            None => false,
-        }
+        set_payout_status(&mut self.shared.lock().store, id, status)
     }
+
+    /// Takes a payout from its status through the rest of the documented
+    /// order (`pending`, `creating`, `processing`, `analyzing`, `approved`,
+    /// `scheduled`, `succeeded`), each with its event: the statuses it went
+    /// through. An error for an unknown payout or one that has ended
+    /// (`succeeded`, `canceled`, `failed`).
+    pub fn settle_payout(&self, id: &str) -> Result<Vec<&'static str>, String> {
+        settle_payout(&mut self.shared.lock().store, id)
+    }
+
+    /// Pays out every succeeded payment that no payout holds yet: one
+    /// payout ([`MockServer::create_payout`]), settled to `succeeded`
+    /// ([`MockServer::settle_payout`]). Its id, or why there is none.
+    pub fn settle_payments(&self) -> Result<String, String> {
+        settle_payments(&mut self.shared.lock().store)
+    }
+}
+
+pub(crate) fn set_payout_status(store: &mut Store, id: &str, status: &str) -> bool {
+    super::set_status(
+        store,
+        PAYOUTS,
+        id,
+        status,
+        payout_topic(status),
+        payout_json,
+    )
+}
+
+pub(crate) fn settle_payout(store: &mut Store, id: &str) -> Result<Vec<&'static str>, String> {
+    let status = store
+        .table(PAYOUTS)
+        .get(id)
+        .ok_or_else(|| format!("no payout {id}"))?
+        .fields
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("pending")
+        .to_string();
+    let Some(at) = SUCCESS_ORDER.iter().position(|s| *s == status) else {
+        return Err(format!("payout {id} is {status}: it cannot settle"));
+    };
+    if status == "succeeded" {
+        return Err(format!("payout {id} has succeeded already"));
+    }
+    let steps = &SUCCESS_ORDER[at + 1..];
+    for step in steps {
+        set_payout_status(store, id, step);
+    }
+    Ok(steps.to_vec())
+}
+
+pub(crate) fn settle_payments(store: &mut Store) -> Result<String, String> {
+    let paid_out: Vec<String> = store.table(PAYOUTS).rows().flat_map(payment_ids).collect();
+    let unpaid: Vec<String> = store
+        .table(PAYMENTS)
+        .rows()
+        .filter(|p| p.fields.get("status").and_then(Value::as_str) == Some("succeeded"))
+        .filter(|p| !paid_out.contains(&p.id))
+        .map(|p| p.id.clone())
+        .collect();
+    if unpaid.is_empty() {
+        return Err("no succeeded payment waits for a payout".into());
+    }
+    let id = settle(store, &unpaid)?;
+    settle_payout(store, &id)?;
+    Ok(id)
 }

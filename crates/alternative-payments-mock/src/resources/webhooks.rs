@@ -8,13 +8,16 @@
 //!   `secret_last_4_digits`; `partner_id` is the client's id;
 //! - unsubscribing answers the subscription, inactive, and removes it: a
 //!   second unsubscribe is a 404;
-//! - events: the mock records one, `pending`, for every change of the API's
-//!   that has a topic (a customer created, updated or archived; an invoice
-//!   created, archived or paid; a payment succeeded; a payout made), with
-//!   the object in `data`; the event statuses are the mock's own,
-//!   [`WEBHOOK_EVENT_STATUSES`]. The event list filters `topic` and `status`
-//!   exactly, and `from_date`/`to_date` are inclusive bounds on the event's
-//!   time (RFC 3339, or a `YYYY-MM-DD` day).
+//! - events: the mock records one for every change of its state that has a
+//!   topic (all 18 of `WebhookTopic`: [`TOPIC_TRIGGERS`] says what causes
+//!   each), with the object in `data`, and delivers it to every active
+//!   subscription of the topic (the crate's `deliveries` module: body,
+//!   headers, retries). An event's `status` is the mock's own
+//!   ([`WEBHOOK_EVENT_STATUSES`]), from its deliveries, which it lists in
+//!   `deliveries` (subscription, endpoint, status, attempts, the last
+//!   answer's status, the last error). The event list filters `topic` and
+//!   `status` exactly, and `from_date`/`to_date` are inclusive bounds on
+//!   the event's time (RFC 3339, or a `YYYY-MM-DD` day).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -28,6 +31,7 @@ use time::format_description::well_known::Rfc3339;
 use super::{
     AppState, json_object, not_found, page_request, query_pairs, validated, validation_error,
 };
+use crate::deliveries::{Delivery, Stage};
 use crate::operations::webhooks::Operation;
 use crate::server::MockServer;
 use crate::store::{Record, Store, rfc3339};
@@ -38,8 +42,61 @@ const EVENTS: &str = "webhook_events";
 const DELETED: &str = "deleted";
 
 /// The statuses the mock gives webhook events (the provider's are not
-/// documented): `pending` until delivered.
-pub const WEBHOOK_EVENT_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+/// documented): `pending` while a delivery is due, `delivered` when every
+/// subscription of its topic answered 2xx, `failed` when a delivery gave up
+/// after its retries, `no_subscribers` when no subscription had its topic.
+pub const WEBHOOK_EVENT_STATUSES: [&str; 4] = ["pending", "delivered", "failed", "no_subscribers"];
+
+/// What makes the mock record an event of each topic: the API's own
+/// changes, and the mock's actions (on [`MockServer`] and its binary's
+/// `/_mock` routes) for what only a payer, a bank or the provider does.
+pub const TOPIC_TRIGGERS: [(&str, &str); 18] = [
+    ("customer_created", "createCustomer"),
+    ("customer_updated", "updateCustomer"),
+    ("customer_archived", "archiveCustomer"),
+    ("invoice_created", "createInvoice"),
+    (
+        "invoice_updated",
+        "a status set by MockServer::set_invoice_status, other than paid",
+    ),
+    ("invoice_archived", "archiveInvoice"),
+    (
+        "invoice_paid",
+        "a payment that pays the invoice in full (createPayment, the hosted page)",
+    ),
+    (
+        "payment_succeeded",
+        "createPayment; paying on the hosted page",
+    ),
+    (
+        "payment_failed",
+        "the hosted page's decline; MockServer::set_payment_status(.., \"failed\")",
+    ),
+    (
+        "payment_refunded",
+        "MockServer::set_payment_status(.., \"refunded\")",
+    ),
+    (
+        "payment_chargeback",
+        "MockServer::set_payment_status(.., \"chargeback\")",
+    ),
+    ("payment_method_added", "MockServer::add_payment_method"),
+    ("payment_method_deleted", "deletePaymentMethod"),
+    (
+        "default_payment_method_changed",
+        "changeDefaultPaymentMethod",
+    ),
+    (
+        "payout_processing",
+        "a payout reaching processing (MockServer::settle_payout)",
+    ),
+    ("payout_scheduled", "a payout reaching scheduled"),
+    ("payout_paid", "a payout reaching succeeded"),
+    (
+        "payout_failed",
+        "a payout set to failed (MockServer::set_payout_status)",
+    ),
+];
 
 /// The handler of each operation of the resource. Exhaustive: an operation
 /// the spec gains fails to compile here until the mock implements it.
@@ -70,8 +127,18 @@ fn subscription_json(subscription: &Record) -> Value {
     Value::Object(out)
 }
 
-fn event_json(event: &Record) -> Value {
-    Value::Object(event.to_json())
+fn event_json(store: &Store, event: &Record) -> Value {
+    let mut out = event.to_json();
+    out.insert("status".into(), json!(store.outbox.event_status(&event.id)));
+    let deliveries: Vec<Value> = store
+        .outbox
+        .deliveries
+        .iter()
+        .filter(|d| d.event_id == event.id)
+        .map(|d| d.to_json())
+        .collect();
+    out.insert("deliveries".into(), Value::Array(deliveries));
+    Value::Object(out)
 }
 
 async fn list_subscriptions(State(shared): State<AppState>, request: Request) -> Response {
@@ -196,25 +263,74 @@ async fn list_events(State(shared): State<AppState>, request: Request) -> Respon
     };
     let (topic, status) = (get("topic"), get("status"));
     let (from, to) = (bound(get("from_date"), false), bound(get("to_date"), true));
+    let state = shared.lock();
     let keep = |e: &Record| {
         let field = |name: &str| e.fields.get(name).and_then(Value::as_str);
         topic.as_deref().is_none_or(|t| field("topic") == Some(t))
-            && status.as_deref().is_none_or(|s| field("status") == Some(s))
+            && status
+                .as_deref()
+                .is_none_or(|s| state.store.outbox.event_status(&e.id) == s)
             && from.is_none_or(|f| e.created_at >= f)
             && to.is_none_or(|t| e.created_at <= t)
     };
-    let state = shared.lock();
-    axum::Json(state.store.table(EVENTS).page(keep, event_json, page)).into_response()
+    let store = &state.store;
+    axum::Json(
+        store
+            .table(EVENTS)
+            .page(keep, |e| event_json(store, e), page),
+    )
+    .into_response()
 }
 
-/// Records an event of `topic` about `data`, `pending` (see the module
-/// docs). Every change with a topic calls it.
+/// Records an event of `topic` about `data` and queues its delivery to
+/// every active subscription of the topic (see the module docs). Every
+/// change with a topic calls it.
 pub(crate) fn record_event(store: &mut Store, topic: &str, data: Value) {
     let mut fields = Map::new();
     fields.insert("topic".into(), json!(topic));
-    fields.insert("status".into(), json!("pending"));
     fields.insert("data".into(), data);
-    store.insert_aside(EVENTS, "evt", fields);
+    let event = store.insert_aside(EVENTS, "evt", fields);
+    let event_id = event.id.clone();
+    // The delivery body: this project's assumption (docs/webhooks.md).
+    let body = json!({
+        "id": event.id,
+        "topic": topic,
+        "created_at": rfc3339(event.created_at),
+        "data": event.fields["data"],
+    });
+    let body = std::sync::Arc::new(serde_json::to_vec(&body).unwrap_or_default());
+    let now = tokio::time::Instant::now();
+    let subscriptions: Vec<Delivery> = store
+        .table(SUBSCRIPTIONS)
+        .rows()
+        .filter(|s| {
+            !s.flag(DELETED) && s.fields.get("topic").and_then(Value::as_str) == Some(topic)
+        })
+        .map(|s| Delivery {
+            event_id: event_id.clone(),
+            subscription_id: s.id.clone(),
+            endpoint_url: s
+                .fields
+                .get("endpoint_url")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            secret: s
+                .fields
+                .get("secret_key")
+                .and_then(Value::as_str)
+                .map(String::from),
+            body: body.clone(),
+            attempts: 0,
+            stage: Stage::Due(now),
+            response_status: None,
+            error: None,
+        })
+        .collect();
+    if !subscriptions.is_empty() {
+        store.outbox.deliveries.extend(subscriptions);
+        store.outbox.wake.notify_one();
+    }
 }
 
 impl MockServer {
@@ -243,20 +359,33 @@ impl MockServer {
     /// The events the server recorded, oldest first: (topic, status).
     pub fn webhook_events(&self) -> Vec<(String, String)> {
         let state = self.shared.lock();
-        state
-            .store
+        let store = &state.store;
+        store
             .table(EVENTS)
             .rows()
             .map(|e| {
-                let field = |name: &str| {
-                    e.fields
-                        .get(name)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                (field("topic"), field("status"))
+                let topic = e
+                    .fields
+                    .get("topic")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (
+                    topic.to_string(),
+                    store.outbox.event_status(&e.id).to_string(),
+                )
             })
             .collect()
+    }
+
+    /// Waits until no webhook delivery is due: each has arrived or given up
+    /// after its retries (see [`MockServerBuilder::webhook_retries`](crate::MockServerBuilder::webhook_retries)).
+    /// Returns at once when none is pending. With the default policy, a
+    /// delivery to an endpoint that never answers takes about 15 s to give
+    /// up (plus its attempts' timeouts).
+    pub async fn webhooks_settled(&self) {
+        // Polled: the sender's wake-ups are its own (deliveries.rs).
+        while self.shared.lock().store.outbox.busy() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
