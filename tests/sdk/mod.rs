@@ -9,6 +9,7 @@ mod rate_limit;
 mod resources;
 mod retries;
 mod secrets;
+mod webhooks;
 mod wire;
 
 use std::sync::Arc;

@@ -89,6 +89,8 @@ mod resources;
 mod response;
 mod retry;
 pub mod types;
+#[cfg(feature = "webhooks")]
+pub mod webhook;
 
 pub use auth::{ClientAuthMethod, Credentials};
 pub use client::{
