@@ -6,4 +6,5 @@ mod faults;
 mod fuzz;
 mod mock;
 mod raw_client;
+mod receiver;
 mod sdk;
