@@ -4,6 +4,7 @@ mod charges;
 mod flows;
 mod server;
 mod spec;
+mod waiters;
 mod with_sdk;
 
 use alternative_payments::Client;

@@ -155,6 +155,20 @@ pub enum Error {
     /// The client could not be built: a missing or malformed setting or
     /// environment variable (named in the message).
     Config(String),
+
+    /// A waiter ([`Waiter`](crate::Waiter)) reached its maximum wait before
+    /// the object reached an outcome. Nothing failed: wait again, or look
+    /// later.
+    WaitTimedOut {
+        /// What was waited for, e.g. `payment request`.
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// How long the waiter waited.
+        waited: Duration,
+        /// The status it had at the last look, if any.
+        last_status: Option<String>,
+    },
 }
 
 // Display and source by hand rather than with thiserror: two crates (one a
@@ -239,6 +253,16 @@ impl fmt::Display for Error {
                 unknown(*outcome_unknown)
             ),
             Error::Config(message) => write!(f, "configuration error: {message}"),
+            Error::WaitTimedOut {
+                what,
+                id,
+                waited,
+                last_status,
+            } => write!(
+                f,
+                "{what} {id} had no outcome after waiting {waited:?} (status: {})",
+                last_status.as_deref().unwrap_or("none")
+            ),
         }
     }
 }

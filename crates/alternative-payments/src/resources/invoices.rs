@@ -7,6 +7,7 @@ use alternative_payments_raw as raw;
 use raw::operations::invoices as op;
 
 use super::{Filters, List, Request, model, valid_id};
+use crate::Waiter;
 use crate::client::Client;
 use crate::types::{Invoice, InvoiceId, InvoiceLink, NewInvoice};
 
@@ -96,6 +97,30 @@ impl<'a> Invoices<'a> {
     pub fn get(&self, id: impl Into<InvoiceId>) -> Request<'a, Invoice> {
         let id = valid_id("invoice id", id.into());
         Request::new::<op::GetInvoice, _>(self.client, id, |raw, id| raw.get_invoice().id(id))
+    }
+
+    /// Waits until the invoice is `paid`, or `void` (archived: it never
+    /// will be), compared ignoring case: check its status. Polls with
+    /// [`get`](Self::get), 2 s to 30 s apart with jitter, for up to 15
+    /// minutes (see [`Waiter`] to change them); an id that does not exist
+    /// is the 404 at once. A webhook subscription to `invoice_paid` tells
+    /// you without polling.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// let invoice = client.invoices().wait_until_paid("inv_000001").await?;
+    /// println!("{} is {:?}", invoice.id(), invoice.status());
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_until_paid(&self, id: impl Into<InvoiceId>) -> Waiter<'a, Invoice> {
+        let (invoices, id) = (*self, id.into());
+        Waiter::new(
+            "invoice",
+            id.to_string(),
+            move || invoices.get(id.clone()),
+            Invoice::status,
+            &["paid", "void"],
+        )
     }
 
     /// Archives an invoice (`DELETE`). Archiving an archived invoice is

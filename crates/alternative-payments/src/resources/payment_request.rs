@@ -8,6 +8,7 @@ use alternative_payments_raw as raw;
 use raw::operations::payment_request as op;
 
 use super::{Request, model, valid_id};
+use crate::Waiter;
 use crate::client::Client;
 use crate::types::{NewPaymentRequest, PaymentRequest, PaymentRequestId};
 
@@ -71,5 +72,39 @@ impl<'a> PaymentRequests<'a> {
         Request::new::<op::GetPaymentRequest, _>(self.client, id, |raw, id| {
             raw.get_payment_request().id(id)
         })
+    }
+
+    /// Waits until the payment request has an outcome: its status is
+    /// `paid`, `expired` or `canceled` (or `cancelled`), compared ignoring
+    /// case; the provider documents no statuses, so any other one, known or
+    /// not, keeps it waiting. Polls with [`get`](Self::get), as the guides
+    /// say to, 2 s to 30 s apart with jitter, for up to 15 minutes (see
+    /// [`Waiter`] to change them); an id that does not exist is the 404 at
+    /// once.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let request = client
+    ///     .payment_requests()
+    ///     .wait_until_final("pr_000001")
+    ///     .max_wait(Duration::from_secs(600))
+    ///     .await?;
+    /// match request.status() {
+    ///     Some("paid") => println!("paid"),
+    ///     other => println!("ended without payment: {other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_until_final(&self, id: impl Into<PaymentRequestId>) -> Waiter<'a, PaymentRequest> {
+        let (requests, id) = (*self, id.into());
+        Waiter::new(
+            "payment request",
+            id.to_string(),
+            move || requests.get(id.clone()),
+            PaymentRequest::status,
+            &["paid", "expired", "canceled", "cancelled"],
+        )
     }
 }
