@@ -50,6 +50,16 @@
 //!   instant (both inclusive) when they are RFC 3339 timestamps, and are
 //!   ignored otherwise (a 400 under the extra rules). Archived customers
 //!   are never listed. `listCustomerUsers` has no filter.
+//! - **Flows** a payer, a bank or the provider would run: the hosted payment
+//!   page of an invoice's link and a payment request's `url`
+//!   (`GET /pay/{id}`: pay by card or ACH, decline, cancel, back to
+//!   `redirect_url`); webhook deliveries of every event to its topic's
+//!   subscriptions, with their bearer secret, retried with backoff
+//!   ([`MockServerBuilder::webhook_retries`], [`MockServer::webhooks_settled`],
+//!   [`resources::webhooks::TOPIC_TRIGGERS`]); payouts settled through the
+//!   documented statuses ([`MockServer::settle_payments`]). The binary has
+//!   the same actions as `/_mock` routes (`POST /_mock/payouts/settle`,
+//!   `POST /_mock/{invoices|payments|payment-requests|payouts}/{id}/status`).
 //! - **Faults** for tests: added latency, queued responses per operation
 //!   ([`MockServer::enqueue`] with an id of [`operation_ids`]: statuses,
 //!   validation errors, headers such as `Retry-After`, arbitrary bodies,

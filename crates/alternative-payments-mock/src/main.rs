@@ -106,6 +106,19 @@ async fn main() -> ExitCode {
     );
     println!("  cargo run --example quickstart");
     println!("  cargo run -p alternative-payments-cli -- customers list --output table");
+    println!("What a payer or the provider does:");
+    println!(
+        "  open an invoice's payment link or a payment request's url: {}/pay/<id>",
+        mock.base_url()
+    );
+    println!(
+        "  POST {}/_mock/payouts/settle   (pays out succeeded payments)",
+        mock.base_url()
+    );
+    println!(
+        "  POST {}/_mock/payments/<id>/status  {{\"status\": \"refunded\"}}  (invoices, payment-requests, payouts too)",
+        mock.base_url()
+    );
     println!("Ctrl-C stops it.");
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
