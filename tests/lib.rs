@@ -1,6 +1,7 @@
 //! Integration tests for the workspace; see the modules below.
 #![cfg(test)]
 
+mod browser;
 mod common;
 mod faults;
 mod fuzz;
