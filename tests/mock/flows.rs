@@ -314,19 +314,38 @@ async fn every_one_of_the_18_topics_is_delivered_by_the_change_the_table_names()
 #[tokio::test]
 async fn a_subscription_to_plain_http_off_loopback_is_refused() {
     let mock = mock().await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/webhooks", mock.base_url()))
-        .bearer_auth(token(&mock, &reqwest::Client::new()).await)
-        .json(&json!({ "endpoint_url": "http://hooks.example/altpay", "topic": "invoice_paid" }))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.expect("an error body");
-    assert!(
-        body["validation_errors"]["endpoint_url"].is_string(),
-        "{body}"
-    );
+    let http = reqwest::Client::new();
+    let bearer = token(&mock, &http).await;
+    let subscribe = |url: &'static str| {
+        http.post(format!("{}/webhooks", mock.base_url()))
+            .bearer_auth(&bearer)
+            .json(&json!({ "endpoint_url": url, "topic": "invoice_paid" }))
+            .send()
+    };
+    for refused in [
+        "http://hooks.example/altpay",
+        "http://127.0.0.1.hooks.example/altpay",
+        "http://localhost.hooks.example/altpay",
+        "ftp://127.0.0.1/altpay",
+        "not a url",
+    ] {
+        let response = subscribe(refused).await.expect("answered");
+        assert_eq!(response.status(), 422, "{refused}");
+        let body: Value = response.json().await.expect("an error body");
+        assert!(
+            body["validation_errors"]["endpoint_url"].is_string(),
+            "{body}"
+        );
+    }
+    for accepted in [
+        "https://hooks.example/altpay",
+        "http://127.0.0.1:8080/altpay",
+        "http://localhost/altpay",
+        "http://[::1]:9/altpay",
+    ] {
+        let response = subscribe(accepted).await.expect("answered");
+        assert_eq!(response.status(), 201, "{accepted}");
+    }
 }
 
 #[tokio::test]

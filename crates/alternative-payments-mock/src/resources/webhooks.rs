@@ -171,11 +171,24 @@ async fn list_subscriptions(State(shared): State<AppState>, request: Request) ->
 }
 
 /// Whether the guides' rule lets `url` receive deliveries: HTTPS, or
-/// loopback over HTTP for tests.
+/// loopback over HTTP for tests (`localhost`, `127.0.0.0/8`, `[::1]`: the
+/// host itself, so `http://127.0.0.1.example.com` is not).
 fn deliverable(url: &str) -> bool {
-    url.starts_with("https://")
-        || url.starts_with("http://127.0.0.1")
-        || url.starts_with("http://localhost")
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match url.scheme() {
+        "https" => !host.is_empty(),
+        "http" => {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
+    }
 }
 
 async fn create_subscription(
