@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::deliveries::{self, RetryPolicy};
+use crate::deliveries;
 use crate::http;
+use crate::outbox::RetryPolicy;
 use crate::server::MockServer;
 use crate::state::{ClientSpec, Config, Shared, State};
 

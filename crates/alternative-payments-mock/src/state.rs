@@ -88,7 +88,7 @@ pub(crate) struct Config {
     pub(crate) body_limit: usize,
     pub(crate) log_limit: usize,
     pub(crate) extra_rules: bool,
-    pub(crate) webhook_retries: crate::deliveries::RetryPolicy,
+    pub(crate) webhook_retries: crate::outbox::RetryPolicy,
 }
 
 pub(crate) struct Token {

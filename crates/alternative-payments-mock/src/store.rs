@@ -119,7 +119,7 @@ pub(crate) struct Store {
     /// second), so tests can create records at known times.
     pub(crate) clock: Option<OffsetDateTime>,
     /// Webhook deliveries of the events recorded here.
-    pub(crate) outbox: crate::deliveries::Outbox,
+    pub(crate) outbox: crate::outbox::Outbox,
 }
 
 impl Store {

@@ -89,7 +89,6 @@ mod resources;
 mod response;
 mod retry;
 pub mod types;
-mod wait;
 #[cfg(feature = "webhooks")]
 pub mod webhook;
 
@@ -116,7 +115,6 @@ pub use retry::RetryPolicy;
 /// The `time` crate, whose [`OffsetDateTime`] timestamps take and return.
 pub use time;
 pub use time::OffsetDateTime;
-pub use wait::Waiter;
 
 /// The README's examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

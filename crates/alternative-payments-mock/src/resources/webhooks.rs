@@ -31,8 +31,8 @@ use time::format_description::well_known::Rfc3339;
 use super::{
     AppState, json_object, not_found, page_request, query_pairs, validated, validation_error,
 };
-use crate::deliveries::{Delivery, Stage};
 use crate::operations::webhooks::Operation;
+use crate::outbox::{Delivery, Stage};
 use crate::server::MockServer;
 use crate::store::{Record, Store, rfc3339};
 

@@ -6,8 +6,7 @@ use std::fmt;
 use alternative_payments_raw as raw;
 use raw::operations::invoices as op;
 
-use super::{Filters, List, Request, model, valid_id};
-use crate::Waiter;
+use super::{Filters, List, Request, Waiter, model, valid_id};
 use crate::client::Client;
 use crate::types::{Invoice, InvoiceId, InvoiceLink, NewInvoice};
 

@@ -47,6 +47,8 @@ mod payments;
 mod payouts;
 #[cfg(feature = "webhooks")]
 mod webhooks;
+// Polling until an outcome: what the resources' `wait_until_*` build.
+mod wait;
 
 #[cfg(feature = "customers")]
 pub use customers::{Customers, Find, ListCustomers, ListUsers, PaymentMethods, Users};
@@ -58,6 +60,7 @@ pub use payment_request::PaymentRequests;
 pub use payments::{ListPayments, Payments};
 #[cfg(feature = "payouts")]
 pub use payouts::{ListPayouts, Payouts};
+pub use wait::Waiter;
 #[cfg(feature = "webhooks")]
 pub use webhooks::{ListWebhookEvents, ListWebhookSubscriptions, Webhooks};
 

@@ -7,8 +7,7 @@ use std::fmt;
 use alternative_payments_raw as raw;
 use raw::operations::payment_request as op;
 
-use super::{Request, model, valid_id};
-use crate::Waiter;
+use super::{Request, Waiter, model, valid_id};
 use crate::client::Client;
 use crate::types::{NewPaymentRequest, PaymentRequest, PaymentRequestId};
 

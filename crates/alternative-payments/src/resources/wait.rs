@@ -7,8 +7,8 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
+use super::Request;
 use crate::error::{Error, Result};
-use crate::resources::Request;
 
 /// Polls an object until its status is one of a set, returned by
 /// `client.payment_requests().wait_until_final(id)` and
