@@ -2,6 +2,7 @@
 
 mod charges;
 mod flows;
+mod index;
 mod server;
 mod spec;
 mod waiters;

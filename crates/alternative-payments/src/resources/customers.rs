@@ -30,7 +30,7 @@ impl Client {
 /// Customers: `client.customers()`.
 #[derive(Clone, Copy, Debug)]
 pub struct Customers<'a> {
-    client: &'a Client,
+    pub(super) client: &'a Client,
 }
 
 impl<'a> Customers<'a> {
@@ -322,7 +322,7 @@ impl<'a> Users<'a> {
 
 /// The page size of a [`Find`] scan: the spec's default, and the largest
 /// page the provider documents.
-const SCAN_PAGE_SIZE: u32 = 100;
+pub(super) const SCAN_PAGE_SIZE: u32 = 100;
 
 /// A client-side search through every listed customer:
 /// [`Customers::find_by_external_id`], [`Customers::find_by_email`].
