@@ -9,39 +9,58 @@
 
 use std::collections::BTreeMap;
 
-use alternative_payments::types::{Customer, NewCustomer};
-use alternative_payments::{Client, Credentials, Result};
+use alternative_payments::types::NewCustomer;
+use alternative_payments::{Client, Credentials, CustomerIndex};
 use alternative_payments_mock::{MockServer, PaymentMethodSeed};
 use futures::{StreamExt, TryStreamExt};
 
 const CSV: &str = "external_id,name,email
 crm-1,Acme Corporation,billing@acme.test
 crm-2,Globex,ap@globex.test
-crm-1,Acme Corporation,billing@acme.test";
+crm-1,Acme Corporation,billing@acme.test
+,No Id Ltd,nobody@example.test";
 
-/// Creates the customer of each row unless one with its external id
-/// exists (the API enforces no uniqueness, so the client looks first).
-async fn import(client: &Client, csv: &str) -> Result<Vec<Customer>> {
-    let mut imported = Vec::new();
-    for row in csv.lines().skip(1) {
-        let [external_id, name, email] = row.split(',').collect::<Vec<_>>()[..] else {
+/// Creates the customer of each row that no customer has the external id
+/// of. The API enforces no uniqueness and has no filter on external ids, so
+/// the index reads the customer list once (not once per row) and the
+/// report says what became of every row. Running it again creates nothing.
+async fn import(
+    client: &Client,
+    index: &mut CustomerIndex,
+    csv: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut rows = Vec::new();
+    for line in csv.lines().skip(1) {
+        let [external_id, name, email] = line.split(',').collect::<Vec<_>>()[..] else {
             continue;
         };
-        let customers = client.customers();
-        let customer = match customers.find_by_external_id(external_id).first().await? {
-            Some(existing) => existing,
-            None => {
-                let new = NewCustomer::builder()
-                    .name(name)
-                    .email(email)
-                    .external_id(external_id);
-                customers.create(new).send().await?
-            }
-        };
-        println!("{external_id} -> {}", customer.id());
-        imported.push(customer);
+        let mut row = NewCustomer::builder().name(name).email(email);
+        if !external_id.is_empty() {
+            row = row.external_id(external_id);
+        }
+        rows.push(row.try_into()?);
     }
-    Ok(imported)
+    let report = client
+        .customers()
+        .upsert_by_external_id(index, rows)
+        .await?;
+    for (row, customer) in &report.created {
+        println!("row {row}: created {}", customer.id());
+    }
+    for (row, id) in &report.existing {
+        println!("row {row}: exists as {id}");
+    }
+    for (row, first) in &report.duplicate_in_input {
+        println!("row {row}: same external id as row {first}, skipped");
+    }
+    for (row, why) in &report.invalid {
+        println!("row {row}: refused: {why}");
+    }
+    if let Some((row, error)) = &report.stopped {
+        return Err(format!("stopped at row {row}: {error}").into());
+    }
+    println!("{} requests", report.requests);
+    Ok(())
 }
 
 #[tokio::main]
@@ -55,11 +74,14 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         .base_url(mock.base_url())
         .build()?;
 
-    let imported = import(&client, CSV).await?;
-    assert_eq!(
-        imported[0].id, imported[2].id,
-        "the repeated row found its customer"
-    );
+    let mut index = CustomerIndex::new();
+    import(&client, &mut index, CSV).await?;
+    println!("again, as tomorrow's run would:");
+    import(&client, &mut index, CSV).await?;
+    let imported: Vec<_> = ["crm-1", "crm-2"]
+        .iter()
+        .map(|id| index.by_external_id(id)[0].clone())
+        .collect();
     mock.add_payment_method(
         &imported[0].id,
         PaymentMethodSeed::card("visa", "4242", "04", "2031"),
@@ -72,12 +94,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         println!("{}", serde_json::to_string(&customer)?);
     }
 
-    if let Some(found) = client
-        .customers()
-        .find_by_email("AP@globex.test")
-        .first()
-        .await?
-    {
+    // From memory: no request.
+    if let Some(found) = index.by_email("AP@globex.test").first() {
         println!("ap@globex.test is {} ({:?})", found.id(), found.name());
     }
 
@@ -85,7 +103,13 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     // paces them under the limit).
     let mut by_type = BTreeMap::<String, usize>::new();
     let lists: Vec<_> = futures::stream::iter(&imported[..2])
-        .map(|c| client.customers().payment_methods(c.id()).list().send())
+        .map(|c| {
+            client
+                .customers()
+                .payment_methods(c.id().clone())
+                .list()
+                .send()
+        })
         .buffer_unordered(4)
         .try_collect()
         .await?;

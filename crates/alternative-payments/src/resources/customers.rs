@@ -156,7 +156,10 @@ impl<'a> Customers<'a> {
     /// (a second create with the same one succeeds). So this pages through
     /// every listed customer, 100 a page (the largest page the API
     /// documents), each page under the client's rate limit, and compares
-    /// here. [`first`](Find::first) stops at the first match;
+    /// here: for one lookup. For many (an import), a
+    /// [`CustomerIndex`](crate::CustomerIndex) reads the list once and
+    /// answers the rest from memory ([`upsert_by_external_id`](Self::upsert_by_external_id)
+    /// imports through one). [`first`](Find::first) stops at the first match;
     /// [`all`](Find::all) reads to the end, to find duplicates. Archived
     /// customers are not listed, so not found. An empty `external_id` is
     /// refused with [`Error::InvalidArgument`].
