@@ -496,3 +496,59 @@ async fn every_operation_of_the_spec_is_routed() {
         "each request logged under its operationId"
     );
 }
+
+/// A test client built from the mock's limit is paced only when the mock
+/// limits (issue #31): 30 calls against a mock without a limit take no
+/// paced time, with the limit on they take the API's pace.
+#[test]
+fn a_client_given_the_mocks_limit_runs_unpaced_against_a_mock_without_one() {
+    use alternative_payments::RateLimit;
+    let servers = tokio::runtime::Runtime::new().expect("runtime");
+    let mock = servers.block_on(MockServer::start()).expect("mock");
+    assert_eq!(mock.rate_limit(), None);
+    let client_of = |mock: &MockServer| {
+        alternative_payments::Client::builder()
+            .credentials(alternative_payments::Credentials::client_credentials(
+                mock.client_id(),
+                mock.client_secret(),
+            ))
+            .base_url(mock.base_url())
+            .http_client(crate::sdk::timerless_http())
+            .timeout(None)
+            .deadline(None)
+            .rate_limit(mock.rate_limit().map(RateLimit::per_second))
+            .build()
+            .expect("client")
+    };
+    let elapsed = |client: alternative_payments::Client| {
+        let paused = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        paused.block_on(async {
+            let started = tokio::time::Instant::now();
+            for _ in 0..30 {
+                client
+                    .customers()
+                    .list()
+                    .limit(1)
+                    .send()
+                    .await
+                    .expect("listed");
+            }
+            started.elapsed()
+        })
+    };
+    assert_eq!(elapsed(client_of(&mock)), std::time::Duration::ZERO);
+    mock.set_rate_limit(Some(5.0));
+    assert_eq!(mock.rate_limit(), Some(5.0));
+    let paced = client_of(&mock);
+    // The server's own bucket runs on the real clock, the client's on the
+    // paused one: lift the server's so only the client's pacing shows.
+    mock.set_rate_limit(None);
+    assert!(
+        elapsed(paced) >= std::time::Duration::from_secs(5),
+        "paced at 5/s"
+    );
+}

@@ -291,6 +291,29 @@ impl MockServer {
         self.shared.lock().stats = MockStats::default();
     }
 
+    /// The rate limit in requests per second per client, `None` when off
+    /// (the default in-process). Give it to the client of your tests, so
+    /// that it paces only when the mock limits: against a mock without a
+    /// limit, pacing at the API's 5 per second would make a test suite as
+    /// slow as production and test nothing.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use alternative_payments::{Client, Credentials, RateLimit};
+    /// use alternative_payments_mock::MockServer;
+    ///
+    /// let mock = MockServer::start().await?;
+    /// let client = Client::builder()
+    ///     .credentials(Credentials::client_credentials(mock.client_id(), mock.client_secret()))
+    ///     .base_url(mock.base_url())
+    ///     .rate_limit(mock.rate_limit().map(RateLimit::per_second)) // unpaced: the mock has no limit
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn rate_limit(&self) -> Option<f64> {
+        self.shared.lock().rate_limit
+    }
+
     /// Turns the rate limit on (requests per second per client) or off,
     /// as [`MockServerBuilder::rate_limit`](crate::MockServerBuilder::rate_limit); every client starts with a
     /// full burst.
