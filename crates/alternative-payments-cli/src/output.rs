@@ -237,11 +237,15 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// `--all`'s progress line on stderr, when stderr is a terminal.
+/// `--all`'s progress line on stderr, when stderr is a terminal: what the
+/// export has cost so far in requests and time, and its pace. Under the
+/// key's limit requests are the time: the API gives no list's total, so
+/// the pace is what tells a user how long the rest takes.
 pub struct Progress {
     enabled: bool,
     pages: usize,
     items: usize,
+    started: std::time::Instant,
 }
 
 impl Progress {
@@ -250,6 +254,7 @@ impl Progress {
             enabled,
             pages: 0,
             items: 0,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -257,7 +262,7 @@ impl Progress {
         self.pages += 1;
         self.items += items;
         if self.enabled {
-            eprint!("\r{} items, {} pages", self.items, self.pages);
+            eprint!("\r{}", progress_line(self.items, self.pages, self.started.elapsed()));
         }
     }
 
@@ -268,11 +273,35 @@ impl Progress {
     }
 }
 
+/// `1200 items, 12 requests in 2.4 s (5.0 requests/s, 500 items/s)`.
+fn progress_line(items: usize, requests: usize, elapsed: std::time::Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    let mut line = format!("{items} items, {requests} requests in {seconds:.1} s");
+    if seconds >= 0.1 {
+        line += &format!(
+            " ({:.1} requests/s, {:.0} items/s)",
+            requests as f64 / seconds,
+            items as f64 / seconds
+        );
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_progress_line_says_what_the_export_cost_and_its_pace() {
+        use std::time::Duration;
+        assert_eq!(
+            progress_line(1200, 12, Duration::from_millis(2400)),
+            "1200 items, 12 requests in 2.4 s (5.0 requests/s, 500 items/s)"
+        );
+        assert_eq!(progress_line(3, 1, Duration::ZERO), "3 items, 1 requests in 0.0 s");
+    }
 
     #[test]
     fn a_table_has_id_first_aligned_columns_and_tamed_cells() {
