@@ -49,6 +49,7 @@ async fn the_index_reads_the_list_once_and_answers_from_memory() {
         "250 customers in pages of 100"
     );
     assert_eq!(index.requests(), 3);
+    assert_eq!(client.requests_sent(), 3, "the client counts what it sent");
     for i in [0, 99, 100, 249] {
         let found = index.by_external_id(&format!("crm-{i}"));
         assert_eq!(found.len(), 1, "crm-{i}");

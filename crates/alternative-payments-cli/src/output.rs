@@ -262,7 +262,10 @@ impl Progress {
         self.pages += 1;
         self.items += items;
         if self.enabled {
-            eprint!("\r{}", progress_line(self.items, self.pages, self.started.elapsed()));
+            eprint!(
+                "\r{}",
+                progress_line(self.items, self.pages, self.started.elapsed())
+            );
         }
     }
 
@@ -300,7 +303,10 @@ mod tests {
             progress_line(1200, 12, Duration::from_millis(2400)),
             "1200 items, 12 requests in 2.4 s (5.0 requests/s, 500 items/s)"
         );
-        assert_eq!(progress_line(3, 1, Duration::ZERO), "3 items, 1 requests in 0.0 s");
+        assert_eq!(
+            progress_line(3, 1, Duration::ZERO),
+            "3 items, 1 requests in 0.0 s"
+        );
     }
 
     #[test]

@@ -204,6 +204,9 @@ impl Call {
             tracing::trace!(target: HTTP_LOG, %method, path = %target, attempt, headers = %Redacted(request.headers()), "request headers");
         }
         let started = tokio::time::Instant::now();
+        self.state
+            .requests_sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = client.execute(request).instrument(span.clone()).await;
         let elapsed = started.elapsed();
         let queued_ms = self.record().queued.as_millis() as u64;

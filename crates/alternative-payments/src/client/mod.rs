@@ -157,6 +157,8 @@ pub(crate) struct ClientState {
     /// The longest a call may take, waits and retries included.
     deadline: Option<Duration>,
     hooks: Hooks,
+    /// API requests sent (every attempt; token requests aside).
+    requests_sent: std::sync::atomic::AtomicU64,
 }
 
 /// A client for the Alternative Payments API.
@@ -201,6 +203,26 @@ impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// The API requests this client and its clones have sent: every
+    /// attempt, retries included (token requests aside). Under the key's
+    /// rate limit requests are the time a task takes, so the difference
+    /// across a task is its cost.
+    ///
+    /// ```no_run
+    /// # async fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let before = client.requests_sent();
+    /// let all: Vec<_> = client.customers().list().stream().try_collect().await?;
+    /// println!("{} customers in {} requests", all.len(), client.requests_sent() - before);
+    /// # Ok(()) }
+    /// ```
+    pub fn requests_sent(&self) -> u64 {
+        self.state
+            .requests_sent
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A client configured from the environment (see [`env`](mod@env)): client
@@ -696,6 +718,7 @@ impl ClientBuilder {
                 budget: RetryBudget::new(),
                 deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
                 hooks: self.hooks,
+                requests_sent: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
