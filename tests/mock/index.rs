@@ -148,7 +148,11 @@ async fn a_scan_cut_by_an_error_resumes_where_it_stopped_and_catches_up_later() 
         4,
         "2 pages, 1 failure, 1 page resumed"
     );
-    assert_eq!(client.requests_sent(), 4, "a failed attempt is a request too");
+    assert_eq!(
+        client.requests_sent(),
+        4,
+        "a failed attempt is a request too"
+    );
 
     // Later: one created elsewhere is found by one catch-up request.
     mock.create_customer(json!({ "name": "elsewhere", "external_id": "crm-new" }));

@@ -9,6 +9,7 @@ mod rate_limit;
 mod resources;
 mod retries;
 mod secrets;
+mod spans;
 mod webhooks;
 mod wire;
 

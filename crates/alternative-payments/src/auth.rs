@@ -294,15 +294,21 @@ impl TokenCache {
             request = request.timeout(timeout);
         }
 
-        let span = tracing::debug_span!(
+        // A client span of its own (inside the call that needed the token),
+        // as the HTTP conventions describe it; the URL holds no secret (the
+        // credentials are in the header and the form, never shown).
+        let span = tracing::info_span!(
             "alternative_payments.token",
-            url = %source.token_url,
-            status = tracing::field::Empty
+            otel.name = "POST /oauth/token",
+            otel.kind = "client",
+            http.request.method = "POST",
+            url.full = %source.token_url,
+            http.response.status_code = tracing::field::Empty,
         );
         async move {
             let response = request.send().await.map_err(transport_error)?;
             let status = response.status();
-            tracing::Span::current().record("status", status.as_u16());
+            tracing::Span::current().record("http.response.status_code", status.as_u16());
             let body = response.bytes().await.map_err(transport_error)?;
             let token = parse_token_response(status, &body)?;
             tracing::debug!(expires_in = ?token.expires_in, "access token obtained");

@@ -296,7 +296,7 @@ impl From<AuthError> for Error {
 impl Error {
     /// The error behind a [`Error::PageFailed`] or [`Error::Keyed`]; any
     /// other, itself.
-    fn underlying(&self) -> &Error {
+    pub(crate) fn underlying(&self) -> &Error {
         match self {
             Error::PageFailed { source, .. } | Error::Keyed { source, .. } => source.underlying(),
             other => other,

@@ -15,6 +15,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+use tracing::Instrument;
 
 use alternative_payments_raw as raw;
 use alternative_payments_raw::operations::{Operation, RetryClass};
@@ -162,7 +163,29 @@ impl Call {
     /// The whole call: `attempt` runs the generated method once per attempt
     /// (with the client's generated client), as the retry policy and the
     /// operation's retry class allow; the last result becomes this crate's.
-    pub(crate) async fn run<T, E, F, Fut>(self: Arc<Self>, mut attempt: F) -> crate::Result<T>
+    pub(crate) async fn run<T, E, F, Fut>(self: Arc<Self>, attempt: F) -> crate::Result<T>
+    where
+        T: serde::de::DeserializeOwned,
+        E: ErrorBody,
+        F: FnMut(Arc<raw::Client>) -> Fut,
+        Fut: Future<Output = RawResult<T, E>>,
+    {
+        // The call's span: its attempts, the limiter's waits and a token
+        // request are inside it.
+        let span = tracing::info_span!(
+            "alternative_payments.call",
+            otel.name = self.operation_name(),
+            alternative_payments.operation = self.operation.get().map_or(self.operation_name(), |op| op.operation_id()),
+            error.type = tracing::field::Empty,
+        );
+        let result = self.attempts(attempt).instrument(span.clone()).await;
+        if let Err(error) = &result {
+            span.record("error.type", error_type(error).as_str());
+        }
+        result
+    }
+
+    async fn attempts<T, E, F, Fut>(self: Arc<Self>, mut attempt: F) -> crate::Result<T>
     where
         T: serde::de::DeserializeOwned,
         E: ErrorBody,
@@ -380,4 +403,22 @@ impl Call {
             (None, None) => true,
         }
     }
+}
+
+/// The conventions' `error.type` of a failed call: the HTTP status of an
+/// API error, else the kind of failure.
+fn error_type(error: &Error) -> String {
+    if let Some(status) = error.status() {
+        return status.as_str().to_string();
+    }
+    match error.underlying() {
+        Error::Timeout { .. } => "timeout",
+        Error::DeadlineExceeded { .. } => "deadline_exceeded",
+        Error::Transport { .. } => "transport",
+        Error::Auth(_) => "auth",
+        Error::Decode { .. } | Error::ResponseTooLarge { .. } => "decode",
+        Error::Hook { .. } => "hook",
+        _ => "_OTHER",
+    }
+    .to_string()
 }

@@ -90,7 +90,17 @@ impl Call {
                 true
             }
         };
-        self.record().queued = started.elapsed();
+        let queued = started.elapsed();
+        self.record().queued = queued;
+        if !queued.is_zero() {
+            // Under a 5/s limit, most of a slow call's time: shown in its
+            // call span.
+            tracing::info!(
+                alternative_payments.rate_limit.wait_ms = queued.as_millis() as u64,
+                turn,
+                "waited for the rate limiter"
+            );
+        }
         turn
     }
 
@@ -189,14 +199,11 @@ impl Call {
             record.status = None;
             record.attempt
         };
-        let span = tracing::debug_span!(
-            "alternative_payments.request",
-            operation = self.operation_name(),
-            method = %request.method(),
-            path = request.url().path(),
+        let span = attempt_span(
+            &request,
+            self.operation.get().copied(),
+            self.operation_name(),
             attempt,
-            status = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
         );
         let method = request.method().clone();
         let target = path_and_query(request.url());
@@ -208,6 +215,9 @@ impl Call {
             .requests_sent
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = client.execute(request).instrument(span.clone()).await;
+        if let Err(error) = &outcome {
+            span.record("error.type", error_type(error));
+        }
         let elapsed = started.elapsed();
         let queued_ms = self.record().queued.as_millis() as u64;
         match &outcome {
@@ -253,8 +263,11 @@ impl Call {
         }
         let mut response = outcome?;
         let status = response.status();
-        span.record("duration_ms", elapsed.as_millis() as u64);
-        span.record("status", status.as_u16());
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_client_error() || status.is_server_error() {
+            // The conventions' error.type for an HTTP error: its status.
+            span.record("error.type", status.as_str());
+        }
         let limit = self.state.max_response_size;
         if status.is_success() {
             {
@@ -383,4 +396,89 @@ fn carries_key(request: &reqwest::Request, field: &str) -> bool {
                 .map(|key| !key.trim().is_empty())
         })
         .unwrap_or(false)
+}
+
+/// One attempt's span, as OpenTelemetry's HTTP client conventions name and
+/// describe it (through `tracing-opentelemetry`: `otel.name` is the span's
+/// name, `otel.kind` its kind): `GET /customers/{id}`, with the method,
+/// server, `url.full` (scheme, host, port, path and query: never userinfo;
+/// credentials travel in a header the span does not see), `url.template`,
+/// the resend count, and later the status and `error.type`.
+fn attempt_span(
+    request: &reqwest::Request,
+    operation: Option<alternative_payments_raw::operations::Operation>,
+    operation_name: &'static str,
+    attempt: u32,
+) -> tracing::Span {
+    let url = request.url();
+    let method = request.method();
+    let template = operation.map(|op| op.path());
+    // Written only if a subscriber records the span: no allocation per
+    // attempt otherwise.
+    let span = tracing::info_span!(
+        "alternative_payments.request",
+        otel.name = %SpanName(method, template),
+        otel.kind = "client",
+        http.request.method = %method,
+        server.address = url.host_str().unwrap_or_default(),
+        server.port = url.port_or_known_default(),
+        url.full = %FullUrl(url),
+        url.template = template,
+        http.request.resend_count = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        alternative_payments.operation = operation.map_or(operation_name, |op| op.operation_id()),
+    );
+    if attempt > 1 {
+        span.record("http.request.resend_count", attempt - 1);
+    }
+    span
+}
+
+/// `GET /customers/{id}`, or the method alone for a path of no operation.
+struct SpanName<'a>(&'a reqwest::Method, Option<&'static str>);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(template) => write!(f, "{} {template}", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// A URL without userinfo or fragment.
+struct FullUrl<'a>(&'a reqwest::Url);
+
+impl std::fmt::Display for FullUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.0;
+        write!(
+            f,
+            "{}://{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        )?;
+        if let Some(port) = url.port() {
+            write!(f, ":{port}")?;
+        }
+        f.write_str(url.path())?;
+        if let Some(query) = url.query() {
+            write!(f, "?{query}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The conventions' `error.type` of an attempt that got no response.
+fn error_type(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "_OTHER"
+    }
 }
