@@ -8,6 +8,8 @@
 //! Everything except [`hooks`] is generated: `src/generated.rs` and
 //! `src/operations.rs` are written by `cargo xtask generate` and never
 //! edited by hand.
+// docs.rs: each item shows the cargo feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod hooks;
 pub mod money;

@@ -73,6 +73,8 @@
 //! over plain `http://` except to loopback, unless
 //! [`ClientBuilder::allow_insecure_http`] says so.
 #![warn(missing_docs, unreachable_pub)]
+// docs.rs: each item shows the cargo feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Built without every resource (`default-features = false`), parts of the
 // generic core may go unused; the default build, where the lint matters,
 // has them all.
