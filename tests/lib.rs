@@ -1,6 +1,7 @@
 //! Integration tests for the workspace; see the modules below.
 #![cfg(test)]
 
+mod blocking;
 mod browser;
 mod common;
 mod faults;

@@ -4,6 +4,8 @@
 //! attempt), `convert.rs` (the one conversion into [`Error`]). The client's
 //! state, [`ClientState`], lives here and is what they share.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 mod call;
 mod convert;
 mod hooks;
@@ -159,6 +161,9 @@ pub(crate) struct ClientState {
     hooks: Hooks,
     /// API requests sent (every attempt; token requests aside).
     requests_sent: std::sync::atomic::AtomicU64,
+    /// The runtime of blocking calls, made at the first.
+    #[cfg(feature = "blocking")]
+    runtime: blocking::OwnedRuntime,
 }
 
 /// A client for the Alternative Payments API.
@@ -203,6 +208,27 @@ impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// Runs one of the SDK's futures (a request's `send()`, a list's
+    /// stream collected, a waiter, ...) to its end from code that is not
+    /// async, on a runtime the client owns (one worker thread, made at the
+    /// first blocking call): the same limiter, retries, deadline and errors.
+    /// Inside an async runtime it returns [`Error::Config`] at once rather
+    /// than block that runtime's thread. `send_blocking()` on a request or
+    /// list is the same for one call.
+    ///
+    /// ```no_run
+    /// # fn run(client: alternative_payments::Client) -> alternative_payments::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let customer = client.customers().get("cus_000001").send_blocking()?;
+    /// let all: Vec<_> = client.block_on(client.customers().list().stream().try_collect())?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "blocking")]
+    pub fn block_on<T>(&self, future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        self.state.runtime.block_on(future)
     }
 
     /// The API requests this client and its clones have sent: every
@@ -719,6 +745,8 @@ impl ClientBuilder {
                 deadline: self.deadline.unwrap_or(Some(DEFAULT_DEADLINE)),
                 hooks: self.hooks,
                 requests_sent: std::sync::atomic::AtomicU64::new(0),
+                #[cfg(feature = "blocking")]
+                runtime: blocking::OwnedRuntime::default(),
             }),
         })
     }

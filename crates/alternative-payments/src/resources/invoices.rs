@@ -114,6 +114,7 @@ impl<'a> Invoices<'a> {
     pub fn wait_until_paid(&self, id: impl Into<InvoiceId>) -> Waiter<'a, Invoice> {
         let (invoices, id) = (*self, id.into());
         Waiter::new(
+            self.client,
             "invoice",
             id.to_string(),
             move || invoices.get(id.clone()),

@@ -194,6 +194,15 @@ impl<'a, T: Send + 'a> Request<'a, T> {
         self.run(false).await.map(Response::into_body)
     }
 
+    /// [`send`](Self::send) from code that is not async, on the client's
+    /// own runtime ([`Client::block_on`]): an [`Error::Config`] inside an
+    /// async runtime.
+    #[cfg(feature = "blocking")]
+    pub fn send_blocking(self) -> Result<T> {
+        let client = self.client;
+        client.block_on(self.send())
+    }
+
     /// Sends the request like [`send`](Self::send), and returns the body
     /// with the status, headers and request id of the response.
     pub async fn send_with_response(self) -> Result<Response<T>> {
@@ -574,6 +583,41 @@ impl<'a, Q: ListQuery> List<'a, Q> {
     pub async fn send(self) -> Result<Page<Q::Item>> {
         let start = self.start.clone();
         self.source()?.fetch(start).await
+    }
+
+    /// [`send`](Self::send) from code that is not async, on the client's
+    /// own runtime ([`Client::block_on`]).
+    #[cfg(feature = "blocking")]
+    pub fn send_blocking(self) -> Result<Page<Q::Item>> {
+        let client = self.client;
+        client.block_on(self.send())
+    }
+
+    /// Every item across all pages, as a blocking iterator (each page
+    /// fetched on the client's own runtime when the iterator reaches it).
+    /// Ends after the first error.
+    #[cfg(feature = "blocking")]
+    pub fn iter_blocking(self) -> impl Iterator<Item = Result<Q::Item>> + 'a
+    where
+        Q::Item: 'a,
+    {
+        let client = self.client;
+        let mut items = Some(self.stream());
+        std::iter::from_fn(move || {
+            let stream = items.as_mut()?;
+            match client.block_on(async { Ok(stream.next().await) }) {
+                Ok(Some(item)) => Some(item),
+                Ok(None) => {
+                    items = None;
+                    None
+                }
+                // Used inside an async runtime: say so once, then stop.
+                Err(e) => {
+                    items = None;
+                    Some(Err(e))
+                }
+            }
+        })
     }
 
     /// Every item across all pages, fetching one page ahead while the

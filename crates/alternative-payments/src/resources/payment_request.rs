@@ -99,6 +99,7 @@ impl<'a> PaymentRequests<'a> {
     pub fn wait_until_final(&self, id: impl Into<PaymentRequestId>) -> Waiter<'a, PaymentRequest> {
         let (requests, id) = (*self, id.into());
         Waiter::new(
+            self.client,
             "payment request",
             id.to_string(),
             move || requests.get(id.clone()),

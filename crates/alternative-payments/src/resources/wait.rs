@@ -24,6 +24,8 @@ use crate::error::{Error, Result};
 /// look is made afterwards.
 #[must_use = "a waiter does nothing until it is awaited"]
 pub struct Waiter<'a, T> {
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
+    client: &'a crate::Client,
     what: &'static str,
     id: String,
     look: Box<dyn Fn() -> Request<'a, T> + Send + Sync + 'a>,
@@ -56,6 +58,7 @@ const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
 impl<'a, T: Send + 'a> Waiter<'a, T> {
     pub(crate) fn new(
+        client: &'a crate::Client,
         what: &'static str,
         id: String,
         look: impl Fn() -> Request<'a, T> + Send + Sync + 'a,
@@ -63,6 +66,7 @@ impl<'a, T: Send + 'a> Waiter<'a, T> {
         outcomes: &'static [&'static str],
     ) -> Self {
         Self {
+            client,
             what,
             id,
             look: Box::new(look),
@@ -92,6 +96,14 @@ impl<'a, T: Send + 'a> Waiter<'a, T> {
     pub fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = wait;
         self
+    }
+
+    /// Waits from code that is not async, on the client's own runtime
+    /// ([`Client::block_on`](crate::Client::block_on)).
+    #[cfg(feature = "blocking")]
+    pub fn wait_blocking(self) -> Result<T> {
+        let client = self.client;
+        client.block_on(self.run())
     }
 
     /// The statuses that end this wait.
