@@ -4,6 +4,7 @@ mod auth;
 mod config;
 mod escape;
 mod hooks;
+mod metrics;
 mod pagination;
 mod rate_limit;
 mod resources;

@@ -92,6 +92,10 @@ impl Call {
         };
         let queued = started.elapsed();
         self.record().queued = queued;
+        #[cfg(feature = "opentelemetry")]
+        self.state
+            .metrics
+            .waited(queued, self.operation.get().map(|op| op.path()));
         if !queued.is_zero() {
             // Under a 5/s limit, most of a slow call's time: shown in its
             // call span.
@@ -214,9 +218,29 @@ impl Call {
         self.state
             .requests_sent
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(feature = "opentelemetry")]
+        let url = request.url().clone();
         let outcome = client.execute(request).instrument(span.clone()).await;
         if let Err(error) = &outcome {
             span.record("error.type", error_type(error));
+        }
+        #[cfg(feature = "opentelemetry")]
+        {
+            let status = outcome.as_ref().ok().map(|r| r.status());
+            self.state.metrics.attempt(&super::metrics::Attempt {
+                method: method.as_str(),
+                url: &url,
+                template: self.operation.get().map(|op| op.path()),
+                status: status.map(|s| s.as_u16()),
+                error_type: match (&outcome, status) {
+                    (Err(error), _) => Some(error_type(error).to_string()),
+                    (Ok(_), Some(s)) if s.is_client_error() || s.is_server_error() => {
+                        Some(s.as_str().to_string())
+                    }
+                    _ => None,
+                },
+                elapsed: started.elapsed(),
+            });
         }
         let elapsed = started.elapsed();
         let queued_ms = self.record().queued.as_millis() as u64;

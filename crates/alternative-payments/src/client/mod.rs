@@ -9,6 +9,8 @@ mod blocking;
 mod call;
 mod convert;
 mod hooks;
+#[cfg(feature = "opentelemetry")]
+mod metrics;
 mod request;
 
 use std::fmt;
@@ -164,6 +166,8 @@ pub(crate) struct ClientState {
     /// The runtime of blocking calls, made at the first.
     #[cfg(feature = "blocking")]
     runtime: blocking::OwnedRuntime,
+    #[cfg(feature = "opentelemetry")]
+    metrics: metrics::Metrics,
 }
 
 /// A client for the Alternative Payments API.
@@ -488,6 +492,8 @@ pub struct ClientBuilder {
     rate_limiter: Option<Arc<dyn RateLimiter>>,
     deadline: Option<Option<Duration>>,
     hooks: Hooks,
+    #[cfg(feature = "opentelemetry")]
+    meter: Option<opentelemetry::metrics::Meter>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -527,6 +533,18 @@ impl ClientBuilder {
     /// How to authenticate (required).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
+        self
+    }
+
+    /// The OpenTelemetry meter the client records its metrics with (the
+    /// `opentelemetry` feature): `http.client.request.duration` per attempt
+    /// (the HTTP client conventions' attributes, `url.template` included),
+    /// `alternative_payments.rate_limited` (429s) and
+    /// `alternative_payments.rate_limit.wait` (time waiting for a turn).
+    /// By default the global provider's meter `alternative-payments`.
+    #[cfg(feature = "opentelemetry")]
+    pub fn meter(mut self, meter: opentelemetry::metrics::Meter) -> Self {
+        self.meter = Some(meter);
         self
     }
 
@@ -747,6 +765,12 @@ impl ClientBuilder {
                 requests_sent: std::sync::atomic::AtomicU64::new(0),
                 #[cfg(feature = "blocking")]
                 runtime: blocking::OwnedRuntime::default(),
+                #[cfg(feature = "opentelemetry")]
+                metrics: metrics::Metrics::new(
+                    &self
+                        .meter
+                        .unwrap_or_else(|| opentelemetry::global::meter("alternative-payments")),
+                ),
             }),
         })
     }
