@@ -89,6 +89,8 @@ pub(super) struct Record {
     pub(super) turn_missed: bool,
     /// How long the last attempt waited for its turn in the limiter.
     pub(super) queued: Duration,
+    /// How long all the call's attempts waited for their turns.
+    pub(super) queued_total: Duration,
     /// The last attempt's body carried the operation's idempotency key
     /// (`Operation::idempotency_key`): it may be resent like a read.
     pub(super) keyed: bool,
@@ -176,6 +178,7 @@ impl Call {
             "alternative_payments.call",
             otel.name = self.operation_name(),
             alternative_payments.operation = self.operation.get().map_or(self.operation_name(), |op| op.operation_id()),
+            alternative_payments.rate_limit.wait_ms = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
         let result = self.attempts(attempt).instrument(span.clone()).await;

@@ -97,9 +97,15 @@ impl Call {
             .metrics
             .waited(queued, self.operation.get().map(|op| op.path()));
         if !queued.is_zero() {
-            // Under a 5/s limit, most of a slow call's time: shown in its
-            // call span.
-            tracing::info!(
+            // Under a 5/s limit, most of a slow call's time: on the call's
+            // span (its total), and an event for DEBUG logs (at INFO, a line
+            // per paced call would flood an application's logs).
+            let mut record = self.record();
+            record.queued_total += queued;
+            let total = record.queued_total.as_millis() as u64;
+            drop(record);
+            tracing::Span::current().record("alternative_payments.rate_limit.wait_ms", total);
+            tracing::debug!(
                 alternative_payments.rate_limit.wait_ms = queued.as_millis() as u64,
                 turn,
                 "waited for the rate limiter"
