@@ -191,12 +191,14 @@ pub(crate) fn pages<T: Send + 'static>(
     walk(source, max_items, start, true)
 }
 
-/// [`pages`] from the first page, each fetched only when the previous one
-/// has been taken: for a search that must not read past its match.
+/// [`pages`] from `start`, each fetched only when the previous one has
+/// been taken: for a search that must not read past its match, or a scan
+/// that keeps where it stopped.
 pub(crate) fn pages_in_turn<T: Send + 'static>(
     source: Arc<dyn PageSource<T>>,
+    start: Cursor,
 ) -> BoxStream<'static, Result<Page<T>>> {
-    walk(source, None, Cursor::First, false)
+    walk(source, None, start, false)
 }
 
 fn walk<T: Send + 'static>(

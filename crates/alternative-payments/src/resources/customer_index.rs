@@ -8,9 +8,13 @@
 
 use std::collections::HashMap;
 
+use futures::TryStreamExt;
+
 use super::customers::SCAN_PAGE_SIZE;
 use crate::client::Client;
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::pagination;
 use crate::types::{Customer, CustomerId, NewCustomer};
 
 /// Every listed customer, read once, looked up by external id and email.
@@ -61,72 +65,39 @@ impl CustomerIndex {
 
     /// Reads the list: the first time to its end (resuming where a failed
     /// read stopped), afterwards only the customers created since the
-    /// newest held. Every page is a request under the client's rate limit.
+    /// newest held. Every page is a request under the client's rate limit;
+    /// pages are walked by the lists' own walk (its guards against a cursor
+    /// that is missing or repeats included), one at a time.
     pub async fn load(&mut self, client: &Client) -> Result<()> {
-        if self.complete {
-            return self.catch_up(client).await;
-        }
-        loop {
-            let mut list = client.customers().list().limit(SCAN_PAGE_SIZE);
-            if let Some(cursor) = &self.cursor {
-                list = list.after(cursor.clone());
-            }
-            let page = list.send().await?;
-            self.requests += 1;
-            let next = page
-                .has_next_page()
-                .then(|| page.end_cursor().map(String::from))
-                .flatten();
-            for customer in page.into_items() {
-                self.insert(customer);
-            }
-            match next {
-                Some(cursor) if self.cursor.as_ref() != Some(&cursor) => self.cursor = Some(cursor),
-                Some(cursor) => {
-                    return Err(Error::Pagination {
-                        operation: "list_customers",
-                        message: format!("the server answered the cursor {cursor:?} again"),
-                    });
-                }
-                None => {
-                    self.complete = true;
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// The customers created at or after the newest held.
-    async fn catch_up(&mut self, client: &Client) -> Result<()> {
-        let newest = self
-            .customers
-            .iter()
-            .filter_map(|c| c.created_at().ok().flatten())
-            .max();
         let mut list = client.customers().list().limit(SCAN_PAGE_SIZE);
-        if let Some(newest) = newest {
-            list = list.created_after(newest);
-        }
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut page_list = list.clone();
-            if let Some(cursor) = &cursor {
-                page_list = page_list.after(cursor.clone());
+        let start = if self.complete {
+            // Caught up from the newest held (inclusive: the id dedups).
+            let newest = self
+                .customers
+                .iter()
+                .filter_map(|c| c.created_at().ok().flatten())
+                .max();
+            if let Some(newest) = newest {
+                list = list.created_after(newest);
             }
-            let page = page_list.send().await?;
+            Cursor::First
+        } else {
+            self.cursor.clone().map_or(Cursor::First, Cursor::After)
+        };
+        let mut pages = pagination::pages_in_turn(list.source()?, start);
+        while let Some(page) = pages.try_next().await? {
             self.requests += 1;
-            let next = page
-                .has_next_page()
-                .then(|| page.end_cursor().map(String::from))
-                .flatten();
+            let end = page.end_cursor().map(String::from);
             for customer in page.into_items() {
                 self.insert(customer);
             }
-            match next {
-                Some(next) if cursor.as_ref() != Some(&next) => cursor = Some(next),
-                _ => return Ok(()),
+            // Where a failed read resumes (the first read only).
+            if !self.complete && end.is_some() {
+                self.cursor = end;
             }
         }
+        self.complete = true;
+        Ok(())
     }
 
     /// Holds `customer` (one created or read elsewhere); one already held,

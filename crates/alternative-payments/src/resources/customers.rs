@@ -13,6 +13,7 @@ use super::{Filters, List, Request, SetFilter, model, valid_id};
 use std::sync::Arc;
 
 use crate::client::Client;
+use crate::cursor::Cursor;
 use crate::error::{Error, Result};
 use crate::pagination;
 use crate::types::{
@@ -399,7 +400,7 @@ impl<'a> Find<'a> {
             .source()?;
         // The lists' own page walk (its guards against a broken cursor
         // included), without the prefetch.
-        let mut pages = pagination::pages_in_turn(source);
+        let mut pages = pagination::pages_in_turn(source, Cursor::First);
         while let Some(page) = pages.try_next().await? {
             for customer in page.into_items() {
                 if self.matches(&customer) && !on_match(customer) {
