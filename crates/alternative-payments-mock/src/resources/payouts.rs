@@ -50,16 +50,9 @@ pub const PAYOUT_STATUSES: [&str; 10] = [
     "unspecified",
 ];
 
-/// The order a payout goes through [`PAYOUT_STATUSES`] when it succeeds.
-const SUCCESS_ORDER: [&str; 7] = [
-    "pending",
-    "creating",
-    "processing",
-    "analyzing",
-    "approved",
-    "scheduled",
-    "succeeded",
-];
+/// The order a payout goes through [`PAYOUT_STATUSES`] when it succeeds:
+/// their first seven, through `succeeded`.
+const SUCCESS_ORDER: &[&str] = PAYOUT_STATUSES.split_at(7).0;
 
 /// The webhook topic of a payout reaching `status`, if it has one.
 pub fn payout_topic(status: &str) -> Option<&'static str> {

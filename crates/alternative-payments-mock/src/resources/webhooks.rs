@@ -299,51 +299,47 @@ async fn list_events(State(shared): State<AppState>, request: Request) -> Respon
 /// every active subscription of the topic (see the module docs). Every
 /// change with a topic calls it.
 pub(crate) fn record_event(store: &mut Store, topic: &str, data: Value) {
+    let text =
+        |s: &Record, name: &str| s.fields.get(name).and_then(Value::as_str).map(String::from);
+    // The active subscriptions of the topic: (id, endpoint, secret).
+    let subscribers: Vec<(String, String, Option<String>)> = store
+        .table(SUBSCRIPTIONS)
+        .rows()
+        .filter(|s| !s.flag(DELETED) && text(s, "topic").as_deref() == Some(topic))
+        .map(|s| {
+            (
+                s.id.clone(),
+                text(s, "endpoint_url").unwrap_or_default(),
+                text(s, "secret_key"),
+            )
+        })
+        .collect();
     let mut fields = Map::new();
     fields.insert("topic".into(), json!(topic));
     fields.insert("data".into(), data);
     let event = store.insert_aside(EVENTS, "evt", fields);
-    let event_id = event.id.clone();
-    // The delivery body: this project's assumption (docs/webhooks.md).
-    let body = json!({
-        "id": event.id,
-        "topic": topic,
-        "created_at": rfc3339(event.created_at),
-        "data": event.fields["data"],
-    });
-    let body = std::sync::Arc::new(serde_json::to_vec(&body).unwrap_or_default());
-    let now = tokio::time::Instant::now();
-    let subscriptions: Vec<Delivery> = store
-        .table(SUBSCRIPTIONS)
-        .rows()
-        .filter(|s| {
-            !s.flag(DELETED) && s.fields.get("topic").and_then(Value::as_str) == Some(topic)
-        })
-        .map(|s| Delivery {
+    if subscribers.is_empty() {
+        return;
+    }
+    // The delivery body is the event as the list shows it (id, topic,
+    // created_at, data), without its delivery status: this project's
+    // assumption (docs/webhooks.md). Serialised once, only when sent.
+    let body = std::sync::Arc::new(serde_json::to_vec(&event.to_json()).unwrap_or_default());
+    let (event_id, now) = (event.id.clone(), tokio::time::Instant::now());
+    store.outbox.deliveries.extend(subscribers.into_iter().map(
+        |(subscription_id, endpoint_url, secret)| Delivery {
             event_id: event_id.clone(),
-            subscription_id: s.id.clone(),
-            endpoint_url: s
-                .fields
-                .get("endpoint_url")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            secret: s
-                .fields
-                .get("secret_key")
-                .and_then(Value::as_str)
-                .map(String::from),
+            subscription_id,
+            endpoint_url,
+            secret,
             body: body.clone(),
             attempts: 0,
             stage: Stage::Due(now),
             response_status: None,
             error: None,
-        })
-        .collect();
-    if !subscriptions.is_empty() {
-        store.outbox.deliveries.extend(subscriptions);
-        store.outbox.wake.notify_one();
-    }
+        },
+    ));
+    store.outbox.wake.notify_one();
 }
 
 impl MockServer {
