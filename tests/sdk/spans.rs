@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use alternative_payments::{Client, Credentials};
+use alternative_payments::{Client, RateLimit};
 use alternative_payments_mock::{MockResponse, MockServer};
 use alternative_payments_raw::operations::Operation;
 use tracing::field::{Field, Visit};
@@ -90,13 +90,11 @@ fn recorded<F: std::future::Future<Output = ()>>(recorder: &Recorder, calls: F) 
     });
 }
 
+/// The mock's client, with the SDK's default rate limit (its waits are on
+/// the call spans), on the paused clock: no timeout or deadline.
 fn client(mock: &MockServer) -> Client {
-    Client::builder()
-        .credentials(Credentials::client_credentials(
-            mock.client_id(),
-            mock.client_secret(),
-        ))
-        .base_url(mock.base_url())
+    alternative_payments_test_support::sdk_builder(mock)
+        .rate_limit(RateLimit::DEFAULT)
         .http_client(super::timerless_http())
         .timeout(None)
         .deadline(None)

@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
-use alternative_payments::types::NewCustomer;
+use alternative_payments::types::{Invoice, NewCustomer, Payment};
 use alternative_payments::{Client, Credentials, CustomerIndex, RateLimit};
 use alternative_payments_mock::{MockServer, PaymentMethodSeed};
 use futures::TryStreamExt;
@@ -283,6 +283,18 @@ async fn month(sizes: &Sizes) -> (MockServer, usize, usize) {
     (mock, sizes.payouts, invoices)
 }
 
+/// The payments of `invoice`: one request (the API filters by invoice).
+async fn payments_of(client: &Client, invoice: &Invoice) -> Vec<Payment> {
+    client
+        .payments()
+        .list()
+        .invoice_id(invoice.id().to_string())
+        .send()
+        .await
+        .expect("payments")
+        .into_items()
+}
+
 /// Payouts → their payments → the invoices those paid. A payment does not
 /// name its invoice: the payments of an invoice are listed by its id.
 async fn reconcile(sizes: &Sizes, out: &mut Vec<Row>) {
@@ -328,15 +340,8 @@ async fn reconcile(sizes: &Sizes, out: &mut Vec<Row>) {
                     .limit(PAGE as u32)
                     .stream();
                 while let Some(invoice) = invoices.try_next().await.expect("invoices") {
-                    let of_invoice = client
-                        .payments()
-                        .list()
-                        .invoice_id(invoice.id().to_string())
-                        .send()
+                    if payments_of(&client, &invoice)
                         .await
-                        .expect("payments");
-                    if of_invoice
-                        .items()
                         .iter()
                         .any(|p| p.id().as_str() == payment)
                     {
@@ -354,14 +359,7 @@ async fn reconcile(sizes: &Sizes, out: &mut Vec<Row>) {
                 .limit(PAGE as u32)
                 .stream();
             while let Some(invoice) = paid.try_next().await.expect("invoices") {
-                let of_invoice = client
-                    .payments()
-                    .list()
-                    .invoice_id(invoice.id().to_string())
-                    .send()
-                    .await
-                    .expect("payments");
-                for payment in of_invoice.items() {
+                for payment in &payments_of(&client, &invoice).await {
                     paid_by.insert(payment.id().to_string(), invoice.id().to_string());
                 }
             }
